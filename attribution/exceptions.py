@@ -1,0 +1,26 @@
+"""Exceptions and warnings raised by :mod:`attribution` (all in one place)."""
+
+from __future__ import annotations
+
+
+class AttributionError(Exception):
+    """Base class of every error raised on purpose by this package."""
+
+
+class JourneyValidationError(AttributionError, ValueError):
+    """Input data cannot be turned into journeys.
+
+    The message names the column, the problem, a few offending rows and the fix.
+    """
+
+
+class NotFittedError(AttributionError, ValueError, AttributeError):
+    """A fitted attribute (ending in ``_``) was used before ``fit``."""
+
+
+class ExcludedRowsWarning(UserWarning):
+    """Rows were excluded by a journey rule (they are counted in ``Journeys.describe()``)."""
+
+
+class DataQualityWarning(UserWarning):
+    """The input is questionable but usable (e.g. channel names with stray spaces)."""

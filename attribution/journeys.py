@@ -1,0 +1,828 @@
+"""The journey set: the one data structure every model, report and plot consumes.
+
+A :class:`Journeys` object is a handful of flat numpy arrays in the compressed-sparse-row
+manner (see ``ARCHITECTURE.md``): the channel code of every touch, journeys back to back, and
+``offsets`` saying which touches belong to which journey. A path table is the same structure
+with counts, so :meth:`Journeys.from_paths` and :meth:`Journeys.from_events` meet here and
+every model serves both.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ._validation import (
+    as_name_set,
+    check_no_missing,
+    check_non_negative,
+    example_rows,
+    parse_duration,
+    parse_timestamps,
+    require_columns,
+)
+from .exceptions import ExcludedRowsWarning, JourneyValidationError
+
+__all__ = ["Journeys"]
+
+#: The order in which exclusion rules are applied and reported by :meth:`Journeys.describe`.
+EXCLUSION_RULES = (
+    "excluded_channels",
+    "lookback",
+    "lookback_touches",
+    "collapsed_repeats",
+    "max_length",
+)
+
+
+def _opt_column(df: pd.DataFrame, name, default) -> str | None:
+    """An optional column: absent is fine when the parameter was left at its default."""
+    if name is None:
+        return None
+    if name not in df.columns and name == default:
+        return None
+    return name
+
+
+class Journeys:
+    """A set of customer journeys stored as flat (CSR) arrays.
+
+    Usually built with :meth:`from_paths` (aggregated path tables) or :meth:`from_events`
+    (raw event logs); the constructor takes the arrays directly.
+
+    Parameters
+    ----------
+    channels : array-like of str, length C
+        Channel names; ``touch_channel`` holds codes into this list.
+    touch_channel : array-like of int, length T
+        Channel code of every touch, journeys back to back.
+    offsets : array-like of int, length J + 1
+        Journey ``j`` owns touches ``offsets[j]:offsets[j + 1]``. Journeys may be empty (a
+        conversion with no recorded touch).
+    conversions : array-like of float, length J
+        Conversions each row stands for (0/1 for one journey, a count for a path-table row).
+    nulls : array-like of float, length J, optional
+        Non-converting journeys each row stands for. Default: 0.
+    value : array-like of float, length J, optional
+        Conversion value of each row. Default: 0.
+    touch_time : array of datetime64, length T, optional
+        When each touch happened (UTC). Event-built journeys have it; path tables do not.
+    conversion_time : array of datetime64, length J, optional
+        When each journey converted (``NaT`` for non-converting journeys).
+    place : array-like of str, length J, optional
+        Where each conversion happened, e.g. ``"online"`` or ``"store"`` (``None`` for
+        non-converting journeys).
+    customer : array-like, length J, optional
+        The (stitched) person each journey belongs to.
+    exclusions : mapping, optional
+        Rows excluded by journey rules, by rule name (kept for :meth:`describe`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from attribution import Journeys
+    >>> paths = pd.DataFrame({"path": ["a > b", "b"], "total_conversions": [2, 0],
+    ...                       "total_null": [1, 3]})
+    >>> j = Journeys.from_paths(paths)
+    >>> j.n_journeys, list(j.channels), j.total_conversions
+    (2, ['a', 'b'], 2.0)
+    """
+
+    def __init__(
+        self,
+        channels,
+        touch_channel,
+        offsets,
+        conversions,
+        nulls=None,
+        value=None,
+        *,
+        touch_time=None,
+        conversion_time=None,
+        place=None,
+        customer=None,
+        exclusions: Mapping[str, int] | None = None,
+    ):
+        self.channels = np.asarray(channels, dtype=object)
+        self.touch_channel = np.asarray(touch_channel, dtype=np.int32)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        J = len(self.offsets) - 1
+        self.conversions = np.asarray(conversions, dtype=np.float64)
+        self.nulls = np.zeros(J) if nulls is None else np.asarray(nulls, dtype=np.float64)
+        self.value = np.zeros(J) if value is None else np.asarray(value, dtype=np.float64)
+        self.touch_time = None if touch_time is None else np.asarray(touch_time, dtype="datetime64[ns]")
+        self.conversion_time = (
+            None if conversion_time is None else np.asarray(conversion_time, dtype="datetime64[ns]")
+        )
+        self.place = None if place is None else np.asarray(place, dtype=object)
+        self.customer = None if customer is None else np.asarray(customer, dtype=object)
+        self.exclusions = {rule: 0 for rule in EXCLUSION_RULES}
+        if exclusions:
+            self.exclusions.update({k: int(v) for k, v in exclusions.items()})
+        self._check()
+
+    # ------------------------------------------------------------------ checks
+    def _check(self) -> None:
+        T = len(self.touch_channel)
+        J = len(self.offsets) - 1
+        if self.offsets.ndim != 1 or J < 0 or self.offsets[0] != 0 or self.offsets[-1] != T:
+            raise ValueError("offsets must start at 0 and end at the number of touches.")
+        if J and np.any(np.diff(self.offsets) < 0):
+            raise ValueError("offsets must be non-decreasing.")
+        if T and (self.touch_channel.min() < 0 or self.touch_channel.max() >= len(self.channels)):
+            raise ValueError("touch_channel holds codes outside range(len(channels)).")
+        for name in ("conversions", "nulls", "value"):
+            a = getattr(self, name)
+            if a.shape != (J,):
+                raise ValueError(f"{name} must have one entry per journey ({J}); got shape {a.shape}.")
+            if np.isnan(a).any() or (a < 0).any():
+                raise ValueError(f"{name} must be non-negative numbers without NaN.")
+        for name, n in (("touch_time", T), ("conversion_time", J), ("place", J), ("customer", J)):
+            a = getattr(self, name)
+            if a is not None and a.shape != (n,):
+                raise ValueError(f"{name} must have length {n}; got shape {a.shape}.")
+        if len(set(self.channels.tolist())) != len(self.channels):
+            raise ValueError("channel names must be unique.")
+
+    # ------------------------------------------------------------ properties
+    @property
+    def n_journeys(self) -> int:
+        """Number of journey rows (a path-table row counts once, whatever its counts)."""
+        return len(self.offsets) - 1
+
+    @property
+    def n_touches(self) -> int:
+        """Number of touches stored."""
+        return len(self.touch_channel)
+
+    @property
+    def n_channels(self) -> int:
+        """Number of channels."""
+        return len(self.channels)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Touches per journey (int64[J])."""
+        return np.diff(self.offsets)
+
+    @property
+    def journey_index(self) -> np.ndarray:
+        """Journey of every touch (int64[T])."""
+        if getattr(self, "_journey_index", None) is None:
+            self._journey_index = np.repeat(np.arange(self.n_journeys), self.lengths)
+        return self._journey_index
+
+    @property
+    def position(self) -> np.ndarray:
+        """Position of every touch within its journey, from 0 (int64[T])."""
+        return np.arange(self.n_touches) - self.offsets[self.journey_index]
+
+    @property
+    def total_conversions(self) -> float:
+        """Total conversions over all journeys."""
+        return float(self.conversions.sum())
+
+    @property
+    def total_value(self) -> float:
+        """Total conversion value over all journeys."""
+        return float(self.value.sum())
+
+    @property
+    def total_nulls(self) -> float:
+        """Total non-converting journeys."""
+        return float(self.nulls.sum())
+
+    @property
+    def has_time(self) -> bool:
+        """Whether touch and conversion timestamps are known (event-built journeys)."""
+        return self.touch_time is not None and self.conversion_time is not None
+
+    @property
+    def has_place(self) -> bool:
+        """Whether conversions carry a place (e.g. online / store)."""
+        return self.place is not None
+
+    @property
+    def places(self) -> list[str]:
+        """The distinct conversion places, sorted (empty without places)."""
+        if self.place is None:
+            return []
+        return sorted({p for p in self.place.tolist() if p is not None and p == p})
+
+    def __len__(self) -> int:
+        return self.n_journeys
+
+    def __repr__(self) -> str:
+        return (
+            f"<Journeys: {self.n_journeys:,} journeys, {self.n_touches:,} touches, "
+            f"{self.n_channels} channels, {self.total_conversions:,.6g} conversions, "
+            f"value {self.total_value:,.6g}, {self.total_nulls:,.6g} non-converting>"
+        )
+
+    # ------------------------------------------------------------- subsetting
+    def _replace(self, **changes) -> "Journeys":
+        kw = dict(
+            channels=self.channels, touch_channel=self.touch_channel, offsets=self.offsets,
+            conversions=self.conversions, nulls=self.nulls, value=self.value,
+            touch_time=self.touch_time, conversion_time=self.conversion_time,
+            place=self.place, customer=self.customer, exclusions=self.exclusions,
+        )
+        kw.update(changes)
+        return Journeys(**kw)
+
+    def _keep_touches(self, keep: np.ndarray, rule: str) -> "Journeys":
+        """A copy without the touches where ``keep`` is false, counted under ``rule``."""
+        n_dropped = int((~keep).sum())
+        if n_dropped == 0:
+            return self
+        counts = np.bincount(self.journey_index[keep], minlength=self.n_journeys)
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        exclusions = dict(self.exclusions)
+        exclusions[rule] = exclusions.get(rule, 0) + n_dropped
+        return self._replace(
+            touch_channel=self.touch_channel[keep],
+            offsets=offsets,
+            touch_time=None if self.touch_time is None else self.touch_time[keep],
+            exclusions=exclusions,
+        )
+
+    def take(self, index) -> "Journeys":
+        """The journeys at ``index`` (integer positions, repeats allowed: used by the bootstrap)."""
+        index = np.asarray(index, dtype=np.int64)
+        lengths = self.lengths[index]
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        # touch positions of the selected journeys, back to back
+        starts = np.repeat(self.offsets[index] - offsets[:-1], lengths)
+        touches = np.arange(offsets[-1]) + starts
+        sel = lambda a: None if a is None else a[index]  # noqa: E731
+        return self._replace(
+            touch_channel=self.touch_channel[touches],
+            offsets=offsets,
+            conversions=self.conversions[index],
+            nulls=self.nulls[index],
+            value=self.value[index],
+            touch_time=None if self.touch_time is None else self.touch_time[touches],
+            conversion_time=sel(self.conversion_time),
+            place=sel(self.place),
+            customer=sel(self.customer),
+        )
+
+    def transform(self, *, exclude=None, collapse_repeats: bool = False, max_length=None) -> "Journeys":
+        """Apply path rules and return new journeys; excluded touches are counted.
+
+        Parameters
+        ----------
+        exclude : str or iterable of str, optional
+            Channels whose touches are removed (the channels leave the channel list).
+        collapse_repeats : bool, default False
+            Merge consecutive touches of the same channel into one (``a > a > b`` becomes
+            ``a > b``); the first touch of each run is kept.
+        max_length : int, optional
+            Keep at most the last ``max_length`` touches of every journey.
+
+        Conversions, values and non-converting counts are never changed: a journey whose
+        touches are all removed stays as an empty journey.
+        """
+        out = self
+        names = as_name_set(exclude)
+        if names:
+            unknown = names - set(out.channels.tolist())
+            if unknown:
+                warnings.warn(
+                    f"exclude names channel(s) not in the data: {sorted(unknown)}.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+            drop_codes = np.isin(out.channels, list(names))
+            out = out._keep_touches(~drop_codes[out.touch_channel], "excluded_channels")
+            keep_codes = np.flatnonzero(~drop_codes)
+            recode = np.full(len(out.channels), -1, dtype=np.int32)
+            recode[keep_codes] = np.arange(len(keep_codes), dtype=np.int32)
+            out = out._replace(channels=out.channels[keep_codes], touch_channel=recode[out.touch_channel])
+        if collapse_repeats:
+            tc = out.touch_channel
+            pos = out.position
+            repeat = np.zeros(len(tc), dtype=bool)
+            repeat[1:] = (tc[1:] == tc[:-1]) & (pos[1:] > 0)
+            out = out._keep_touches(~repeat, "collapsed_repeats")
+        if max_length is not None:
+            if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1:
+                raise ValueError(
+                    f"The 'max_length' parameter must be a positive integer or None. Got {max_length!r} instead."
+                )
+            from_end = out.lengths[out.journey_index] - out.position
+            out = out._keep_touches(from_end <= max_length, "max_length")
+        return out
+
+    # ----------------------------------------------------------- constructors
+    @classmethod
+    def from_paths(
+        cls,
+        df: pd.DataFrame,
+        path: str = "path",
+        conversions: str = "total_conversions",
+        value: str | None = "total_conversion_value",
+        nulls: str | None = "total_null",
+        sep: str = ">",
+        *,
+        exclude=None,
+        collapse_repeats: bool = False,
+        max_length: int | None = None,
+    ) -> "Journeys":
+        """Journeys from an aggregated path table (the ChannelAttribution layout).
+
+        Parameters
+        ----------
+        df : DataFrame
+            One row per path (duplicates allowed: they stay separate rows).
+        path : str, default "path"
+            Column of path strings, channels separated by ``sep``; spaces around channel
+            names are stripped (``"a > b"`` is ``a``, ``b``).
+        conversions : str, default "total_conversions"
+            Column of conversion counts.
+        value : str or None, default "total_conversion_value"
+            Column of conversion value; optional (absent means 0).
+        nulls : str or None, default "total_null"
+            Column of non-converting journey counts; optional (absent means 0).
+        sep : str, default ">"
+            Separator between channels.
+        exclude, collapse_repeats, max_length
+            Path rules, see :meth:`transform`.
+
+        Returns
+        -------
+        Journeys
+            Without timestamps (time decay needs :meth:`from_events`).
+
+        Raises
+        ------
+        JourneyValidationError
+            Missing columns, missing paths, empty channel names, negative or non-numeric counts.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        what = "the path table"
+        value = _opt_column(df, value, "total_conversion_value") if isinstance(df, pd.DataFrame) else value
+        nulls = _opt_column(df, nulls, "total_null") if isinstance(df, pd.DataFrame) else nulls
+        require_columns(df, {"path": path, "conversions": conversions, "value": value, "nulls": nulls}, what)
+        if not isinstance(sep, str) or not sep:
+            raise ValueError(f"The 'sep' parameter must be a non-empty string. Got {sep!r} instead.")
+        check_no_missing(df, path, what, "Every row needs a path; remove rows without one.")
+        conv = check_non_negative(df, conversions, what)
+        val = check_non_negative(df, value, what) if value else None
+        nul = check_non_negative(df, nulls, what) if nulls else None
+
+        strings = pa.array(df[path].astype(str).to_numpy(dtype=object), type=pa.large_string())
+        lists = pc.split_pattern(strings, sep)
+        lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+        tokens = pc.utf8_trim_whitespace(lists.flatten())
+        empty = pc.equal(pc.utf8_length(tokens), 0).to_numpy(zero_copy_only=False)
+        offsets = np.concatenate([[0], np.cumsum(lengths)])
+        if empty.any():
+            rows = np.zeros(len(df), dtype=bool)
+            rows[np.repeat(np.arange(len(df)), lengths)[empty]] = True
+            raise JourneyValidationError(
+                f"Column {path!r} of {what} has {int(rows.sum())} path(s) with an empty channel name "
+                f"(nothing between two {sep!r} separators, or an empty path). Example rows:\n"
+                f"{example_rows(df, rows, [path])}\nFix or remove these paths, or pass the right 'sep'."
+            )
+        enc = pc.dictionary_encode(tokens)
+        names = np.asarray(enc.dictionary.to_pylist(), dtype=object)
+        codes = enc.indices.to_numpy(zero_copy_only=False)
+        order = np.argsort(names.astype(str), kind="stable")
+        recode = np.empty(len(names), dtype=np.int32)
+        recode[order] = np.arange(len(names), dtype=np.int32)
+        journeys = cls(names[order], recode[codes], offsets, conv, nul, val)
+        return journeys.transform(exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length)
+
+    @classmethod
+    def from_events(
+        cls,
+        touchpoints: pd.DataFrame,
+        conversions: pd.DataFrame | None = None,
+        *,
+        customer: str = "customer_id",
+        time: str = "timestamp",
+        channel: str = "channel",
+        value: str | None = "value",
+        place: str | None = "place",
+        lookback="30D",
+        lookback_touches: int | None = None,
+        identities: pd.DataFrame | None = None,
+        conversion_flag: str | None = None,
+        conversion_touch: bool = True,
+        exclude=None,
+        collapse_repeats: bool = False,
+        max_length: int | None = None,
+        sep: str = ">",
+        unknown_customers: str = "keep",
+        warn: bool = True,
+    ) -> "Journeys":
+        """Journeys from raw event logs.
+
+        Each conversion closes one journey holding its person's touches since their previous
+        conversion and within the lookback window; the touches after a person's last
+        conversion form one non-converting journey. Every conversion row lands in exactly one
+        journey, including conversions with no touch before them (an empty journey).
+
+        Parameters
+        ----------
+        touchpoints : DataFrame
+            One row per touch with columns ``customer``, ``time``, ``channel``. When
+            ``conversions`` is None the conversion rows are found inside this table (see
+            ``conversion_flag``).
+        conversions : DataFrame, optional
+            One row per conversion with columns ``customer``, ``time`` and optionally
+            ``value`` and ``place``.
+        customer, time, channel, value, place : str
+            Column names. ``value`` and ``place`` are optional: absent means value 0 and no
+            place.
+        lookback : duration or None, default "30D"
+            Touches older than this before the conversion are excluded (counted). For a
+            non-converting journey the window ends at its last touch.
+        lookback_touches : int, optional
+            Keep at most this many touches before each conversion (applied after ``lookback``).
+        identities : DataFrame, optional
+            Id links (cookie, device, loyalty card, e-mail hash, ...): the ids in each row
+            belong to one person (missing cells are ignored). Ids are merged by connected
+            components before journeys are built; the person is named by their smallest id.
+        conversion_flag : str, optional
+            With ``conversions=None``: the column marking conversion rows (truthy values, or
+            the string ``"conversion"``). By default ``interaction == "conversion"`` if an
+            ``interaction`` column exists, else a truthy ``conversion`` column (the Kaggle
+            layout). The value column defaults to ``conversion_value`` there when ``value`` is
+            absent.
+        conversion_touch : bool, default True
+            With ``conversions=None``: also count the channel recorded on a conversion row as
+            a touch at the conversion time (the Kaggle layout records the converting
+            interaction's channel there).
+        exclude, collapse_repeats, max_length
+            Path rules, see :meth:`transform`. Order of the rules: excluded channels, lookback,
+            lookback_touches, collapse_repeats, max_length.
+        sep : str, default ">"
+            The path separator used by :meth:`to_paths`; channel names may not contain it.
+        unknown_customers : {"keep", "raise"}, default "keep"
+            What to do with conversions of a person with no touch at all: keep them as empty
+            journeys (counted in :meth:`describe`) or raise.
+        warn : bool, default True
+            Warn once when rules excluded rows.
+
+        Notes
+        -----
+        Timestamps: time-zone-aware values are converted to UTC; naive values are read as UTC.
+        A touch at the same timestamp as a conversion counts as before it. Touches at the same
+        time keep their input order.
+        """
+        what_t, what_c = "touchpoints", "conversions"
+        require_columns(touchpoints, {"customer": customer, "time": time, "channel": channel}, what_t)
+        lookback_td = parse_duration(lookback, "lookback", "Journeys.from_events")
+        if lookback_touches is not None and (
+            isinstance(lookback_touches, bool) or not isinstance(lookback_touches, (int, np.integer))
+            or lookback_touches < 1
+        ):
+            raise ValueError(
+                "The 'lookback_touches' parameter of Journeys.from_events must be a positive "
+                f"integer or None. Got {lookback_touches!r} instead."
+            )
+        if unknown_customers not in ("keep", "raise"):
+            raise ValueError(
+                "The 'unknown_customers' parameter of Journeys.from_events must be 'keep' or "
+                f"'raise'. Got {unknown_customers!r} instead."
+            )
+
+        tp = touchpoints
+        if conversions is None:
+            flag = _conversion_mask(tp, conversion_flag)
+            val_col = _opt_column(tp, value, "value")
+            if val_col is None and "conversion_value" in tp.columns and value == "value":
+                val_col = "conversion_value"
+            plc_col = _opt_column(tp, place, "place")
+            cv = tp.loc[flag]
+            conv_frame = pd.DataFrame({customer: cv[customer].to_numpy(), time: cv[time].to_numpy()})
+            if val_col:
+                conv_frame[value or "value"] = cv[val_col].to_numpy()
+                val_col = value or "value"
+            if plc_col:
+                conv_frame[plc_col] = cv[plc_col].to_numpy()
+            touch_rows = tp.loc[~flag]
+            if conversion_touch:
+                # the converting interaction's channel is a touch at the conversion time
+                touch_rows = pd.concat([touch_rows, cv[cv[channel].notna()]]).reset_index(drop=True)
+            conversions = conv_frame
+        else:
+            require_columns(conversions, {"customer": customer, "time": time}, what_c)
+            val_col = _opt_column(conversions, value, "value")
+            plc_col = _opt_column(conversions, place, "place")
+            require_columns(conversions, {"value": val_col, "place": plc_col}, what_c)
+            touch_rows = tp
+
+        # --- validate and parse
+        check_no_missing(touch_rows, customer, what_t, "Every touch needs a customer id.")
+        check_no_missing(touch_rows, channel, what_t, "Fill or remove touches without a channel.")
+        check_no_missing(conversions, customer, what_c, "Every conversion needs a customer id.")
+        t_time = parse_timestamps(touch_rows, time, what_t)
+        c_time = parse_timestamps(conversions, time, what_c)
+        ch_names = touch_rows[channel].astype(str).str.strip()
+        bad_sep = ch_names.str.contains(sep, regex=False).to_numpy(dtype=bool)
+        if bad_sep.any():
+            raise JourneyValidationError(
+                f"Column {channel!r} of {what_t} has channel names containing the path separator "
+                f"{sep!r}. Example rows:\n{example_rows(touch_rows, bad_sep, [customer, time, channel])}\n"
+                f"Rename these channels, or pass another sep= (it is used when journeys are written as paths)."
+            )
+        c_value = check_non_negative(conversions, val_col, what_c) if val_col else np.zeros(len(conversions))
+        if plc_col:
+            check_no_missing(conversions, plc_col, what_c, "Every conversion needs a place, e.g. 'online' or 'store'.")
+            c_place = conversions[plc_col].astype(str).to_numpy(dtype=object)
+        else:
+            c_place = None
+
+        # --- persons: ids (stitched by identities) to integer codes
+        t_ids = touch_rows[customer].astype(str).to_numpy(dtype=object)
+        c_ids = conversions[customer].astype(str).to_numpy(dtype=object)
+        person_t, person_c, person_names = _persons(t_ids, c_ids, identities)
+
+        if unknown_customers == "raise":
+            known = np.zeros(len(person_names), dtype=bool)
+            known[person_t] = True
+            unknown = ~known[person_c]
+            if unknown.any():
+                raise JourneyValidationError(
+                    f"Column {customer!r} of {what_c} has {int(unknown.sum())} conversion(s) of customers "
+                    f"with no touch. Example rows:\n{example_rows(conversions, unknown)}\n"
+                    "Pass identities= to link their ids, or unknown_customers='keep' to keep them as "
+                    "journeys without touches."
+                )
+
+        return cls._assemble(
+            person_t, t_time, ch_names.to_numpy(dtype=object), person_c, c_time, c_value, c_place,
+            person_names, lookback_td=lookback_td, lookback_touches=lookback_touches,
+            exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length, warn=warn,
+        )
+
+    @classmethod
+    def _assemble(
+        cls, person_t, t_time, t_channel, person_c, c_time, c_value, c_place, person_names, *,
+        lookback_td, lookback_touches, exclude, collapse_repeats, max_length, warn,
+    ) -> "Journeys":
+        """The journey rules, vectorised: assign touches to conversions, order, window."""
+        T, M = len(person_t), len(person_c)
+        ti = t_time.view(np.int64)
+        ci = c_time.view(np.int64)
+        # dense rank of all timestamps, so (person, time) fits one int64 key
+        all_t = np.concatenate([ti, ci])
+        uniq_t, rank = np.unique(all_t, return_inverse=True)
+        R = np.int64(len(uniq_t) + 1)
+        key_t = person_t.astype(np.int64) * R + rank[:T]
+        key_c = person_c.astype(np.int64) * R + rank[T:]
+
+        c_order = np.argsort(key_c, kind="stable")
+        key_c_sorted = key_c[c_order]
+        # first conversion of the same person at or after the touch (a tie counts as before)
+        nxt = np.searchsorted(key_c_sorted, key_t, side="left")
+        nxt_clip = np.minimum(nxt, max(M - 1, 0))
+        converting = (nxt < M) & (person_c[c_order][nxt_clip] == person_t) if M else np.zeros(T, bool)
+
+        # journeys: one per conversion (sorted), one per person with trailing touches
+        trail_persons, trail_of_touch = np.unique(person_t[~converting], return_inverse=True)
+        n_trail = len(trail_persons)
+        j_key = np.concatenate([key_c_sorted, trail_persons.astype(np.int64) * R + (R - 1)])
+        j_order = np.argsort(j_key, kind="stable")
+        j_rank = np.empty_like(j_order)
+        j_rank[j_order] = np.arange(len(j_order))
+        touch_j = np.empty(T, dtype=np.int64)
+        touch_j[converting] = nxt[converting]
+        touch_j[~converting] = M + trail_of_touch
+        touch_j = j_rank[touch_j]
+
+        J = M + n_trail
+        t_sort = np.lexsort((rank[:T], touch_j))  # by journey, then time; stable on ties
+        touch_j = touch_j[t_sort]
+        t_time = t_time[t_sort]
+        names, codes = np.unique(t_channel[t_sort].astype(str), return_inverse=True)
+        counts = np.bincount(touch_j, minlength=J)
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+
+        # journey-level arrays in final order
+        is_conv = np.concatenate([np.ones(M, bool), np.zeros(n_trail, bool)])[j_order]
+        src = j_order  # index into [sorted conversions..., trailing persons...]
+        conv_idx = np.where(src < M, src, 0)
+        conv_rows = c_order[conv_idx]
+        conversions = is_conv.astype(np.float64)
+        nulls = (~is_conv).astype(np.float64)
+        value = np.where(is_conv, c_value[conv_rows] if M else 0.0, 0.0)
+        conversion_time = np.where(is_conv, c_time[conv_rows] if M else np.datetime64("NaT"), np.datetime64("NaT"))
+        conversion_time = conversion_time.astype("datetime64[ns]")
+        person_j = np.where(is_conv, person_c[conv_rows] if M else 0, trail_persons[np.clip(src - M, 0, None)] if n_trail else 0)
+        place = None
+        if c_place is not None:
+            place = np.where(is_conv, c_place[conv_rows] if M else None, None).astype(object)
+        customer = np.asarray(person_names, dtype=object)[person_j]
+
+        journeys = cls(
+            names.astype(object), codes.astype(np.int32), offsets, conversions, nulls, value,
+            touch_time=t_time, conversion_time=conversion_time, place=place, customer=customer,
+        )
+        journeys._n_input = {"touch_rows": T, "conversion_rows": M}
+
+        # rules, in the documented order
+        journeys = journeys.transform(exclude=exclude)
+        if lookback_td is not None:
+            jt = journeys
+            end = jt.conversion_time.copy()
+            # non-converting journeys: the window ends at their last touch
+            last_touch = np.full(jt.n_journeys, np.datetime64("NaT"), dtype="datetime64[ns]")
+            nonempty = jt.lengths > 0
+            last_touch[nonempty] = jt.touch_time[jt.offsets[1:][nonempty] - 1]
+            end = np.where(np.isnat(end), last_touch, end)
+            age = end[jt.journey_index] - jt.touch_time
+            journeys = jt._keep_touches(age <= lookback_td.to_timedelta64(), "lookback")
+        if lookback_touches is not None:
+            jt = journeys
+            from_end = jt.lengths[jt.journey_index] - jt.position
+            journeys = jt._keep_touches(from_end <= lookback_touches, "lookback_touches")
+        journeys = journeys.transform(collapse_repeats=collapse_repeats, max_length=max_length)
+        journeys._n_input = {"touch_rows": T, "conversion_rows": M}
+        if warn:
+            journeys._warn_exclusions()
+        return journeys
+
+    def _warn_exclusions(self) -> None:
+        excluded = {k: v for k, v in self.exclusions.items() if v}
+        if excluded:
+            text = ", ".join(f"{v:,} by {k}" for k, v in excluded.items())
+            warnings.warn(
+                f"Touch rows excluded by journey rules: {text}. Conversions are all kept; "
+                "see Journeys.describe() for the counts.",
+                ExcludedRowsWarning,
+                stacklevel=3,
+            )
+
+    # ---------------------------------------------------------------- outputs
+    def path_strings(self, sep: str = " > ") -> np.ndarray:
+        """Every journey's path as one string, channels joined by ``sep`` (object array)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        bad = [c for c in self.channels.tolist() if sep.strip() and sep.strip() in c]
+        if bad:
+            raise JourneyValidationError(
+                f"Channel name(s) {bad[:3]} contain the path separator {sep.strip()!r}, so paths "
+                "could not be read back. Rename the channels or pass another sep=."
+            )
+        names = pa.array(self.channels.tolist(), type=pa.large_string())
+        values = pa.DictionaryArray.from_arrays(pa.array(self.touch_channel, type=pa.int32()), names)
+        values = values.cast(pa.large_string())
+        lists = pa.LargeListArray.from_arrays(pa.array(self.offsets, type=pa.int64()), values)
+        return np.asarray(pc.binary_join(lists, pa.scalar(sep, type=pa.large_string())).to_numpy(zero_copy_only=False), dtype=object)
+
+    def to_paths(self, sep: str = " > ", *, aggregate: bool = True) -> pd.DataFrame:
+        """The journeys as a path table in the ChannelAttribution layout.
+
+        Returns a DataFrame with columns ``path, total_conversions, total_conversion_value,
+        total_null``; with ``aggregate=True`` identical paths are merged (counts summed) and
+        rows are sorted by path. Round-trips through :meth:`from_paths`.
+        """
+        df = pd.DataFrame(
+            {
+                "path": self.path_strings(sep),
+                "total_conversions": self.conversions,
+                "total_conversion_value": self.value,
+                "total_null": self.nulls,
+            }
+        )
+        if aggregate:
+            df = df.groupby("path", sort=True, as_index=False).sum()
+        return df
+
+    def describe(self) -> pd.Series:
+        """A summary: journeys, conversions, touches, path lengths, and rows excluded by each rule."""
+        weight = self.conversions + self.nulls
+        lengths = self.lengths
+        conv_rows = self.conversions > 0
+        if weight.sum() > 0:
+            mean_len = float(np.average(lengths, weights=weight)) if weight.sum() else float("nan")
+            order = np.argsort(lengths, kind="stable")
+            cw = np.cumsum(weight[order])
+            median_len = float(lengths[order][np.searchsorted(cw, cw[-1] / 2)])
+        else:
+            mean_len = median_len = float("nan")
+        info = {
+            "journey rows": self.n_journeys,
+            "journeys (weighted)": float(weight.sum()),
+            "converting journeys (weighted)": float(self.conversions.sum()),
+            "non-converting journeys (weighted)": float(self.nulls.sum()),
+            "conversions": self.total_conversions,
+            "value": self.total_value,
+            "touches": self.n_touches,
+            "channels": self.n_channels,
+            "mean path length": mean_len,
+            "median path length": median_len,
+            "max path length": int(lengths.max()) if len(lengths) else 0,
+            "conversions without touches": float(self.conversions[(lengths == 0) & conv_rows].sum()),
+        }
+        n_input = getattr(self, "_n_input", None)
+        if n_input:
+            info["input touch rows"] = n_input["touch_rows"]
+            info["input conversion rows"] = n_input["conversion_rows"]
+        for rule in EXCLUSION_RULES:
+            info[f"excluded touches: {rule}"] = int(self.exclusions.get(rule, 0))
+        if self.has_place:
+            for p in self.places:
+                info[f"conversions at {p}"] = float(self.conversions[self.place == p].sum())
+        return pd.Series(info, name="journeys", dtype=object)
+
+    # ------------------------------------------------------------------ graph
+    def transition_counts(self, order: int = 1):
+        """Order-``order`` state transition counts (see :func:`attribution.graph.transition_counts`)."""
+        from .graph import transition_counts
+
+        return transition_counts(self, order=order)
+
+    def graph(self, order: int = 1):
+        """The channel-path graph as a ``networkx.DiGraph`` (see :func:`attribution.graph.to_networkx`)."""
+        from .graph import to_networkx
+
+        return to_networkx(self.transition_counts(order))
+
+    def transition_matrix(self, order: int = 1) -> pd.DataFrame:
+        """Transition probabilities between states as a DataFrame (rows: from, columns: to)."""
+        return self.transition_counts(order).probability_frame()
+
+
+# ---------------------------------------------------------------------------- helpers
+def _conversion_mask(tp: pd.DataFrame, flag: str | None) -> np.ndarray:
+    """Rows of a combined event log that are conversions (the Kaggle layout by default)."""
+    if flag is None:
+        if "interaction" in tp.columns:
+            flag = "interaction"
+        elif "conversion" in tp.columns:
+            flag = "conversion"
+        else:
+            raise JourneyValidationError(
+                "No conversions were given and none could be found in the touchpoints: expected an "
+                f"'interaction' column (value 'conversion') or a 'conversion' flag column. Columns "
+                f"found: {list(map(str, tp.columns))}. Pass conversions=<DataFrame> or conversion_flag='<column>'."
+            )
+    require_columns(tp, {"conversion_flag": flag}, "touchpoints")
+    s = tp[flag]
+    if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
+        if s.isna().any():
+            bad = s.isna().to_numpy()
+            raise JourneyValidationError(
+                f"Column {flag!r} of touchpoints has missing conversion flags. Example rows:\n"
+                f"{example_rows(tp, bad)}\nFill them with 0 (not a conversion) or 1."
+            )
+        return s.to_numpy() != 0
+    low = s.astype(str).str.strip().str.lower()
+    return low.isin(["conversion", "1", "true", "yes"]).to_numpy(dtype=bool)
+
+
+def _persons(t_ids: np.ndarray, c_ids: np.ndarray, identities: pd.DataFrame | None):
+    """Integer person codes for touch and conversion ids, merged by ``identities``."""
+    T = len(t_ids)
+    if identities is None:
+        codes, names = pd.factorize(np.concatenate([t_ids, c_ids]), sort=True)
+        return codes[:T], codes[T:], np.asarray(names, dtype=object)
+
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if not isinstance(identities, pd.DataFrame) or identities.shape[1] < 2:
+        raise TypeError("identities must be a DataFrame with at least two id columns (one link per row).")
+    cols = list(identities.columns)
+    present_cols = [identities[c].notna().to_numpy(dtype=bool) for c in cols]
+    id_cols = [identities[c].astype(str).to_numpy(dtype=object) for c in cols]
+    all_ids = np.concatenate([t_ids, c_ids] + [c[p] for c, p in zip(id_cols, present_cols)])
+    codes, names = pd.factorize(all_ids, sort=True)
+    n = len(names)
+    index = pd.Index(names)
+    # edges: first present id of each row to every other present id of the row
+    first = np.full(len(identities), -1, dtype=np.int64)
+    rows, cols_e = [], []
+    for col, present in zip(id_cols, present_cols):
+        code = np.full(len(col), -1, dtype=np.int64)
+        code[present] = index.get_indexer(col[present])
+        has_first = first >= 0
+        link = present & has_first
+        rows.append(first[link])
+        cols_e.append(code[link])
+        first = np.where(~has_first & present, code, first)
+    r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    c = np.concatenate(cols_e) if cols_e else np.zeros(0, np.int64)
+    graph = coo_matrix((np.ones(len(r)), (r, c)), shape=(n, n))
+    n_comp, comp = connected_components(graph, directed=False)
+    # each person is named by their smallest id (names are sorted, so the smallest code)
+    rep = np.full(n_comp, n, dtype=np.int64)
+    np.minimum.at(rep, comp, np.arange(n))
+    person = rep[comp]  # code of the representative id, for every id code
+    person_codes, person_idx = np.unique(person, return_inverse=True)
+    return (
+        person_idx[codes[:T]],
+        person_idx[codes[T : T + len(c_ids)]],
+        np.asarray(names, dtype=object)[person_codes],
+    )
