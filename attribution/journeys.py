@@ -608,19 +608,17 @@ class Journeys:
         offsets = np.concatenate([[0], np.cumsum(counts)])
 
         # journey-level arrays in final order
-        is_conv = np.concatenate([np.ones(M, bool), np.zeros(n_trail, bool)])[j_order]
-        src = j_order  # index into [sorted conversions..., trailing persons...]
-        conv_idx = np.where(src < M, src, 0)
-        conv_rows = c_order[conv_idx]
+        def per_journey(conv_values, trail_fill):
+            """Concatenate values of [sorted conversions..., trailing journeys...], in journey order."""
+            return np.concatenate([conv_values[c_order], np.full(n_trail, trail_fill, dtype=conv_values.dtype)])[j_order]
+
+        is_conv = per_journey(np.ones(M, bool), False)
         conversions = is_conv.astype(np.float64)
         nulls = (~is_conv).astype(np.float64)
-        value = np.where(is_conv, c_value[conv_rows] if M else 0.0, 0.0)
-        conversion_time = np.where(is_conv, c_time[conv_rows] if M else np.datetime64("NaT"), np.datetime64("NaT"))
-        conversion_time = conversion_time.astype("datetime64[ns]")
-        person_j = np.where(is_conv, person_c[conv_rows] if M else 0, trail_persons[np.clip(src - M, 0, None)] if n_trail else 0)
-        place = None
-        if c_place is not None:
-            place = np.where(is_conv, c_place[conv_rows] if M else None, None).astype(object)
+        value = per_journey(c_value.astype(np.float64), 0.0)
+        conversion_time = per_journey(c_time.astype("datetime64[ns]"), np.datetime64("NaT"))
+        person_j = np.concatenate([person_c[c_order], trail_persons]).astype(np.int64)[j_order]
+        place = None if c_place is None else per_journey(c_place.astype(object), None)
         customer = np.asarray(person_names, dtype=object)[person_j]
 
         journeys = cls(
