@@ -112,7 +112,10 @@ def parse_timestamps(df: pd.DataFrame, column: str, what: str) -> np.ndarray:
     elif pd.api.types.is_datetime64_any_dtype(s.dtype):
         ts = s
     else:
-        ts = pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
+        try:  # the fast path: ISO-8601 throughout
+            ts = pd.to_datetime(s, utc=True, format="ISO8601")
+        except (ValueError, TypeError):
+            ts = pd.to_datetime(s, utc=True, errors="coerce", format="mixed")
     bad = ts.isna().to_numpy()
     if bad.any():
         raise JourneyValidationError(

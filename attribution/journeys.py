@@ -526,8 +526,9 @@ class Journeys:
         check_no_missing(conversions, customer, what_c, "Every conversion needs a customer id.")
         t_time = parse_timestamps(touch_rows, time, what_t)
         c_time = parse_timestamps(conversions, time, what_c)
-        ch_names = touch_rows[channel].astype(str).str.strip()
-        bad_sep = ch_names.str.contains(sep, regex=False).to_numpy(dtype=bool)
+        ch_codes, ch_uniques = pd.factorize(touch_rows[channel])  # hash-based: no string sort
+        ch_uniques = pd.Series(ch_uniques).astype(str).str.strip()
+        bad_sep = ch_uniques.str.contains(sep, regex=False).to_numpy(dtype=bool)[ch_codes]
         if bad_sep.any():
             raise JourneyValidationError(
                 f"Column {channel!r} of {what_t} has channel names containing the path separator "
@@ -542,9 +543,7 @@ class Journeys:
             c_place = None
 
         # --- persons: ids (stitched by identities) to integer codes
-        t_ids = touch_rows[customer].astype(str).to_numpy(dtype=object)
-        c_ids = conversions[customer].astype(str).to_numpy(dtype=object)
-        person_t, person_c, person_names = _persons(t_ids, c_ids, identities)
+        person_t, person_c, person_names = _persons(touch_rows[customer], conversions[customer], identities)
 
         if unknown_customers == "raise":
             known = np.zeros(len(person_names), dtype=bool)
@@ -559,14 +558,14 @@ class Journeys:
                 )
 
         return cls._assemble(
-            person_t, t_time, ch_names.to_numpy(dtype=object), person_c, c_time, c_value, c_place,
+            person_t, t_time, ch_codes, ch_uniques.to_numpy(dtype=object), person_c, c_time, c_value, c_place,
             person_names, lookback_td=lookback_td, lookback_touches=lookback_touches,
             exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length, warn=warn,
         )
 
     @classmethod
     def _assemble(
-        cls, person_t, t_time, t_channel, person_c, c_time, c_value, c_place, person_names, *,
+        cls, person_t, t_time, ch_codes, ch_uniques, person_c, c_time, c_value, c_place, person_names, *,
         lookback_td, lookback_touches, exclude, collapse_repeats, max_length, warn,
     ) -> "Journeys":
         """The journey rules, vectorised: assign touches to conversions, order, window."""
@@ -603,7 +602,9 @@ class Journeys:
         t_sort = np.lexsort((rank[:T], touch_j))  # by journey, then time; stable on ties
         touch_j = touch_j[t_sort]
         t_time = t_time[t_sort]
-        names, codes = np.unique(t_channel[t_sort].astype(str), return_inverse=True)
+        # channel codes sorted by name (names stripped above may coincide: merge them)
+        names, recode = np.unique(ch_uniques.astype(str), return_inverse=True)
+        codes = recode[ch_codes[t_sort]]
         counts = np.bincount(touch_j, minlength=J)
         offsets = np.concatenate([[0], np.cumsum(counts)])
 
@@ -780,11 +781,16 @@ def _conversion_mask(tp: pd.DataFrame, flag: str | None) -> np.ndarray:
     return low.isin(["conversion", "1", "true", "yes"]).to_numpy(dtype=bool)
 
 
-def _persons(t_ids: np.ndarray, c_ids: np.ndarray, identities: pd.DataFrame | None):
-    """Integer person codes for touch and conversion ids, merged by ``identities``."""
-    T = len(t_ids)
+def _persons(t_ids: pd.Series, c_ids: pd.Series, identities: pd.DataFrame | None):
+    """Integer person codes for touch and conversion ids, merged by ``identities``.
+
+    Ids are compared as strings. Returns (person of each touch, person of each conversion,
+    person names); persons are numbered in the sorted order of their names.
+    """
+    T, M = len(t_ids), len(c_ids)
+    ids = pd.concat([t_ids.astype(str), c_ids.astype(str)], ignore_index=True)
     if identities is None:
-        codes, names = pd.factorize(np.concatenate([t_ids, c_ids]), sort=True)
+        codes, names = pd.factorize(ids, sort=True)
         return codes[:T], codes[T:], np.asarray(names, dtype=object)
 
     from scipy.sparse import coo_matrix
@@ -795,7 +801,7 @@ def _persons(t_ids: np.ndarray, c_ids: np.ndarray, identities: pd.DataFrame | No
     cols = list(identities.columns)
     present_cols = [identities[c].notna().to_numpy(dtype=bool) for c in cols]
     id_cols = [identities[c].astype(str).to_numpy(dtype=object) for c in cols]
-    all_ids = np.concatenate([t_ids, c_ids] + [c[p] for c, p in zip(id_cols, present_cols)])
+    all_ids = np.concatenate([ids.to_numpy(dtype=object)] + [c[p] for c, p in zip(id_cols, present_cols)])
     codes, names = pd.factorize(all_ids, sort=True)
     n = len(names)
     index = pd.Index(names)
@@ -821,6 +827,6 @@ def _persons(t_ids: np.ndarray, c_ids: np.ndarray, identities: pd.DataFrame | No
     person_codes, person_idx = np.unique(person, return_inverse=True)
     return (
         person_idx[codes[:T]],
-        person_idx[codes[T : T + len(c_ids)]],
+        person_idx[codes[T : T + M]],
         np.asarray(names, dtype=object)[person_codes],
     )
