@@ -570,25 +570,29 @@ class Journeys:
     ) -> "Journeys":
         """The journey rules, vectorised: assign touches to conversions, order, window."""
         T, M = len(person_t), len(person_c)
-        ti = t_time.view(np.int64)
-        ci = c_time.view(np.int64)
-        # dense rank of all timestamps, so (person, time) fits one int64 key
-        all_t = np.concatenate([ti, ci])
-        uniq_t, rank = np.unique(all_t, return_inverse=True)
-        R = np.int64(len(uniq_t) + 1)
-        key_t = person_t.astype(np.int64) * R + rank[:T]
-        key_c = person_c.astype(np.int64) * R + rank[T:]
+        key_t, key_c, R = _person_time_keys(person_t, t_time, person_c, c_time)
 
+        # touches by (person, time); ties keep their input order
+        t_sort = np.argsort(key_t, kind="stable")
+        key_t = key_t[t_sort]
+        person_ts = person_t[t_sort]
         c_order = np.argsort(key_c, kind="stable")
         key_c_sorted = key_c[c_order]
-        # first conversion of the same person at or after the touch (a tie counts as before)
+        # first conversion of the same person at or after the touch (a tie counts as before);
+        # the queries are sorted, so the search walks the conversions once
         nxt = np.searchsorted(key_c_sorted, key_t, side="left")
-        nxt_clip = np.minimum(nxt, max(M - 1, 0))
-        converting = (nxt < M) & (person_c[c_order][nxt_clip] == person_t) if M else np.zeros(T, bool)
+        if M:
+            converting = (nxt < M) & (person_c[c_order][np.minimum(nxt, M - 1)] == person_ts)
+        else:
+            converting = np.zeros(T, dtype=bool)
 
-        # journeys: one per conversion (sorted), one per person with trailing touches
-        trail_persons, trail_of_touch = np.unique(person_t[~converting], return_inverse=True)
+        # journeys: one per conversion, one per person with touches after their last conversion
+        tp = person_ts[~converting]  # sorted by person
+        first_of_person = np.r_[True, tp[1:] != tp[:-1]] if len(tp) else np.zeros(0, bool)
+        trail_persons = tp[first_of_person]
+        trail_of_touch = np.cumsum(first_of_person) - 1
         n_trail = len(trail_persons)
+        # journey order: by person, then conversion time; the trailing journey last
         j_key = np.concatenate([key_c_sorted, trail_persons.astype(np.int64) * R + (R - 1)])
         j_order = np.argsort(j_key, kind="stable")
         j_rank = np.empty_like(j_order)
@@ -596,11 +600,9 @@ class Journeys:
         touch_j = np.empty(T, dtype=np.int64)
         touch_j[converting] = nxt[converting]
         touch_j[~converting] = M + trail_of_touch
-        touch_j = j_rank[touch_j]
+        touch_j = j_rank[touch_j]  # non-decreasing: the touches are already in journey order
 
         J = M + n_trail
-        t_sort = np.lexsort((rank[:T], touch_j))  # by journey, then time; stable on ties
-        touch_j = touch_j[t_sort]
         t_time = t_time[t_sort]
         # channel codes sorted by name (names stripped above may coincide: merge them)
         names, recode = np.unique(ch_uniques.astype(str), return_inverse=True)
@@ -754,6 +756,37 @@ class Journeys:
 
 
 # ---------------------------------------------------------------------------- helpers
+def _person_time_keys(person_t, t_time, person_c, c_time):
+    """One int64 key per touch and conversion that sorts by (person, time).
+
+    Times are offset from the earliest and divided by their common resolution (e.g. whole
+    seconds); when person × time span would overflow, times are replaced by their dense rank.
+    Returns ``(key_t, key_c, R)`` with ``key = person * R + time_code`` and every time code < R - 1.
+    """
+    ti = t_time.view(np.int64)
+    ci = c_time.view(np.int64)
+    all_t = np.concatenate([ti, ci])
+    n_persons = int(max(person_t.max(initial=-1), person_c.max(initial=-1))) + 1
+    if len(all_t) == 0:
+        return ti.copy(), ci.copy(), np.int64(2)
+    t0 = all_t.min()
+    rel = all_t - t0
+    step = int(np.gcd.reduce(rel)) or 1
+    span = int(rel.max()) // step + 2
+    if n_persons * span < 2**62:
+        code = rel // step
+        R = np.int64(span)
+    else:
+        uniq, code = np.unique(all_t, return_inverse=True)
+        R = np.int64(len(uniq) + 1)
+    T = len(ti)
+    return (
+        person_t.astype(np.int64) * R + code[:T],
+        person_c.astype(np.int64) * R + code[T:],
+        R,
+    )
+
+
 def _conversion_mask(tp: pd.DataFrame, flag: str | None) -> np.ndarray:
     """Rows of a combined event log that are conversions (the Kaggle layout by default)."""
     if flag is None:

@@ -323,3 +323,19 @@ def test_take_and_transform_keep_counts():
     assert paths_of(t) == [("c",), ("a", "b"), ("a", "b")]
     assert t.conversions.tolist() == [3, 1, 1]
     assert t.nulls.tolist() == [6, 4, 4]
+
+
+def test_person_time_keys_both_branches_sort_alike():
+    from attribution.journeys import _person_time_keys
+
+    rng = np.random.default_rng(0)
+    base = np.datetime64("2026-01-01", "ns")
+    for resolution, n_people in [(10**9, 50), (1, 5_000)]:  # seconds: compact codes; ns: dense ranks
+        t = base + (rng.integers(0, 60 * 86400, 2000) * resolution).astype("timedelta64[ns]")
+        c = base + (rng.integers(0, 60 * 86400, 300) * resolution).astype("timedelta64[ns]")
+        pt, pc = rng.integers(0, n_people, 2000), rng.integers(0, n_people, 300)
+        kt, kc, R = _person_time_keys(pt, t, pc, c)
+        k = np.concatenate([kt, kc])
+        ref = np.lexsort((np.concatenate([t, c]).view(np.int64), np.concatenate([pt, pc])))
+        assert (np.diff(k[ref]) >= 0).all()  # the key order is the (person, time) order
+        assert (k % R < R - 1).all()
