@@ -1,5 +1,10 @@
-"""attribution: multi-touch marketing attribution across online and offline channels."""
+"""attribution: multi-touch marketing attribution across online and offline channels.
 
+The flow runs one way: event logs or path tables -> :class:`Journeys` -> a model's ``fit`` ->
+``credits_`` per channel (and per conversion place).
+"""
+
+from . import datasets
 from .exceptions import (
     AttributionError,
     DataQualityWarning,
@@ -8,15 +13,42 @@ from .exceptions import (
     NotFittedError,
 )
 from .journeys import Journeys
+from .models import (
+    MODELS,
+    AttributionModel,
+    CustomWeights,
+    FirstTouch,
+    LastNonDirect,
+    LastTouch,
+    Linear,
+    PositionBased,
+    TimeDecay,
+    get_model,
+    register_model,
+)
+from .models.markov import Markov
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "MODELS",
     "AttributionError",
+    "AttributionModel",
+    "CustomWeights",
     "DataQualityWarning",
     "ExcludedRowsWarning",
+    "FirstTouch",
     "JourneyValidationError",
     "Journeys",
+    "LastNonDirect",
+    "LastTouch",
+    "Linear",
+    "Markov",
     "NotFittedError",
+    "PositionBased",
+    "TimeDecay",
     "__version__",
+    "datasets",
+    "get_model",
+    "register_model",
 ]

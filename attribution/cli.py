@@ -92,6 +92,13 @@ def cmd_compare(args) -> int:
     print(f"\nConversions credited to each channel by each model (written to {out}/):")
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(wide.round(1).to_string())
+    if args.truth:
+        baseline = journeys.total_conversions - wide["(truth)"].sum()
+        print(
+            f"\n(truth) is each channel's true incremental conversions (Shapley value of the simulated "
+            f"world); the other {baseline:,.1f} conversions would have happened with every channel "
+            "switched off, so the models' columns sum to more."
+        )
     return 0
 
 

@@ -24,7 +24,7 @@ from ._validation import (
     parse_timestamps,
     require_columns,
 )
-from .exceptions import ExcludedRowsWarning, JourneyValidationError
+from .exceptions import DataQualityWarning, ExcludedRowsWarning, JourneyValidationError
 
 __all__ = ["Journeys"]
 
@@ -360,7 +360,13 @@ class Journeys:
         Raises
         ------
         JourneyValidationError
-            Missing columns, missing paths, empty channel names, negative or non-numeric counts.
+            Missing columns, empty channel names, negative or non-numeric counts.
+
+        Notes
+        -----
+        An empty or missing path is a journey without touches (e.g. a store purchase with no
+        recorded touch, as :meth:`to_paths` writes it): it is kept, with a warning, and models
+        credit its conversions to ``"(no touch)"``.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -371,15 +377,24 @@ class Journeys:
         require_columns(df, {"path": path, "conversions": conversions, "value": value, "nulls": nulls}, what)
         if not isinstance(sep, str) or not sep:
             raise ValueError(f"The 'sep' parameter must be a non-empty string. Got {sep!r} instead.")
-        check_no_missing(df, path, what, "Every row needs a path; remove rows without one.")
         conv = check_non_negative(df, conversions, what)
         val = check_non_negative(df, value, what) if value else None
         nul = check_non_negative(df, nulls, what) if nulls else None
 
-        strings = pa.array(df[path].astype(str).to_numpy(dtype=object), type=pa.large_string())
+        raw = df[path]
+        no_touch = (raw.isna() | (raw.astype(str).str.strip() == "")).to_numpy(dtype=bool)
+        if no_touch.any():
+            warnings.warn(
+                f"{int(no_touch.sum())} row(s) of {what} have an empty path; they are kept as journeys "
+                "without touches (their conversions are credited to '(no touch)').",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+        strings = pa.array(raw.fillna("").astype(str).to_numpy(dtype=object), type=pa.large_string())
         lists = pc.split_pattern(strings, sep)
         lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-        tokens = pc.utf8_trim_whitespace(lists.flatten())
+        lengths[no_touch] = 0
+        tokens = pc.utf8_trim_whitespace(lists.filter(pa.array(~no_touch)).flatten())
         empty = pc.equal(pc.utf8_length(tokens), 0).to_numpy(zero_copy_only=False)
         offsets = np.concatenate([[0], np.cumsum(lengths)])
         if empty.any():
@@ -387,7 +402,7 @@ class Journeys:
             rows[np.repeat(np.arange(len(df)), lengths)[empty]] = True
             raise JourneyValidationError(
                 f"Column {path!r} of {what} has {int(rows.sum())} path(s) with an empty channel name "
-                f"(nothing between two {sep!r} separators, or an empty path). Example rows:\n"
+                f"(nothing between two {sep!r} separators). Example rows:\n"
                 f"{example_rows(df, rows, [path])}\nFix or remove these paths, or pass the right 'sep'."
             )
         enc = pc.dictionary_encode(tokens)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attribution import ExcludedRowsWarning, Journeys, JourneyValidationError
+from attribution import DataQualityWarning, ExcludedRowsWarning, Journeys, JourneyValidationError
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DATA_CSV = SHARED / "pathdata" / "Data.csv"
@@ -68,7 +68,6 @@ def test_from_paths_optional_columns_and_rules():
     "frame, match",
     [
         (pd.DataFrame({"paths": ["a"], "total_conversions": [1]}), r"no column 'path'.*Did you mean path='paths'"),
-        (pd.DataFrame({"path": ["a", None], "total_conversions": [1, 1]}), r"'path'.*1 missing"),
         (pd.DataFrame({"path": ["a > > b"], "total_conversions": [1]}), r"empty channel name"),
         (pd.DataFrame({"path": ["a"], "total_conversions": [-1]}), r"'total_conversions'.*non-negative"),
         (pd.DataFrame({"path": ["a"], "total_conversions": ["x"]}), r"'total_conversions'.*numeric"),
@@ -77,6 +76,15 @@ def test_from_paths_optional_columns_and_rules():
 def test_from_paths_bad_input(frame, match):
     with pytest.raises(JourneyValidationError, match=match):
         Journeys.from_paths(frame)
+
+
+def test_empty_paths_are_journeys_without_touches():
+    df = pd.DataFrame({"path": ["a > b", None, "  "], "total_conversions": [1, 2, 3]})
+    with pytest.warns(DataQualityWarning, match="2 row"):
+        j = Journeys.from_paths(df)
+    assert paths_of(j) == [("a", "b"), (), ()]
+    assert j.total_conversions == 6
+    assert j.to_paths()["path"].tolist() == ["", "a > b"]  # and back again
 
 
 def test_error_shows_offending_rows():

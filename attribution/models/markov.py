@@ -149,6 +149,8 @@ class Markov(AttributionModel):
     {'a': 2.0, 'b': 1.0}
     """
 
+    _nonnegative = True  # removal effects are >= 0, so is the credit
+
     def __init__(self, order=1, collapse_repeats=False, max_order=4, n_folds=5, random_state=0):
         self.order = order
         self.collapse_repeats = collapse_repeats
