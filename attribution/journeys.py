@@ -331,6 +331,7 @@ class Journeys:
         exclude=None,
         collapse_repeats: bool = False,
         max_length: int | None = None,
+        warn: bool = True,
     ) -> "Journeys":
         """Journeys from an aggregated path table (the ChannelAttribution layout).
 
@@ -351,6 +352,8 @@ class Journeys:
             Separator between channels.
         exclude, collapse_repeats, max_length
             Path rules, see :meth:`transform`.
+        warn : bool, default True
+            Warn once when rules excluded touches (they are counted in :meth:`describe`).
 
         Returns
         -------
@@ -412,7 +415,10 @@ class Journeys:
         recode = np.empty(len(names), dtype=np.int32)
         recode[order] = np.arange(len(names), dtype=np.int32)
         journeys = cls(names[order], recode[codes], offsets, conv, nul, val)
-        return journeys.transform(exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length)
+        journeys = journeys.transform(exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length)
+        if warn:
+            journeys._warn_exclusions()
+        return journeys
 
     @classmethod
     def from_events(

@@ -55,7 +55,8 @@ def test_from_paths_optional_columns_and_rules():
     j = Journeys.from_paths(df)
     assert paths_of(j) == [("a", "a", "b"), ("b", "c"), ("c",)]
     assert j.total_value == 0 and j.total_nulls == 0
-    j2 = Journeys.from_paths(df, collapse_repeats=True, exclude="c", max_length=1)
+    with pytest.warns(ExcludedRowsWarning, match="2 by excluded_channels, 1 by collapsed_repeats, 1 by max_length"):
+        j2 = Journeys.from_paths(df, collapse_repeats=True, exclude="c", max_length=1)
     assert paths_of(j2) == [("b",), ("b",), ()]
     assert list(j2.channels) == ["a", "b"]
     assert j2.exclusions["collapsed_repeats"] == 1
@@ -347,3 +348,41 @@ def test_person_time_keys_both_branches_sort_alike():
         ref = np.lexsort((np.concatenate([t, c]).view(np.int64), np.concatenate([pt, pc])))
         assert (np.diff(k[ref]) >= 0).all()  # the key order is the (person, time) order
         assert (k % R < R - 1).all()
+
+
+def test_simulator_output_conserves_conversions_and_stitching_adds_history():
+    from attribution.datasets import simulate
+
+    sim = simulate(1500, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExcludedRowsWarning)
+        plain = Journeys.from_events(sim.touchpoints, sim.conversions)
+        stitched = Journeys.from_events(sim.touchpoints, sim.conversions, identities=sim.identities)
+    for j in (plain, stitched):
+        assert j.total_conversions == len(sim.conversions)
+        assert j.total_value == pytest.approx(sim.conversions["value"].sum(), rel=1e-12)
+        for place in ("online", "store"):
+            assert j.conversions[j.place == place].sum() == (sim.conversions["place"] == place).sum()
+        assert j.n_touches + sum(j.exclusions.values()) == len(sim.touchpoints)
+    # with identities, store purchases (recorded under loyalty cards) gain their online history
+    def store_with_touches(j):
+        return int(((j.place == "store") & (j.lengths > 0)).sum())
+
+    assert store_with_touches(stitched) > store_with_touches(plain)
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
+
+
+@pytest.mark.skipif(not (SAMPLES / "paths.csv").exists(), reason="data/samples absent")
+def test_sample_path_table_equals_event_journeys():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_paths = Journeys.from_paths(pd.read_csv(SAMPLES / "paths.csv"))
+        tp = pd.read_csv(SAMPLES / "touchpoints.csv")
+        cv = pd.read_csv(SAMPLES / "conversions.csv")
+        ids = pd.read_csv(SAMPLES / "identities.csv")
+        from_events = Journeys.from_events(tp, cv, identities=ids)
+    assert from_paths.total_conversions == from_events.total_conversions == len(cv)
+    assert from_paths.total_nulls == from_events.total_nulls
+    pd.testing.assert_frame_equal(from_paths.to_paths(), from_events.to_paths(), rtol=1e-9)
