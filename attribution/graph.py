@@ -44,9 +44,10 @@ class TransitionCounts:
         Edge endpoints (node numbers), one row per distinct edge with positive count.
     count : ndarray of float
         Edge weights (journeys, weighted by their counts).
-    conversion_value : ndarray of float, shape (S + 1,)
-        Conversion value of the journeys whose last state is each node (index 0: journeys with
-        no touch, which convert straight from ``(start)``).
+    outcome_count, outcome_value : ndarray of float, shape (S + 1, P)
+        Conversions (and their value) leaving each transient node, split by conversion outcome
+        (e.g. the conversion place; ``P = 1`` when no outcome was given). Row 0 is ``(start)``:
+        journeys without touches convert straight from it.
     """
 
     order: int
@@ -56,7 +57,8 @@ class TransitionCounts:
     src: np.ndarray
     dst: np.ndarray
     count: np.ndarray
-    conversion_value: np.ndarray
+    outcome_count: np.ndarray
+    outcome_value: np.ndarray
 
     @property
     def n_states(self) -> int:
@@ -142,13 +144,18 @@ def state_sequence(journeys, order: int):
     return key[ends], journeys.journey_index[ends]
 
 
-def transition_counts(journeys, order: int = 1) -> TransitionCounts:
+def transition_counts(journeys, order: int = 1, outcome=None, n_outcomes: int | None = None) -> TransitionCounts:
     """Count order-``order`` state transitions over all journeys (converting and not).
 
     Parameters
     ----------
     journeys : Journeys
     order : int, default 1
+    outcome : int array of shape (n_journeys,), optional
+        Outcome code of each journey's conversions (e.g. its conversion place), for chains with
+        one absorbing conversion state per outcome. Default: one outcome.
+    n_outcomes : int, optional
+        Number of outcome codes (default ``outcome.max() + 1``).
 
     Returns
     -------
@@ -190,7 +197,13 @@ def transition_counts(journeys, order: int = 1) -> TransitionCounts:
         states = [names[d[0]] for d in digits]
     else:
         states = [tuple(names[c] for c in d if c >= 0) for d in digits]
-    conversion_value = np.bincount(last, weights=journeys.value, minlength=S + 1)
+    if outcome is None:
+        outcome = np.zeros(J, dtype=np.int64)
+    outcome = np.asarray(outcome, dtype=np.int64)
+    P = int(n_outcomes if n_outcomes is not None else (outcome.max(initial=0) + 1))
+    key = last * P + outcome
+    outcome_count = np.bincount(key, weights=journeys.conversions, minlength=(S + 1) * P).reshape(S + 1, P)
+    outcome_value = np.bincount(key, weights=journeys.value, minlength=(S + 1) * P).reshape(S + 1, P)
     return TransitionCounts(
         order=order,
         channels=names,
@@ -199,7 +212,8 @@ def transition_counts(journeys, order: int = 1) -> TransitionCounts:
         src=edge_key // n,
         dst=edge_key % n,
         count=count,
-        conversion_value=conversion_value,
+        outcome_count=outcome_count,
+        outcome_value=outcome_value,
     )
 
 

@@ -9,7 +9,7 @@ from scipy.sparse.linalg import splu
 
 from ..graph import TransitionCounts, to_networkx, transition_counts
 from ..journeys import Journeys
-from .base import AttributionModel, ChannelCredit, _param_error, credit_from_shares, register_model
+from .base import AttributionModel, ChannelCredit, _param_error, credit_from_shares, place_codes, register_model
 
 __all__ = ["Markov", "absorption"]
 
@@ -17,12 +17,13 @@ __all__ = ["Markov", "absorption"]
 SMOOTHING = 2.0
 
 
-def absorption(tc: TransitionCounts, removed: np.ndarray | None = None) -> tuple[float, float]:
-    """P(conversion) and expected conversion value from ``(start)``, exactly.
+def absorption(tc: TransitionCounts, removed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """P(conversion) and expected conversion value from ``(start)``, exactly, per outcome.
 
-    Solves ``(I - Q) x = b`` by sparse LU over the transient nodes (start and channel states),
-    with ``b`` the one-step probability of converting (and that probability times the mean
-    value of the conversions leaving each state). States flagged in ``removed`` are deleted:
+    Solves ``(I - Q) X = B`` by sparse LU over the transient nodes (start and channel states).
+    Column ``p`` of ``B`` holds the one-step probability of converting with outcome ``p`` (e.g.
+    at place ``p``); the value columns hold that probability times the mean value of those
+    conversions, i.e. ``outcome_value / out_count``. States flagged in ``removed`` are deleted:
     every transition into them goes to ``(null)`` instead.
 
     Parameters
@@ -33,7 +34,8 @@ def absorption(tc: TransitionCounts, removed: np.ndarray | None = None) -> tuple
 
     Returns
     -------
-    (p_conversion, expected_value)
+    p_conversion, expected_value : ndarray of shape (P,)
+        Per outcome; their sums are the totals.
     """
     S = tc.n_states
     n_t = S + 1  # transient nodes: start + states
@@ -43,18 +45,22 @@ def absorption(tc: TransitionCounts, removed: np.ndarray | None = None) -> tuple
     if removed is not None:
         keep_node[1:] = ~removed
     inner = (dst < n_t) & keep_node[src] & keep_node[np.minimum(dst, n_t - 1)]
-    conv = dst == S + 1
-    # per transient node: one-step conversion probability and its value
-    b_conv = np.bincount(src[conv], weights=prob[conv], minlength=n_t)
-    conv_count = np.bincount(src[conv], weights=tc.count[conv], minlength=n_t)
-    mean_value = np.divide(tc.conversion_value, conv_count, out=np.zeros(n_t), where=conv_count > 0)
-    b = np.column_stack([b_conv, b_conv * mean_value])
+    out = tc.out_totals()[:n_t]
+    safe = np.where(out > 0, out, 1.0)[:, None]
+    B = np.hstack([tc.outcome_count / safe, tc.outcome_value / safe])
     idx = np.cumsum(keep_node) - 1  # new index of kept nodes
     n = int(keep_node.sum())
     Q = sp.csc_matrix((prob[inner], (idx[src[inner]], idx[dst[inner]])), shape=(n, n))
     A = (sp.identity(n, format="csc") - Q).tocsc()
-    x = splu(A).solve(np.ascontiguousarray(b[keep_node]))
-    return float(x[0, 0]), float(x[0, 1])
+    x = splu(A).solve(np.ascontiguousarray(B[keep_node]))
+    P = tc.outcome_count.shape[1]
+    return x[0, :P].copy(), x[0, P:].copy()
+
+
+def _removal_effect(base: np.ndarray, removed: np.ndarray) -> np.ndarray:
+    """``1 - removed / base`` elementwise, 0 where ``base`` is 0, clipped at 0 (round-off)."""
+    re = np.divide(base - removed, base, out=np.zeros_like(base), where=base > 0)
+    return np.clip(re, 0.0, None)
 
 
 @register_model("markov")
@@ -78,6 +84,13 @@ class Markov(AttributionModel):
     into it go to ``(null)``). Credit: :math:`A_i = C \cdot RE_i / \sum_j RE_j` for the
     :math:`C` conversions of journeys with touches. Every :math:`P_{-i}` is one sparse LU
     solve (``scipy.sparse.linalg.splu``): no simulation, no sampling error, no truncated walks.
+
+    **Places.** When the journeys carry a conversion place (online, store, ...), the chain has
+    one absorbing conversion state per place, and removal effects are computed per place
+    exactly: :math:`RE_{i,p} = 1 - P_{-i,p}/P_p`. Place ``p``'s conversions are split by
+    :math:`RE_{i,p} / \sum_j RE_{j,p}` (``place_credits_``) and ``credits_`` is their sum, so an
+    online channel earns store credit exactly insofar as removing it loses store conversions.
+    Without places this is the single-outcome chain above.
 
     Value uses the same chain with every conversion worth the mean value of the conversions
     leaving that state: :math:`V = [(I - Q)^{-1} (b \odot \bar v)]_{start}` and
@@ -103,7 +116,9 @@ class Markov(AttributionModel):
     credits_ : DataFrame
         Conversions, value and share per channel.
     removal_effects_ : DataFrame
-        ``conversions`` and ``value`` removal effects per channel.
+        ``conversions`` and ``value`` removal effects per channel (all places together).
+    place_removal_effects_ : DataFrame
+        With places: the conversion removal effect of each channel (rows) at each place.
     conversion_probability_ : float
         P(conversion) from start under the fitted chain.
     expected_value_ : float
@@ -178,31 +193,42 @@ class Markov(AttributionModel):
             self.order_ = int(self.order_scores_["log_loss"].idxmin())  # ties: the smaller order
         else:
             self.order_ = int(self.order)
-        tc = transition_counts(jr, self.order_)
+        # one absorbing conversion state per conversion place (a single one without places)
+        codes, places = place_codes(journeys)
+        P = 1 if places is None else len(places)
+        tc = transition_counts(jr, self.order_, outcome=codes, n_outcomes=P)
         p, v = absorption(tc)
         C = jr.n_channels
-        re = np.zeros((C, 2))
         contains = np.zeros((tc.n_states, C), dtype=bool)
         rows = np.repeat(np.arange(tc.n_states), tc.order)
-        codes = tc.state_channels.ravel()
-        contains[rows[codes >= 0], codes[codes >= 0]] = True
+        flat = tc.state_channels.ravel()
+        contains[rows[flat >= 0], flat[flat >= 0]] = True
+        p_without = np.tile(p, (C, 1))  # a channel without states removes nothing
+        v_without = np.tile(v, (C, 1))
         for c in range(C):
-            removed = contains[:, c]
-            if not removed.any():
-                continue
-            p_c, v_c = absorption(tc, removed)
-            re[c] = [1 - p_c / p if p > 0 else 0.0, 1 - v_c / v if v > 0 else 0.0]
-        re = np.clip(re, 0.0, None)  # removing states can only lose conversions; clip round-off
-        self.conversion_probability_ = p
-        self.expected_value_ = v
+            if contains[:, c].any():
+                p_without[c], v_without[c] = absorption(tc, contains[:, c])
+        index = pd.Index(jr.channels, name="channel")
+        self.conversion_probability_ = float(p.sum())
+        self.expected_value_ = float(v.sum())
         self.removal_effects_ = pd.DataFrame(
-            re, index=pd.Index(jr.channels, name="channel"), columns=["conversions", "value"]
+            {
+                "conversions": _removal_effect(np.full(C, p.sum()), p_without.sum(axis=1)),
+                "value": _removal_effect(np.full(C, v.sum()), v_without.sum(axis=1)),
+            },
+            index=index,
         )
+        re_conv = _removal_effect(np.broadcast_to(p, (C, P)), p_without)
+        re_value = _removal_effect(np.broadcast_to(v, (C, P)), v_without)
+        if places is not None:
+            self.place_removal_effects_ = pd.DataFrame(re_conv, index=index, columns=pd.Index(places, name="place"))
         self._tc = tc
         self.transition_matrix_ = tc.edges_frame()
-        conv_shares = re[:, 0] if re[:, 0].sum() > 0 else np.ones(C)
-        value_shares = re[:, 1] if re[:, 1].sum() > 0 else conv_shares
-        return credit_from_shares(journeys, conv_shares, value_shares)
+        # a place whose removal effects are all zero (no touched conversions there) gets equal
+        # shares; it has nothing to distribute anyway
+        re_conv[:, re_conv.sum(axis=0) == 0] = 1.0
+        re_value[:, re_value.sum(axis=0) == 0] = re_conv[:, re_value.sum(axis=0) == 0]
+        return credit_from_shares(journeys, re_conv, re_value)
 
     @property
     def graph_(self):

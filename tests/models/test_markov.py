@@ -198,3 +198,28 @@ def test_removal_effects_match_dense_reference(df):
     assert p == pytest.approx(j.total_conversions / (j.total_conversions + j.total_nulls), abs=1e-12)
     for c in j.channels:
         assert m.removal_effects_.loc[c, "conversions"] == pytest.approx(1 - brute_force_removal(df, c) / p, abs=1e-9)
+
+
+def test_multi_outcome_chain_per_place_by_hand():
+    # j1: a -> conversion online; j2: a > b -> conversion in store; j3: a -> null.
+    # Chain: start->a 3; a->conv@online 1, a->b 1, a->null 1; b->conv@store 1.
+    # P(online) = 1/3, P(store) = 1/3. Removing b: P(store) = 0 -> RE_b,store = 1; P(online)
+    # stays -> RE_b,online = 0. Removing a kills both -> RE_a = 1 at each place.
+    # Online credit (1 conversion): a 1. Store credit (1 conversion): a 1/2, b 1/2.
+    j = Journeys(
+        ["a", "b"], [0, 0, 1, 0], [0, 1, 3, 4], [1, 1, 0], [0, 0, 1], [10.0, 30.0, 0.0],
+        place=["online", "store", None],
+    )
+    m = Markov().fit(j)
+    pre = m.place_removal_effects_
+    assert pre.loc["b", "online"] == pytest.approx(0.0) and pre.loc["b", "store"] == pytest.approx(1.0)
+    assert pre.loc["a"].tolist() == pytest.approx([1.0, 1.0])
+    pc = m.place_credits_.set_index(["channel", "place"])
+    assert pc.loc[("a", "online"), "conversions"] == pytest.approx(1.0)
+    assert pc.loc[("a", "store"), "conversions"] == pytest.approx(0.5)
+    assert pc.loc[("b", "store"), "conversions"] == pytest.approx(0.5)
+    assert pc.loc[("b", "store"), "value"] == pytest.approx(15.0)  # half the store value
+    assert m.credits_["conversions"].to_dict() == pytest.approx({"a": 1.5, "b": 0.5})
+    # the overall removal effects are those of the single-outcome chain
+    assert m.removal_effects_["conversions"].to_dict() == pytest.approx({"a": 1.0, "b": 0.5})
+    assert m.conversion_probability_ == pytest.approx(2 / 3)
