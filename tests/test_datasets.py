@@ -13,7 +13,7 @@ from attribution.datasets import _simulate
 from attribution.datasets.__main__ import main
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "samples"
-FRAMES = ("touchpoints", "conversions", "identities", "costs")
+FRAMES = ("touchpoints", "conversions", "identities", "costs", "customers")
 INTENT = ("paid_search_brand", "retargeting", "affiliate")
 UPPER = ("display", "video", "social")
 
@@ -110,7 +110,7 @@ def test_load_sample_from_explicit_missing_directory_raises(tmp_path):
 
 def test_to_csv_format(sim, tmp_path):
     written = sim.to_csv(tmp_path, paths=False)
-    assert [p.name for p in written] == ["touchpoints.csv", "conversions.csv", "identities.csv", "costs.csv", "truth.csv"]
+    assert [p.name for p in written] == ["touchpoints.csv", "conversions.csv", "customers.csv", "identities.csv", "costs.csv", "truth.csv"]
     lines = (tmp_path / "touchpoints.csv").read_text().splitlines()
     assert lines[0] == "customer_id,timestamp,channel"
     assert all(line.split(",")[1].endswith("Z") and len(line.split(",")[1]) == 20 for line in lines[1:50])
@@ -278,3 +278,28 @@ def test_simulate_is_fast_and_vectorised():
 def test_parameter_errors(kwargs, error, match):
     with pytest.raises(error, match=match):
         simulate(**{"n_customers": 100, **kwargs})
+
+
+# --- ROPO truth and the loyalty base ----------------------------------------------------------------
+
+def test_customers_are_the_whole_loyalty_base(sim):
+    cards = set(sim.customers["loyalty_id"])
+    seen = set(sim.conversions.loc[sim.conversions["place"] == "store", "customer_id"])
+    assert seen <= cards and set(sim.identities["loyalty_id"]) <= cards
+    assert len(cards) > len(seen)  # card holders who never bought in the window are there too
+    # past_orders rises with intent, so buyers have more of them than non-buyers
+    buyers = sim.customers["loyalty_id"].isin(seen)
+    assert sim.customers.loc[buyers, "past_orders"].mean() > sim.customers.loc[~buyers, "past_orders"].mean()
+
+
+def test_ropo_truth_counts_store_purchases(sim):
+    t = sim.ropo_truth()
+    observed = sim.conversions.loc[sim.conversions["place"] == "store"]
+    assert t["store_conversions"].sum() == len(observed)
+    assert t["store_value"].sum() == pytest.approx(observed["value"].sum(), abs=0.01)
+    # switching the online channels off can only lose store purchases (lifts are >= 0)
+    assert (t["store_conversions_without_online"] <= t["store_conversions"]).all()
+    assert 0 < (t["store_conversions"] - t["store_conversions_without_online"]).sum() < len(observed)
+    # with no online lift at all, online channels cause nothing in store
+    flat = simulate(800, random_state=4, lift={c: 0.0 for c in CHANNELS if c != "store_visit"}).ropo_truth()
+    assert (flat["store_conversions"] == flat["store_conversions_without_online"]).all()

@@ -88,7 +88,10 @@ _COST_JITTER = 0.10
 SAMPLE_PARAMS: dict[str, Any] = {"n_customers": 3000, "start": "2026-03-01", "days": 60, "random_state": 0}
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_FILES = ("touchpoints", "conversions", "identities", "costs", "truth")
+#: past_orders ~ Poisson(exp(a + b * intent)) for card holders
+_PAST_ORDERS = (0.3, 0.6)
+
+_FILES = ("touchpoints", "conversions", "identities", "costs", "customers", "truth")
 
 
 def channel_parameters(lift: dict[str, float] | None = None) -> pd.DataFrame:
@@ -169,6 +172,8 @@ class _World:
     cents: np.ndarray  # int64, order value in cents
     in_window: np.ndarray  # bool, decision time inside the observation window
     keep: np.ndarray  # float64[2^C], prod (1 - lift) over each channel subset
+    store: np.ndarray | None = None  # bool, the purchase would be made in a store
+    person: np.ndarray | None = None  # int64, the person of the cycle
 
     def raw_converts(self, coalitions: np.ndarray) -> np.ndarray:
         """Bool (rows, len(coalitions)): would the cycle convert, ignoring the earlier cycles."""
@@ -193,8 +198,9 @@ class _World:
         new_index[rows] = np.arange(rows.size)
         prev = self.prev[rows]
         prev = np.where(prev >= 0, new_index[np.maximum(prev, 0)], -1)
+        take = lambda a: None if a is None else a[rows]  # noqa: E731
         return _World(self.cycle[rows], prev, self.mask[rows], self.base[rows], self.u[rows],
-                      self.cents[rows], self.in_window[rows], self.keep)
+                      self.cents[rows], self.in_window[rows], self.keep, take(self.store), take(self.person))
 
     def coalition_values(self, coalitions: np.ndarray, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
         """Conversions and value (in currency units, summed exactly in cents) for each coalition bitmask.
@@ -282,6 +288,10 @@ class SimulatedData:
         ``cookie_id``, ``loyalty_id``: the known (incomplete) links between cookies and cards.
     costs : pandas.DataFrame
         ``date`` (str ``YYYY-MM-DD``), ``channel``, ``cost``: daily spend of every paid channel.
+    customers : pandas.DataFrame
+        The loyalty base: every card holder (seen in the data or not), ``loyalty_id``,
+        ``past_orders`` (purchases in the year before the window; rises with the latent intent,
+        so it is an observed but partial proxy of the confounder) and ``tenure_years`` (noise).
     params : dict
         The arguments of :func:`simulate` that produced the data.
     """
@@ -292,6 +302,8 @@ class SimulatedData:
     costs: pd.DataFrame
     params: dict[str, Any] = field(default_factory=dict)
     _world: _World | None = field(default=None, repr=False)
+    customers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    _person_card: np.ndarray | None = field(default=None, repr=False)
     _stored_truth: pd.DataFrame | None = field(default=None, repr=False)
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
@@ -394,6 +406,50 @@ class SimulatedData:
         conversions, value = self._world.coalition_values(np.array([s]))
         return {"conversions": float(conversions[0]), "value": float(value[0])}
 
+    def ropo_truth(self, offline: tuple[str, ...] = ("store_visit",)) -> pd.DataFrame:
+        """True effect of the online channels on store purchases, per loyalty customer.
+
+        With the same random draws, counts each card holder's store purchases with every
+        channel on (what was observed) and with the online channels switched off (the
+        ``offline`` channels, store visits, stay on). Their difference is the number of store
+        purchases the online channels caused: the true ROPO effect.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Indexed by ``loyalty_id`` (every card holder), columns ``store_conversions``,
+            ``store_conversions_without_online``, ``store_value``,
+            ``store_value_without_online``.
+
+        Examples
+        --------
+        >>> t = simulate(800, random_state=2).ropo_truth()
+        >>> bool((t["store_conversions"] >= t["store_conversions_without_online"]).all())
+        True
+        """
+        if self._world is None or self._world.store is None:
+            raise ValueError("This SimulatedData was loaded from files and holds no random draws; call simulate() for the ROPO truth.")
+        unknown = [c for c in offline if c not in CHANNELS]
+        if unknown:
+            raise ValueError(f"The 'offline' parameter of ropo_truth has unknown channels {unknown}. Choose from {list(CHANNELS)}.")
+        w = self._world
+        on_offline = sum(1 << CHANNELS.index(c) for c in set(offline))
+        conv = w.converts(np.array([(1 << _C) - 1, on_offline], dtype=np.int64)) & w.store[:, None]
+        n = len(self._person_card)
+        counts = [np.bincount(w.person, weights=conv[:, k], minlength=n) for k in (0, 1)]
+        values = [np.bincount(w.person, weights=conv[:, k] * w.cents, minlength=n) / 100 for k in (0, 1)]
+        holders = np.flatnonzero(self._person_card != None)  # noqa: E711
+        out = pd.DataFrame(
+            {
+                "store_conversions": counts[0][holders],
+                "store_conversions_without_online": counts[1][holders],
+                "store_value": values[0][holders],
+                "store_value_without_online": values[1][holders],
+            },
+            index=pd.Index(self._person_card[holders].astype(str), name="loyalty_id"),
+        )
+        return out.sort_index()
+
     def journeys(self, **kwargs: Any):
         """The event log as :class:`attribution.Journeys` (identities stitched, 30-day lookback).
 
@@ -438,6 +494,7 @@ class SimulatedData:
 
         write("touchpoints", self.touchpoints, date_format=_TS_FORMAT)
         write("conversions", self.conversions, date_format=_TS_FORMAT, float_format="%.2f")
+        write("customers", self.customers)
         write("identities", self.identities)
         write("costs", self.costs, float_format="%.2f")
         write("truth", self.truth().reset_index(), float_format="%.6f")
@@ -672,6 +729,7 @@ def simulate(
     world = _World(
         cycle=cyc["cycle"], prev=cyc["prev"], mask=cyc["mask"], base=cyc["base"], u=cyc["u"],
         cents=np.round(cyc["value"] * 100).astype(np.int64), in_window=cyc["in_window"], keep=keep,
+        store=cyc["store"], person=cyc["person"].astype(np.int64),
     )
     converted = world.converts(np.array([(1 << _C) - 1]))[:, 0]
 
@@ -750,13 +808,29 @@ def simulate(
         }
     )
 
+    # the loyalty base (every card holder, seen in the data or not) with CRM covariates, drawn
+    # last so that the frames above do not depend on it. past_orders (purchases in the year
+    # before the window) rises with intent: an observed, partial proxy of the confounder.
+    holders = np.flatnonzero(has_card)
+    holders = holders[np.argsort(card_of[holders])]
+    customers = pd.DataFrame(
+        {
+            "loyalty_id": card_ids.take(card_of[holders]),
+            "past_orders": rng.poisson(np.exp(_PAST_ORDERS[0] + _PAST_ORDERS[1] * intent[holders])),
+            "tenure_years": np.round(rng.uniform(0.0, 8.0, holders.size), 1),
+        }
+    )
+    person_card = np.full(n, None, dtype=object)
+    person_card[holders] = np.asarray(customers["loyalty_id"], dtype=object)
+
     params = {
         "n_customers": n, "start": str(start), "days": int(days),
         "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
         "lift": dict(zip(CHANNELS, lifts.tolist())), "identity_rate": float(identity_rate),
         "two_device_rate": float(two_device_rate), "max_purchases": int(max_purchases),
     }
-    return SimulatedData(touchpoints, conversions, identities, costs, params=params, _world=world)
+    return SimulatedData(touchpoints, conversions, identities, costs, params=params, _world=world,
+                         customers=customers, _person_card=person_card)
 
 
 def _sample_dir() -> Path:
@@ -775,6 +849,7 @@ def _read_sample(directory: Path) -> SimulatedData:
     conversions["timestamp"] = pd.to_datetime(conversions["timestamp"], format=_TS_FORMAT, utc=True).astype(ts)
     identities = read("identities", dtype="str")
     costs = read("costs", dtype={"date": "str", "channel": "str", "cost": "float64"})
+    customers = read("customers", dtype={"loyalty_id": "str", "past_orders": "int64", "tenure_years": "float64"})
     truth = read("truth", dtype={"channel": "str"}).set_index("channel")
     total_conversions = float(len(conversions))
     total_value = round(float(conversions["value"].sum()), 2)
@@ -784,7 +859,8 @@ def _read_sample(directory: Path) -> SimulatedData:
         total_conversions=total_conversions,
         total_value=total_value,
     )
-    return SimulatedData(touchpoints, conversions, identities, costs, params=dict(SAMPLE_PARAMS), _stored_truth=truth)
+    return SimulatedData(touchpoints, conversions, identities, costs, params=dict(SAMPLE_PARAMS),
+                         customers=customers, _stored_truth=truth)
 
 
 def load_sample(directory: str | Path | None = None) -> SimulatedData:
