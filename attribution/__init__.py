@@ -27,6 +27,7 @@ from .models import (
     register_model,
 )
 from .models.markov import Markov
+from .omnichannel import RopoReport, ropo
 
 __version__ = "0.1.0"
 
@@ -46,9 +47,11 @@ __all__ = [
     "Markov",
     "NotFittedError",
     "PositionBased",
+    "RopoReport",
     "TimeDecay",
     "__version__",
     "datasets",
     "get_model",
     "register_model",
+    "ropo",
 ]

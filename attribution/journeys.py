@@ -79,6 +79,8 @@ class Journeys:
         The (stitched) person each journey belongs to.
     exclusions : mapping, optional
         Rows excluded by journey rules, by rule name (kept for :meth:`describe`).
+    id_map : Series, optional
+        Input id -> person, for ids merged by identities (see :meth:`person_of`).
 
     Examples
     --------
@@ -105,6 +107,7 @@ class Journeys:
         place=None,
         customer=None,
         exclusions: Mapping[str, int] | None = None,
+        id_map: pd.Series | None = None,
     ):
         self.channels = np.asarray(channels, dtype=object)
         self.touch_channel = np.asarray(touch_channel, dtype=np.int32)
@@ -119,6 +122,7 @@ class Journeys:
         )
         self.place = None if place is None else np.asarray(place, dtype=object)
         self.customer = None if customer is None else np.asarray(customer, dtype=object)
+        self.id_map = id_map
         self.exclusions = {rule: 0 for rule in EXCLUSION_RULES}
         if exclusions:
             self.exclusions.update({k: int(v) for k, v in exclusions.items()})
@@ -212,6 +216,16 @@ class Journeys:
             return []
         return sorted({p for p in self.place.tolist() if p is not None and p == p})
 
+    def person_of(self, ids) -> np.ndarray:
+        """The person (as in :attr:`customer`) that each id belongs to after identity stitching.
+
+        Ids that were not merged with others (or not seen at all) are their own person.
+        """
+        ids = pd.Series(np.asarray(ids, dtype=object)).astype(str)
+        if self.id_map is None:
+            return ids.to_numpy(dtype=object)
+        return ids.map(self.id_map).fillna(ids).to_numpy(dtype=object)
+
     def __len__(self) -> int:
         return self.n_journeys
 
@@ -228,7 +242,7 @@ class Journeys:
             channels=self.channels, touch_channel=self.touch_channel, offsets=self.offsets,
             conversions=self.conversions, nulls=self.nulls, value=self.value,
             touch_time=self.touch_time, conversion_time=self.conversion_time,
-            place=self.place, customer=self.customer, exclusions=self.exclusions,
+            place=self.place, customer=self.customer, exclusions=self.exclusions, id_map=self.id_map,
         )
         kw.update(changes)
         return Journeys(**kw)
@@ -564,7 +578,7 @@ class Journeys:
             c_place = None
 
         # --- persons: ids (stitched by identities) to integer codes
-        person_t, person_c, person_names = _persons(touch_rows[customer], conversions[customer], identities)
+        person_t, person_c, person_names, id_map = _persons(touch_rows[customer], conversions[customer], identities)
 
         if unknown_customers == "raise":
             known = np.zeros(len(person_names), dtype=bool)
@@ -582,12 +596,13 @@ class Journeys:
             person_t, t_time, ch_codes, ch_uniques.to_numpy(dtype=object), person_c, c_time, c_value, c_place,
             person_names, lookback_td=lookback_td, lookback_touches=lookback_touches,
             exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length, warn=warn,
+            id_map=id_map,
         )
 
     @classmethod
     def _assemble(
         cls, person_t, t_time, ch_codes, ch_uniques, person_c, c_time, c_value, c_place, person_names, *,
-        lookback_td, lookback_touches, exclude, collapse_repeats, max_length, warn,
+        lookback_td, lookback_touches, exclude, collapse_repeats, max_length, warn, id_map=None,
     ) -> "Journeys":
         """The journey rules, vectorised: assign touches to conversions, order, window."""
         T, M = len(person_t), len(person_c)
@@ -648,6 +663,7 @@ class Journeys:
         journeys = cls(
             names.astype(object), codes.astype(np.int32), offsets, conversions, nulls, value,
             touch_time=t_time, conversion_time=conversion_time, place=place, customer=customer,
+            id_map=id_map,
         )
         journeys._n_input = {"touch_rows": T, "conversion_rows": M}
 
@@ -839,13 +855,14 @@ def _persons(t_ids: pd.Series, c_ids: pd.Series, identities: pd.DataFrame | None
     """Integer person codes for touch and conversion ids, merged by ``identities``.
 
     Ids are compared as strings. Returns (person of each touch, person of each conversion,
-    person names); persons are numbered in the sorted order of their names.
+    person names, id -> person Series or None without identities); persons are numbered in
+    the sorted order of their names.
     """
     T, M = len(t_ids), len(c_ids)
     ids = pd.concat([t_ids.astype(str), c_ids.astype(str)], ignore_index=True)
     if identities is None:
         codes, names = pd.factorize(ids, sort=True)
-        return codes[:T], codes[T:], np.asarray(names, dtype=object)
+        return codes[:T], codes[T:], np.asarray(names, dtype=object), None
 
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -879,8 +896,12 @@ def _persons(t_ids: pd.Series, c_ids: pd.Series, identities: pd.DataFrame | None
     np.minimum.at(rep, comp, np.arange(n))
     person = rep[comp]  # code of the representative id, for every id code
     person_codes, person_idx = np.unique(person, return_inverse=True)
+    names = np.asarray(names, dtype=object)
+    merged = person != np.arange(n)  # ids that are not their own person
+    id_map = pd.Series(names[person[merged]], index=pd.Index(names[merged]), dtype=object)
     return (
         person_idx[codes[:T]],
         person_idx[codes[T : T + M]],
-        np.asarray(names, dtype=object)[person_codes],
+        names[person_codes],
+        id_map,
     )

@@ -185,6 +185,8 @@ def test_identities_merge_ids_into_one_person():
     conv = j.conversions == 1
     assert [paths_of(j)[i] for i in np.flatnonzero(conv)] == [("display", "search")]
     assert j.customer[conv][0] == "card7"  # the person is named by their smallest id
+    assert j.person_of(["cookie1", "cookie2", "card7", "cookie9", "never_seen"]).tolist() == [
+        "card7", "card7", "card7", "cookie9", "never_seen"]
 
 
 @needs_kaggle
