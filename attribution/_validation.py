@@ -42,6 +42,11 @@ def require_columns(df: pd.DataFrame, columns: dict[str, str | None], what: str)
             continue
         close = difflib.get_close_matches(str(col), found, n=3, cutoff=0.5)
         hint = f" Did you mean {param}={close[0]!r}?" if close else f" Pass {param}='<column name>'."
+        if len(found) == 1:
+            for sep in (";", "\t", "|", ","):
+                if sep in found[0]:
+                    hint = f" The file looks {sep!r}-separated: read it with pd.read_csv(..., sep={sep!r})."
+                    break
         raise JourneyValidationError(
             f"{what} has no column {col!r} (the {param!r} parameter). "
             f"Columns found: {found}.{hint}"

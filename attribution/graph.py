@@ -194,9 +194,13 @@ def transition_counts(journeys, order: int = 1, outcome=None, n_outcomes: int | 
     digits = np.stack([(uniq // (journeys.n_channels + 1) ** d) % (journeys.n_channels + 1) for d in range(order)][::-1], axis=1) - 1 if S else np.zeros((0, order), np.int64)
     names = journeys.channels
     if order == 1:
-        states = [names[d[0]] for d in digits]
+        states = names[digits[:, 0]].tolist() if S else []
     else:
-        states = [tuple(names[c] for c in d if c >= 0) for d in digits]
+        padded = np.append(names, None).astype(object)  # code -1 -> None (padding)
+        states = list(zip(*(padded[digits[:, i]] for i in range(order)))) if S else []
+        short = np.flatnonzero((digits < 0).any(axis=1))  # states of paths shorter than the order
+        for i in short.tolist():
+            states[i] = tuple(c for c in states[i] if c is not None)
     if outcome is None:
         outcome = np.zeros(J, dtype=np.int64)
     outcome = np.asarray(outcome, dtype=np.int64)

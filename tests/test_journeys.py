@@ -70,6 +70,7 @@ def test_from_paths_optional_columns_and_rules():
     [
         (pd.DataFrame({"paths": ["a"], "total_conversions": [1]}), r"no column 'path'.*Did you mean path='paths'"),
         (pd.DataFrame({"path": ["a > > b"], "total_conversions": [1]}), r"empty channel name"),
+        (pd.DataFrame({"path;total_conversions": ["a;1"]}), r"looks ';'-separated: read it with pd.read_csv\(..., sep=';'\)"),
         (pd.DataFrame({"path": ["a"], "total_conversions": [-1]}), r"'total_conversions'.*non-negative"),
         (pd.DataFrame({"path": ["a"], "total_conversions": ["x"]}), r"'total_conversions'.*numeric"),
     ],

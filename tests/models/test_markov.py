@@ -200,7 +200,11 @@ def test_removal_effects_match_dense_reference(df):
         assert m.removal_effects_.loc[c, "conversions"] == pytest.approx(1 - brute_force_removal(df, c) / p, abs=1e-9)
 
 
-def test_multi_outcome_chain_per_place_by_hand():
+@pytest.mark.parametrize("lu_max", [10**9, 0], ids=["lu", "iterative"])
+def test_multi_outcome_chain_per_place_by_hand(lu_max, monkeypatch):
+    import attribution.models.markov as mk
+
+    monkeypatch.setattr(mk, "LU_MAX_STATES", lu_max)
     # j1: a -> conversion online; j2: a > b -> conversion in store; j3: a -> null.
     # Chain: start->a 3; a->conv@online 1, a->b 1, a->null 1; b->conv@store 1.
     # P(online) = 1/3, P(store) = 1/3. Removing b: P(store) = 0 -> RE_b,store = 1; P(online)
@@ -223,3 +227,19 @@ def test_multi_outcome_chain_per_place_by_hand():
     # the overall removal effects are those of the single-outcome chain
     assert m.removal_effects_["conversions"].to_dict() == pytest.approx({"a": 1.0, "b": 0.5})
     assert m.conversion_probability_ == pytest.approx(2 / 3)
+
+
+@needs_data
+@pytest.mark.parametrize("order", [3, 4])
+def test_iterative_solver_agrees_with_lu(data_csv, order, monkeypatch):
+    import attribution.models.markov as mk
+
+    j = Journeys.from_paths(data_csv)
+    monkeypatch.setattr(mk, "LU_MAX_STATES", 10**9)
+    lu = Markov(order=order).fit(j)
+    monkeypatch.setattr(mk, "LU_MAX_STATES", 0)
+    it = Markov(order=order).fit(j)
+    assert it._tc.n_states > 900  # large enough to be a real test of the iteration
+    np.testing.assert_allclose(it.removal_effects_.to_numpy(), lu.removal_effects_.to_numpy(), atol=1e-12)
+    np.testing.assert_allclose(it.credits_[["conversions", "value"]].to_numpy(), lu.credits_[["conversions", "value"]].to_numpy(), rtol=1e-10)
+    assert it.conversion_probability_ == pytest.approx(19_785 / 88_387, abs=1e-13)
