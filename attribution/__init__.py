@@ -13,6 +13,7 @@ from .exceptions import (
     NotFittedError,
 )
 from .journeys import Journeys
+from .kpis import JourneyKPIs, kpis
 from .models import (
     MODELS,
     AttributionModel,
@@ -28,6 +29,7 @@ from .models import (
 )
 from .models.markov import Markov
 from .omnichannel import RopoReport, ropo
+from .plotting.journeys import plot_flows, plot_graph, plot_transition_heatmap
 
 __version__ = "0.1.0"
 
@@ -39,6 +41,7 @@ __all__ = [
     "DataQualityWarning",
     "ExcludedRowsWarning",
     "FirstTouch",
+    "JourneyKPIs",
     "JourneyValidationError",
     "Journeys",
     "LastNonDirect",
@@ -52,6 +55,10 @@ __all__ = [
     "__version__",
     "datasets",
     "get_model",
+    "kpis",
+    "plot_flows",
+    "plot_graph",
+    "plot_transition_heatmap",
     "register_model",
     "ropo",
 ]

@@ -112,6 +112,25 @@ class TransitionCounts:
         return pd.DataFrame(m, index=index.copy(), columns=index.copy())
 
 
+def _codes(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for non-negative int keys below ``bound``, in linear time.
+
+    A lookup table when ``bound`` is small, hashing (``pandas.factorize``) otherwise; no sort of
+    the keys themselves (only of the distinct ones).
+    """
+    if bound <= 1 << 24:
+        present = np.zeros(bound, dtype=bool)
+        present[keys] = True
+        uniq = np.flatnonzero(present)
+        lookup = np.zeros(bound, dtype=np.int64)
+        lookup[uniq] = np.arange(len(uniq))
+        return uniq.astype(np.int64), lookup[keys]
+    import pandas as pd
+
+    inverse, uniq = pd.factorize(keys, sort=True)
+    return np.asarray(uniq, dtype=np.int64), inverse.astype(np.int64)
+
+
 def _check_order(order) -> int:
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"The 'order' parameter must be a positive integer. Got {order!r} instead.")
@@ -163,7 +182,7 @@ def transition_counts(journeys, order: int = 1, outcome=None, n_outcomes: int | 
     """
     order = _check_order(order)
     keys, jid = state_sequence(journeys, order)
-    uniq, state = np.unique(keys, return_inverse=True)
+    uniq, state = _codes(keys, (journeys.n_channels + 1) ** order)
     S = len(uniq)
     node = state.astype(np.int64) + 1  # 0 is (start)
     conv_node, null_node = S + 1, S + 2
@@ -186,7 +205,7 @@ def transition_counts(journeys, order: int = 1, outcome=None, n_outcomes: int | 
     dst = np.concatenate([first[has], node[inner + 1], np.full(J, conv_node), np.full(J, null_node)])
     cnt = np.concatenate([w[has], w[jid[inner]], journeys.conversions, journeys.nulls])
     n = S + 3
-    edge_key, inv = np.unique(src * n + dst, return_inverse=True)
+    edge_key, inv = _codes(src * n + dst, n * n)
     count = np.bincount(inv, weights=cnt, minlength=len(edge_key))
     keep = count > 0
     edge_key, count = edge_key[keep], count[keep]
