@@ -5,6 +5,8 @@ The flow runs one way: event logs or path tables -> :class:`Journeys` -> a model
 """
 
 from . import datasets
+from .budget import BudgetPlan, plan_budget, rule_based_allocation
+from .compare import Comparison, compare
 from .exceptions import (
     AttributionError,
     DataQualityWarning,
@@ -30,6 +32,8 @@ from .models import (
 from .models.markov import Markov
 from .omnichannel import RopoReport, ropo
 from .plotting.journeys import plot_flows, plot_graph, plot_transition_heatmap
+from .roi import ROIResult, channel_roi, normalise_costs
+from .uncertainty import BootstrapResult, bootstrap
 
 __version__ = "0.1.0"
 
@@ -37,6 +41,9 @@ __all__ = [
     "MODELS",
     "AttributionError",
     "AttributionModel",
+    "BootstrapResult",
+    "BudgetPlan",
+    "Comparison",
     "CustomWeights",
     "DataQualityWarning",
     "ExcludedRowsWarning",
@@ -50,15 +57,22 @@ __all__ = [
     "Markov",
     "NotFittedError",
     "PositionBased",
+    "ROIResult",
     "RopoReport",
     "TimeDecay",
     "__version__",
+    "bootstrap",
+    "channel_roi",
+    "compare",
     "datasets",
     "get_model",
     "kpis",
+    "normalise_costs",
+    "plan_budget",
     "plot_flows",
     "plot_graph",
     "plot_transition_heatmap",
     "register_model",
+    "rule_based_allocation",
     "ropo",
 ]

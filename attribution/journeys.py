@@ -224,7 +224,8 @@ class Journeys:
         ids = pd.Series(np.asarray(ids, dtype=object)).astype(str)
         if self.id_map is None:
             return ids.to_numpy(dtype=object)
-        return ids.map(self.id_map).fillna(ids).to_numpy(dtype=object)
+        mapped = ids.map(self.id_map)
+        return np.where(mapped.isna(), ids, mapped).astype(object)
 
     def __len__(self) -> int:
         return self.n_journeys
@@ -400,7 +401,7 @@ class Journeys:
 
         raw = df[path]
         no_touch = (raw.isna() | (raw.astype(str).str.strip() == "")).to_numpy(dtype=bool)
-        if no_touch.any():
+        if no_touch.any() and warn:
             warnings.warn(
                 f"{int(no_touch.sum())} row(s) of {what} have an empty path; they are kept as journeys "
                 "without touches (their conversions are credited to '(no touch)').",
