@@ -29,7 +29,9 @@ from .models import (
     get_model,
     register_model,
 )
+from .models.datadriven import Fractribution, Logistic, Probabilistic
 from .models.markov import Markov
+from .models.shapley import Shapley
 from .omnichannel import RopoReport, ropo
 from .plotting.journeys import plot_flows, plot_graph, plot_transition_heatmap
 from .roi import ROIResult, channel_roi, normalise_costs
@@ -48,17 +50,21 @@ __all__ = [
     "DataQualityWarning",
     "ExcludedRowsWarning",
     "FirstTouch",
+    "Fractribution",
     "JourneyKPIs",
     "JourneyValidationError",
     "Journeys",
     "LastNonDirect",
     "LastTouch",
     "Linear",
+    "Logistic",
     "Markov",
     "NotFittedError",
     "PositionBased",
+    "Probabilistic",
     "ROIResult",
     "RopoReport",
+    "Shapley",
     "TimeDecay",
     "__version__",
     "bootstrap",
