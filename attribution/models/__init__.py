@@ -16,6 +16,7 @@ from .base import (
     place_codes,
     register_model,
 )
+from .datadriven import Fractribution, Logistic, Probabilistic
 from .rules import (
     CustomWeights,
     FirstTouch,
@@ -28,7 +29,13 @@ from .rules import (
 )
 from .markov import Markov
 
+from .shapley import Shapley
+
 __all__ = [
+    "Fractribution",
+    "Logistic",
+    "Probabilistic",
+    "Shapley",
     "AttributionModel",
     "ChannelCredit",
     "CustomWeights",
