@@ -59,8 +59,11 @@ Run (from the repository root; several hours with everything)::
     python benchmarks/bench_markov.py --update --sizes 1e6 --channels 20 --orders 4 --tools ca
                                                              # re-run cells, keep the others
 
-Prints a Markdown table and writes it to ``benchmarks/results/markov.md``; raw results are
-kept in ``benchmarks/_data/markov_results.json`` (``--update`` merges into them).
+Prints a Markdown table and writes it, with accuracy and data-set notes, to
+``benchmarks/results/markov.md``; raw results are kept in ``benchmarks/_data/markov_results.json``
+(``--update`` merges into them, ``--report`` rewrites the table from them without measuring).
+The report records the commit and a digest of the timed files of ``attribution/`` and warns
+when they changed during the run or when saved cells come from different versions.
 """
 
 from __future__ import annotations
@@ -88,9 +91,11 @@ RAW_JSON = DATA_DIR / "markov_results.json"
 DATA_CSV = (ROOT / ".." / "shared" / "data" / "pathdata" / "Data.csv").resolve()
 
 MARKER = "@@RESULT@@ "
-#: The package files the Markov path runs on (their digest is recorded with the results).
-MARKOV_FILES = ("__init__.py", "_validation.py", "exceptions.py", "journeys.py", "graph.py",
-                "models/__init__.py", "models/base.py", "models/markov.py")
+#: The package files whose code is timed (their digest is recorded with the results; the
+#: package ``__init__`` files only run at import, which is not timed).
+MARKOV_FILES = ("_validation.py", "exceptions.py", "journeys.py", "graph.py", "models/base.py",
+                "models/markov.py")
+RAW_META = DATA_DIR / "markov_meta.json"
 MEM_LIMIT_MB = 15 * 1024
 TIME_LIMIT_S = 600.0
 TOOLS = ("ours", "ca", "mam")
@@ -507,6 +512,63 @@ def value_re_notes(results: dict) -> list[str]:
     return out
 
 
+def accuracy_notes(results: dict) -> list[str]:
+    """Summary of the peers' removal-effect and credit differences from ours, over all cells."""
+    import numpy as np
+
+    out = []
+    for tool in ("ca", "mam"):
+        diffs, credit_rel, n = [], [], 0
+        for key, r in results.items():
+            ds, k, t = key.split("|")
+            ours = results.get(f"{ds}|{k}|ours")
+            if t != tool or "skipped" in r or ours is None or "skipped" in ours:
+                continue
+            n += 1
+            chs = sorted(ours["re"])
+            diffs += [r["re"].get(c, 0.0) - ours["re"][c] for c in chs]
+            total = sum(ours["credits"].get(c, 0.0) for c in chs)
+            if total > 0:
+                credit_rel.append(max(abs(r["credits"].get(c, 0.0) - ours["credits"].get(c, 0.0))
+                                      for c in chs) / total)
+        if not n:
+            continue
+        d = np.asarray(diffs)
+        line = (f"{TOOL_LABEL[tool]} vs ours over {n} cells, {len(d)} channel removal effects: "
+                f"mean signed difference {d.mean():+.1e}, SD {d.std():.1e}, max |difference| "
+                f"{np.abs(d).max():.1e}; largest per-channel conversion-credit difference "
+                f"{100 * max(credit_rel):.2f} % of total conversions")
+        if tool == "ca":
+            line += (" (its Monte-Carlo answer is one fold of ~10,000 simulated walks, so the error does "
+                     "not shrink with more data)")
+        if tool == "mam":
+            line += (" (same removal effects; MAM spreads each journey's conversions over its touches in "
+                     "proportion to their removal effects, repeats counted, instead of total × RE / ΣRE)")
+        out.append(line + ".")
+    return out
+
+
+def dataset_notes(results: dict) -> list[str]:
+    """One line per data set: size, path lengths, conversions, and our chain's states per order."""
+    import pandas as pd
+
+    names = sorted({k.split("|")[0] for k in results},
+                   key=lambda d: (d != "Data.csv", parse_dataset(d) if d != "Data.csv" else (0, 0)))
+    out = ["| data | rows | distinct paths | channels | mean length | conversions | nulls | states at order 1/2/3/4 |",
+           "|---|---|---|---|---|---|---|---|"]
+    for ds in names:
+        path = dataset_path(ds)
+        if not path.exists():
+            continue
+        df = pd.read_csv(path, sep=";")
+        toks = df["path"].str.split(">")
+        n_ch = len({t.strip() for row in toks for t in row}) if len(df) <= 10**5 else parse_dataset(ds)[1]
+        states = "/".join(str(results.get(f"{ds}|{k}|ours", {}).get("n_states", "?")) for k in (1, 2, 3, 4))
+        out.append(f"| {ds} | {len(df):,} | {df['path'].nunique():,} | {n_ch} | {toks.str.len().mean():.2f} | "
+                   f"{df['total_conversions'].sum():,} | {df['total_null'].sum():,} | {states} |")
+    return out
+
+
 def machine_note() -> str:
     cpu = "unknown CPU"
     try:
@@ -559,10 +621,11 @@ def write_report(lines: list[str], results: dict, total_s: float, argv: list[str
         "",
         f"Date: {_dt.date.today().isoformat()}. Machine: {machine_note()}.",
         f"Versions: {versions()}.",
-        *([f"Code: commit {version['commit']}, digest of the Markov files of attribution/ {version['attribution_sha256']}"
+        *([f"Code: commit {version['commit']}, digest of the timed files of attribution/ "
+           f"{version['attribution_sha256']}"
            + (" (CHANGED during the run: timings mix code versions)" if version.get("changed") else "")
-           + "."] if version else []),
-        f"Command: `python benchmarks/bench_markov.py {' '.join(argv)}` (wall time of the run: "
+           + "." + (f" {version['note']}." if version.get("note") else "")] if version else []),
+        "Command: `" + ("python benchmarks/bench_markov.py " + " ".join(argv)).strip() + "` (wall time of the run: "
         f"{total_s / 60:.1f} min). See the module docstring of `benchmarks/bench_markov.py` for the method.",
         "",
         "* end-to-end: CSV file in -> credits out (read_csv included, imports not); prepared: the "
@@ -579,9 +642,14 @@ def write_report(lines: list[str], results: dict, total_s: float, argv: list[str
         *lines,
         "",
     ]
+    text += ["## Accuracy", "", *[f"* {x}" for x in accuracy_notes(results)]]
     if vnotes:
-        text += ["ChannelAttribution, largest |ΔRE| of the conversion-value removal effects: "
-                 + "; ".join(vnotes) + ".", ""]
+        text += ["* ChannelAttribution, largest |ΔRE| of the conversion-value removal effects: "
+                 + "; ".join(vnotes) + "."]
+    text += ["", "## Data sets", "",
+             "Generated tables: exactly n unique paths; lengths are drawn geometric with mean 4.5 before "
+             "de-duplication, and de-duplication keeps mostly longer paths (there are only C + C² paths of "
+             "length ≤ 2), hence the longer means below.", "", *dataset_notes(results), ""]
     RESULTS_MD.write_text("\n".join(text))
 
 
@@ -612,7 +680,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--no-datacsv", action="store_true", help="leave out Data.csv")
     p.add_argument("--update", action="store_true",
                    help="merge into the saved raw results (re-run some cells, keep the rest)")
+    p.add_argument("--report", action="store_true",
+                   help="only rewrite the table and results/markov.md from the saved raw results")
     args = p.parse_args(argv)
+    if args.report:
+        report(json.loads(RAW_JSON.read_text()),
+               json.loads(RAW_META.read_text()) if RAW_META.exists() else {})
+        return
 
     sizes = [10_000] if args.quick else _ints(args.sizes)
     channels = _ints(args.channels)
@@ -646,34 +720,41 @@ def main(argv: list[str] | None = None) -> None:
             RAW_JSON.write_text(json.dumps(results, indent=1))
     total = time.perf_counter() - t_start
     after = code_version()
+    meta = {"argv": argv, "total_s": total, "version": version, "date": _dt.date.today().isoformat()}
+    if after["attribution_sha256"] != version["attribution_sha256"]:
+        meta["version"] = {**after, "changed": True}
+        print(f"WARNING: the timed files of attribution/ changed during the run ({after}); timings "
+              "mix code versions", flush=True)
+    if args.update and RAW_META.exists():
+        old_meta = json.loads(RAW_META.read_text())
+        meta["argv"] = old_meta.get("argv", []) + ["+"] + argv
+        meta["total_s"] = old_meta.get("total_s", 0.0) + total
+    RAW_META.write_text(json.dumps(meta, indent=1))
+    report(results, meta)
+
+
+def report(results: dict, meta: dict) -> None:
+    """Print the table of every saved cell and write ``results/markov.md``."""
+    version = dict(meta.get("version") or {})
     codes = {r.get("code") for r in results.values()}
     if len(codes) > 1:
-        print(f"WARNING: the saved cells were measured on {len(codes)} versions of attribution/ "
+        print(f"WARNING: the saved cells were measured on {len(codes)} versions of the timed files "
               "(re-run without --update for one version)", flush=True)
-        version = {**version, "changed": True}
-    if after["attribution_sha256"] != version["attribution_sha256"]:
-        version = {**after, "changed": True}
-        print(f"WARNING: attribution/ changed during the run ({version}); timings mix code versions",
-              flush=True)
-
-    # the table covers every saved cell with --update, only this run's cells otherwise
-    all_ds = datasets
-    all_orders, all_tools = orders, tools
-    if args.update:
-        keys = [k.split("|") for k in results]
-        order_ds = ["Data.csv"] + [dataset_name(n, c) for n in (10**4, 10**5, 10**6) for c in (10, 20)]
-        all_ds = [d for d in order_ds if any(k[0] == d for k in keys)]
-        all_orders = sorted({int(k[1]) for k in keys})
-        all_tools = [t for t in TOOLS if any(k[2] == t for k in keys)]
+        version["changed"] = True
+    keys = [k.split("|") for k in results]
+    order_ds = ["Data.csv"] + [dataset_name(n, c) for n in (10**4, 10**5, 10**6) for c in (10, 20)]
+    all_ds = [d for d in order_ds if any(k[0] == d for k in keys)]
+    all_orders = sorted({int(k[1]) for k in keys})
+    all_tools = [t for t in TOOLS if any(k[2] == t for k in keys)]
     lines = table(results, all_ds, all_orders, all_tools)
     print()
     print("\n".join(lines))
     vnotes = value_re_notes(results)
     if vnotes:
         print("\nChannelAttribution |ΔRE| of value removal effects: " + "; ".join(vnotes))
+    total = meta.get("total_s", 0.0)
     print(f"\nTotal run time: {total / 60:.1f} min. Written to {RESULTS_MD.relative_to(ROOT)}")
-    write_report(lines, results, total, argv, version)
-
+    write_report(lines, results, total, meta.get("argv", []), version)
 
 if __name__ == "__main__":
     main()
