@@ -55,18 +55,6 @@ def _journeys_from_args(args):
     )
 
 
-def credits_table(journeys, specs: list[str]) -> pd.DataFrame:
-    """Fit each model and return the long credit table ``model, channel, conversions, value, share``."""
-    from .models import get_model
-
-    frames = []
-    for spec in specs:
-        model = get_model(spec).fit(journeys)
-        frames.append(model.credits_.reset_index().assign(model=spec))
-    out = pd.concat(frames, ignore_index=True)
-    return out[["model", "channel", "conversions", "value", "share"]]
-
-
 def cmd_compare(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -77,10 +65,13 @@ def cmd_compare(args) -> int:
             if dropped and args.models == DEFAULT_MODELS:
                 warnings.warn("time_decay skipped: path tables have no timestamps.")
                 specs = [s for s in specs if s not in dropped]
-        long = credits_table(journeys, specs)
+        from .compare import compare
+
+        comparison = compare(journeys, specs, progress=False)
     for message in dict.fromkeys(str(w.message) for w in caught):
         print(f"note: {message}", file=sys.stderr)
-    wide = long.pivot(index="channel", columns="model", values="conversions")[specs]
+    long = comparison.credits
+    wide = comparison.credits_wide.copy()
     if args.truth:
         truth = read_table(args.truth).set_index("channel")
         wide["(truth)"] = truth["conversions"].reindex(wide.index)

@@ -10,7 +10,7 @@ every model serves both.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -744,7 +744,7 @@ class Journeys:
         lengths = self.lengths
         conv_rows = self.conversions > 0
         if weight.sum() > 0:
-            mean_len = float(np.average(lengths, weights=weight)) if weight.sum() else float("nan")
+            mean_len = float(np.average(lengths, weights=weight))
             order = np.argsort(lengths, kind="stable")
             cw = np.cumsum(weight[order])
             median_len = float(lengths[order][np.searchsorted(cw, cw[-1] / 2)])

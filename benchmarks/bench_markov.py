@@ -150,7 +150,7 @@ def _draw_paths(rng: np.random.Generator, m: int, n_channels: int, pop, trans_cu
     return codes, offsets
 
 
-def generate(n_paths: int, n_channels: int) -> "pd.DataFrame":
+def generate(n_paths: int, n_channels: int):
     """A path table of exactly ``n_paths`` unique paths over ``n_channels`` channels (seeded)."""
     import pandas as pd
 
