@@ -33,6 +33,7 @@ from .models.datadriven import Fractribution, Logistic, Probabilistic
 from .models.markov import Markov
 from .models.shapley import Shapley
 from .omnichannel import RopoReport, ropo
+from .report import Report, build_report
 from .plotting.journeys import plot_flows, plot_graph, plot_transition_heatmap
 from .roi import ROIResult, channel_roi, normalise_costs
 from .uncertainty import BootstrapResult, bootstrap
@@ -63,11 +64,13 @@ __all__ = [
     "PositionBased",
     "Probabilistic",
     "ROIResult",
+    "Report",
     "RopoReport",
     "Shapley",
     "TimeDecay",
     "__version__",
     "bootstrap",
+    "build_report",
     "channel_roi",
     "compare",
     "datasets",

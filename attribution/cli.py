@@ -1,154 +1,1044 @@
-"""The ``attribution`` command line: thin argument parsing over the Python API."""
+"""The ``attribution`` command line: thin argument parsing over the Python API.
+
+Sub-commands: ``compare`` (one input, or a batch from a TOML file), ``kpis``, ``ropo`` and
+``simulate``. The work is done by :mod:`attribution.report` (``build_report``) and the analysis
+functions it calls; this module reads files, checks the arguments with messages that name the
+flag to fix, prints short tables and writes the output folder. User mistakes end in one line on
+stderr and exit code 2 (``--verbose`` adds the traceback); unexpected failures exit with 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
 import sys
+import traceback
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 
+#: The models ``attribution compare`` fits when ``--models`` is not given.
 DEFAULT_MODELS = "first_touch,last_touch,last_non_direct,linear,position_based,time_decay,markov"
+#: Column flags shared by every sub-command that reads events: (flag, default, help).
+COLUMN_FLAGS = (
+    ("customer", "customer_id", "person / cookie id column of the touchpoints and conversions"),
+    ("time", "timestamp", "timestamp column (ISO 8601; naive times are read as UTC)"),
+    ("channel", "channel", "channel column of the touchpoints"),
+    ("value", "value", "conversion value column (optional: absent means 0)"),
+    ("place", "place", "conversion place column, e.g. online / store (optional)"),
+)
+_PATH_COUNT_COLUMN = "total_conversions"
 
 EXAMPLES = """\
 examples:
+  # the bundled sample: events, identities, costs and the simulator's truth -> results/report.html
   attribution compare data/samples/touchpoints.csv --conversions data/samples/conversions.csv \\
-      --identities data/samples/identities.csv --truth data/samples/truth.csv --out results
-  attribution compare ../shared/data/pathdata/Data.csv --paths --models linear,markov:order=2
-  attribution simulate --out data/samples
+      --identities data/samples/identities.csv --costs data/samples/costs.csv \\
+      --customers data/samples/customers.csv --truth data/samples/truth.csv --out results
+
+  # an aggregated path table (path;total_conversions;total_conversion_value;total_null)
+  attribution compare data/samples/paths.csv --paths --models last_touch,linear,markov:order=2,shapley
+
+  # several inputs x several model sets, one folder each and a combined summary.csv
+  attribution compare --config runs.toml
+
+  attribution kpis data/samples/touchpoints.csv --conversions data/samples/conversions.csv --out kpis
+  attribution ropo data/samples/touchpoints.csv --conversions data/samples/conversions.csv \\
+      --identities data/samples/identities.csv --customers data/samples/customers.csv --out ropo
+  attribution simulate --out my-sample
+
+Run 'attribution COMMAND --help' for every option of a command.
+"""
+
+COMPARE_EXAMPLES = """\
+what is written to --out:
+  report.html      one self-contained page: data summary, model comparison, ROI and budget plan
+                   (with --costs), ROPO (conversions with a store place), journey KPIs, method notes
+  credits.csv      model, channel, conversions, value, share (credits_wide.csv: channel x model)
+  roi.csv          channel, model, cost, conversions, value, roi, roas, cpa (with --costs)
+  budget_plan.csv  today's spend, the plan and the expected outcome per channel (with --costs)
+  *.png            every figure of the report; other tables as CSV (ropo_*, kpis_*)
+
+default models: first_touch, last_touch, last_non_direct, linear, position_based, time_decay
+(skipped on path tables) and markov.
+
+model specs (--models): names or name:key=value,key=value, separated by commas, e.g.
+  last_touch,linear,markov:order=2,shapley:method=conversion_rate
+  position_based:first=0.3,last=0.5   time_decay:half_life=3D   markov:order=auto
+  models: first_touch last_touch last_non_direct linear position_based time_decay custom
+          markov shapley logistic probabilistic fractribution
+
+examples:
+  attribution compare data/samples/touchpoints.csv --conversions data/samples/conversions.csv \\
+      --identities data/samples/identities.csv --costs data/samples/costs.csv \\
+      --customers data/samples/customers.csv --truth data/samples/truth.csv --out results
+  attribution compare events.parquet --customer user_id --time ts --channel source \\
+      --models last_touch,markov:order=2 --lookback 14D --out results
+  attribution compare data/samples/paths.csv --paths --models linear,markov,shapley --out paths-results
+  attribution compare --config runs.toml
+
+batch runs (--config runs.toml): every input x every model set, one folder each
+(OUT/<input>/<model set>/, the same files as above) and OUT/summary.csv with one row per
+run x model x channel. Relative paths are relative to the TOML file.
+
+  out = "batch-results"              # optional (default "attribution-runs"); --out overrides it
+
+  [defaults]                         # optional: keys applied to every input
+  lookback = "30D"
+
+  [inputs.sample]                    # one table per input; the name names its folder
+  input = "data/samples/touchpoints.csv"     # required; every other key is optional
+  conversions = "data/samples/conversions.csv"
+  identities = "data/samples/identities.csv"
+  costs = "data/samples/costs.csv"
+
+  [inputs.paths]
+  input = "data/samples/paths.csv"
+  paths = true
+
+  [models]                           # model sets: name = [specs] (or one comma-separated string)
+  rules = ["last_touch", "linear", "position_based"]
+  data_driven = ["markov", "markov:order=2", "shapley"]
+
+  input keys: input, conversions, identities, costs, truth, customers (files); paths (true/false);
+  lookback, customer, time, channel, value, place, path_column, sep, cost_column, customer_id,
+  budget_model, title (text); offline, store_places (lists); budget (number); bounds ([low, high]).
+"""
+
+KPIS_EXAMPLES = """\
+writes to --out: report.html, kpis_by_channel.csv, kpis_overall.csv, kpis_top_paths.csv,
+kpis_drop_off.csv, kpis_drop_off_steps.csv, kpis_touches_distribution.csv (and kpis_funnel.csv
+with --stages) and the figures as PNG.
+
+examples:
+  attribution kpis data/samples/touchpoints.csv --conversions data/samples/conversions.csv \\
+      --identities data/samples/identities.csv --out kpis
+  attribution kpis data/samples/paths.csv --paths --top 20 --out kpis
+  attribution kpis events.csv --stages stages.csv --out kpis     # stages.csv: channel,stage
+"""
+
+ROPO_EXAMPLES = """\
+ROPO needs conversions with a place column (e.g. online / store); store purchases gain their
+online history through --identities. Offline channels default to those named like store_visit.
+writes to --out: report.html, ropo_summary.csv, ropo_by_channel.csv (ropo_incrementality.csv
+with --customers) and ropo.png.
+
+examples:
+  attribution ropo data/samples/touchpoints.csv --conversions data/samples/conversions.csv \\
+      --identities data/samples/identities.csv --customers data/samples/customers.csv --out ropo
+  attribution ropo events.csv --conversions orders.csv --offline store_visit,call_centre \\
+      --store-places store,outlet --model markov:order=2 --out ropo
+"""
+
+SIMULATE_EXAMPLES = """\
+writes touchpoints.csv, conversions.csv, identities.csv, customers.csv, costs.csv, truth.csv and
+paths.csv. With the defaults it reproduces data/samples/ byte for byte.
+
+examples:
+  attribution simulate --out my-sample
+  attribution simulate --out big --customers 50000 --days 90 --seed 7
 """
 
 
 class UserError(Exception):
-    """A mistake in the command line or the input files: reported in one line."""
+    """A mistake in the command line, the config or the input files: reported in one line."""
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """Read CSV (``,`` or ``;`` separated, optionally compressed) or Parquet."""
+# ---------------------------------------------------------------------------------------------
+# reading and checking inputs
+# ---------------------------------------------------------------------------------------------
+
+
+def read_table(path, flag: str = "INPUT") -> pd.DataFrame:
+    """Read CSV (``,``, ``;`` or tab separated, optionally gzip-compressed) or Parquet."""
     p = Path(path)
     if not p.exists():
-        raise UserError(f"file not found: {path}")
-    if p.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(p)
-    import gzip
+        raise UserError(f"file not found: {path} ({flag}). Check the path; relative paths start from "
+                        f"{Path.cwd()}.")
+    if not p.is_file():
+        raise UserError(f"{path} ({flag}) is a folder, not a file: give the CSV or Parquet file inside it.")
+    suffixes = [s.lower() for s in p.suffixes]
+    try:
+        if suffixes and suffixes[-1] in (".parquet", ".pq"):
+            return pd.read_parquet(p)
+        import gzip
 
-    opener = gzip.open if p.suffix.lower() == ".gz" else open
-    with opener(p, "rt", encoding="utf-8") as fh:
-        head = fh.readline()
-    sep = ";" if head.count(";") > head.count(",") else ","
-    return pd.read_csv(p, sep=sep)
+        opener = gzip.open if suffixes and suffixes[-1] == ".gz" else open
+        with opener(p, "rt", encoding="utf-8") as fh:
+            head = fh.readline()
+        sep = max((",", ";", "\t"), key=head.count)
+        return pd.read_csv(p, sep=sep)
+    except UserError:
+        raise
+    except (ValueError, OSError, ImportError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UserError(f"cannot read {path} ({flag}): {first}. Give a CSV (',' ';' or tab separated, "
+                        "UTF-8, optionally .gz) or a Parquet file.") from exc
 
 
-def _journeys_from_args(args):
+def _require(df: pd.DataFrame, column: str, flag: str, path, what: str) -> None:
+    if column in df.columns:
+        return
+    found = [str(c) for c in df.columns]
+    close = difflib.get_close_matches(column, found, n=1, cutoff=0.5)
+    fix = f"did you mean {flag} {close[0]}?" if close else f"name the column with {flag} COLUMN."
+    raise UserError(f"{path} has no {what} column {column!r} ({flag}); columns found: {found}; {fix}")
+
+
+def parse_models(text: str, where: str = "--models") -> list[str]:
+    """Split a comma-separated list of model specs and check every spec.
+
+    Parameters of a spec continue after its comma (``markov:order=2,collapse_repeats=true,linear``
+    is two specs): a piece with ``=`` and no ``:`` belongs to the spec before it.
+    """
+    from .models import get_model
+
+    specs: list[str] = []
+    for piece in re.split(r"[,;]", text):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if "=" in piece and ":" not in piece and specs and ":" in specs[-1]:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    if not specs:
+        raise UserError(f"{where} names no model; give e.g. {where} last_touch,linear,markov.")
+    for spec in specs:
+        try:
+            get_model(spec)
+        except (ValueError, TypeError) as exc:
+            raise UserError(f"bad model spec {spec!r} in {where}: {exc}") from None
+    return specs
+
+
+def parse_lookback(text, where: str = "--lookback"):
+    """``None`` for ``none``, else the duration text after checking it."""
+    if text is None:
+        return None
+    t = str(text).strip()
+    if t.lower() in ("none", "off", "no"):
+        return None
+    try:
+        td = pd.Timedelta(t)
+        ok = not pd.isna(td) and td > pd.Timedelta(0) and not re.fullmatch(r"[0-9.]+", t)
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise UserError(
+            f"bad lookback {text!r} ({where}): use a positive duration such as 30D, 12h or 2W (or 'none' "
+            "for no window)."
+        )
+    return t
+
+
+def _split_list(text) -> list[str]:
+    if text is None:
+        return []
+    if isinstance(text, (list, tuple)):
+        return [str(x).strip() for x in text if str(x).strip()]
+    return [x.strip() for x in str(text).split(",") if x.strip()]
+
+
+def _parse_bounds(text, where: str = "--bounds") -> tuple[float, float]:
+    vals = text if isinstance(text, (list, tuple)) else str(text).split(",")
+    try:
+        low, high = (float(v) for v in vals)
+    except (TypeError, ValueError):
+        raise UserError(f"bad bounds {text!r} ({where}): give two multipliers of today's spend, e.g. 0.5,2.") from None
+    if not (0 <= low <= 1 <= high):
+        raise UserError(f"bad bounds {text!r} ({where}): need 0 <= low <= 1 <= high, e.g. 0.5,2 "
+                        "(half to twice today's spend).")
+    return low, high
+
+
+def load_journeys(ns, *, label: str = ""):
+    """Journeys from the input flags (or a config entry with the same names).
+
+    Returns ``(journeys, inputs, settings, notes)``: the input files by role, the settings that
+    differ from the defaults, and the notes (warnings) raised while building the journeys.
+    """
     from .journeys import Journeys
 
-    table = read_table(args.input)
-    paths = args.paths or ("path" in table.columns and args.conversions is None)
-    if paths:
-        return Journeys.from_paths(table, path=args.path_column, sep=args.sep)
-    conversions = read_table(args.conversions) if args.conversions else None
-    identities = read_table(args.identities) if args.identities else None
-    return Journeys.from_events(
-        table, conversions, customer=args.customer, time=args.time, channel=args.channel,
-        value=args.value, place=args.place, lookback=args.lookback, identities=identities,
-    )
+    table = read_table(ns.input, "INPUT" if not label else f"{label} input")
+    paths = bool(ns.paths) or ("path" in table.columns and ns.conversions is None and ns.path_column == "path")
+    inputs = {"input": str(ns.input)}
+    settings: dict[str, str] = {}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if paths:
+            _require(table, ns.path_column, "--path-column", ns.input, "path")
+            _require(table, _PATH_COUNT_COLUMN, "--paths (a path table needs)", ns.input, "conversion count")
+            if ns.lookback_given:
+                warnings.warn("lookback is ignored for path tables (they have no timestamps).")
+            try:
+                journeys = Journeys.from_paths(table, path=ns.path_column, sep=ns.sep)
+            except (ValueError, TypeError) as exc:
+                raise UserError(f"cannot read the path table {ns.input}: {_one_line(exc)[0]}") from exc
+            settings["layout"] = "path table"
+        else:
+            conversions = None
+            if ns.conversions:
+                conversions = read_table(ns.conversions, "--conversions")
+                inputs["conversions"] = str(ns.conversions)
+            identities = None
+            if ns.identities:
+                identities = read_table(ns.identities, "--identities")
+                inputs["identities"] = str(ns.identities)
+            for flag in ("customer", "time", "channel"):
+                _require(table, getattr(ns, flag), f"--{flag}", ns.input, flag)
+            if conversions is not None:
+                for flag in ("customer", "time"):
+                    _require(conversions, getattr(ns, flag), f"--{flag}", ns.conversions, flag)
+            elif not ({"interaction", "conversion"} & set(table.columns)):
+                raise UserError(
+                    f"{ns.input} has no conversions: give them with --conversions FILE, add an 'interaction' "
+                    "column with 'conversion' rows or a 'conversion' flag column, or pass --paths for a path table."
+                )
+            for flag, default, _ in COLUMN_FLAGS[3:]:  # value and place: optional unless named
+                if getattr(ns, flag) != default:
+                    where = conversions if conversions is not None else table
+                    _require(where, getattr(ns, flag), f"--{flag}", ns.conversions or ns.input, flag)
+            lookback = parse_lookback(ns.lookback, "--lookback") if ns.lookback_given else "30D"
+            try:
+                journeys = Journeys.from_events(
+                    table, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
+                    value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep,
+                )
+            except (ValueError, TypeError, KeyError) as exc:
+                where = ns.input + (f" / {ns.conversions}" if ns.conversions else "")
+                raise UserError(f"cannot build journeys from {where}: {_one_line(exc)[0]}") from exc
+            settings["lookback"] = str(lookback) if lookback else "none"
+            if identities is not None:
+                settings["identity links"] = f"{len(identities):,}"
+        for flag, default, _ in COLUMN_FLAGS:
+            if getattr(ns, flag) != default and not paths:
+                settings[f"--{flag}"] = str(getattr(ns, flag))
+    notes = list(dict.fromkeys(str(w.message) for w in caught))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return journeys, inputs, settings, notes
+
+
+# ---------------------------------------------------------------------------------------------
+# progress
+# ---------------------------------------------------------------------------------------------
+
+
+class _Progress:
+    """Stages of a long command on a tqdm bar (stderr; off when not a TTY or with --quiet)."""
+
+    def __init__(self, enabled: bool, desc: str = "", total: int = 1):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, file=sys.stderr, disable=not enabled, leave=False,
+                        bar_format="{desc:<40.40}{percentage:3.0f}%|{bar:20}| {elapsed}")
+        self.prefix = desc
+        self.base = 0
+
+    def stage(self, name: str, done: int | None = None, total: int | None = None) -> None:
+        if total is not None:
+            self.bar.total = total
+        if done is not None:
+            self.bar.n = done
+        self.bar.set_description_str(f"{self.prefix}{name}" if self.prefix else name)
+        self.bar.refresh()
+
+    def report_callback(self, start: int, extra: int = 1):
+        def callback(stage, done, total):
+            self.stage(stage, start + done, start + total + extra)
+
+        return callback
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _progress_enabled(args) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+# ---------------------------------------------------------------------------------------------
+# compare (one input, or a batch)
+# ---------------------------------------------------------------------------------------------
+
+
+def _run_compare(ns, out: Path, progress: _Progress, *, label: str = ""):
+    """Build journeys, fit, report and write one output folder; returns (report, files)."""
+    from .report import build_report
+
+    progress.stage("reading inputs", 0, 10)
+    journeys, inputs, settings, notes = load_journeys(ns, label=label)
+    specs = ns.model_specs
+    if not journeys.has_time:
+        dropped = [s for s in specs if s.split(":")[0].strip() == "time_decay"]
+        if dropped and ns.models_default:
+            warnings.warn("time_decay skipped: path tables have no timestamps.")
+            notes.append("time_decay skipped: path tables have no timestamps.")
+            specs = [s for s in specs if s not in dropped]
+        elif dropped:
+            raise UserError(f"{dropped[0]} needs timestamps, but {ns.input} is a path table: leave it out of --models.")
+    costs = truth = customers = None
+    if ns.costs:
+        costs = read_table(ns.costs, "--costs")
+        inputs["costs"] = str(ns.costs)
+        if ns.cost_column:
+            _require(costs, ns.cost_column, "--cost-column", ns.costs, "cost")
+            costs = costs.rename(columns={ns.cost_column: "cost"})
+        if "channel" not in costs.columns and ns.channel in costs.columns:
+            costs = costs.rename(columns={ns.channel: "channel"})
+        _require(costs, "channel", "--channel", ns.costs, "channel")
+        if not {"cost", "spend", "costs", "amount"} & set(costs.columns):
+            raise UserError(f"{ns.costs} has no cost column (cost, spend, costs or amount); columns found: "
+                            f"{[str(c) for c in costs.columns]}; name it with --cost-column COLUMN.")
+    if ns.truth:
+        truth = read_table(ns.truth, "--truth")
+        inputs["truth"] = str(ns.truth)
+        for col in ("channel", "conversions"):
+            _require(truth, col, "--truth (needs channel, conversions)", ns.truth, col)
+    if ns.customers:
+        customers = read_table(ns.customers, "--customers")
+        inputs["customers"] = str(ns.customers)
+        _require(customers, ns.customer_id, "--customer-id", ns.customers, "customer id")
+    offline = _split_list(ns.offline) if ns.offline is not None else None
+    if ns.budget is not None and not ns.costs:
+        raise UserError("--budget needs --costs FILE (today's spend per channel) to plan from.")
+    if ns.budget_model is not None and ns.budget_model not in specs:
+        raise UserError(f"--budget-model {ns.budget_model!r} is not one of the compared models {specs}.")
+    bounds = _parse_bounds(ns.bounds)
+    try:
+        report = build_report(
+            journeys, specs, costs=costs, truth=truth,
+            budget=ns.budget if ns.budget is not None else "auto", budget_model=ns.budget_model, bounds=bounds,
+            offline=offline, customers=customers, customer_id=ns.customer_id,
+            store_places=tuple(_split_list(ns.store_places)) or ("store",),
+            title=ns.title or f"Attribution report: {Path(ns.input).name}",
+            inputs=inputs, settings=settings, notes=notes, progress=progress.report_callback(2),
+        )
+    except ValueError as exc:
+        if "bounds make the plan infeasible" in str(exc):
+            raise UserError(f"{_one_line(exc)[0]} Set them with --bounds LOW,HIGH (now {ns.bounds}), or change "
+                            "--budget.") from exc
+        raise
+    progress.stage("writing files")
+    files = report.write(out)
+    return report, files
+
+
+def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None:
+    j = report.journeys
+    table = report.credits_table()
+    print(f"{j.n_journeys:,} journeys ({j.total_conversions:,.6g} conversions, value {j.total_value:,.2f}), "
+          f"{j.n_channels} channels, {len(report.comparison.labels)} models.")
+    print("\nConversions credited to each channel by each model:")
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(table.round(1).to_string())
+    if report.truth is not None and truth_note:
+        base = j.total_conversions - float(report.truth.sum())
+        print(f"\n'truth' is each channel's true incremental conversions (simulated data); the other {base:,.1f} "
+              "conversions would have happened with every channel switched off, so the models sum to more.")
+    if report.has_costs:
+        primary = report.meta.get("primary")
+        roi = report.comparison.roi
+        part = roi[(roi["model"] == primary) & (roi["cost"] > 0)].sort_values("roi", ascending=False)
+        if len(part):
+            print(f"\nROI under {primary} (value - cost) / cost: "
+                  + ", ".join(f"{c} {v:.2f}" for c, v in zip(part["channel"], part["roi"])))
+    if report.plan is not None:
+        t = report.plan.totals
+        obj = report.plan.objective
+        gain = t.loc["plan", obj] / t.loc["today", obj] - 1 if t.loc["today", obj] else float("nan")
+        print(f"Budget plan ({report.plan.total_budget:,.2f}, {report.meta.get('bounds', '')}): expected {obj} "
+              f"{gain:+.1%} under {report.plan.model}; see budget_plan.csv.")
+    if report.ropo is not None:
+        s = report.ropo.summary
+        print(f"ROPO: {s['ropo_rate']:.1%} of {s['store_conversions']:,.0f} store purchases had online research before.")
+    print(f"\nWrote {len(files)} files to {out}/ -- open {out / 'report.html'}")
 
 
 def cmd_compare(args) -> int:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        journeys = _journeys_from_args(args)
-        specs = [s.strip() for s in args.models.split(",") if s.strip()]
-        if not journeys.has_time:
-            dropped = [s for s in specs if s.split(":")[0] == "time_decay"]
-            if dropped and args.models == DEFAULT_MODELS:
-                warnings.warn("time_decay skipped: path tables have no timestamps.")
-                specs = [s for s in specs if s not in dropped]
-        from .compare import compare
-
-        comparison = compare(journeys, specs, progress=False)
-    for message in dict.fromkeys(str(w.message) for w in caught):
-        print(f"note: {message}", file=sys.stderr)
-    long = comparison.credits
-    wide = comparison.credits_wide.copy()
-    if args.truth:
-        truth = read_table(args.truth).set_index("channel")
-        wide["(truth)"] = truth["conversions"].reindex(wide.index)
+    if args.config:
+        if args.input:
+            raise UserError("give either INPUT or --config runs.toml, not both.")
+        return _cmd_batch(args)
+    if not args.input:
+        raise UserError("compare needs an INPUT file (touchpoints or a path table) or --config runs.toml; "
+                        "see 'attribution compare --help'.")
+    ns = _namespace_from_args(args)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    long.to_csv(out / "credits.csv", index=False)
-    wide.to_csv(out / "credits_wide.csv")
-    print(journeys)
-    print(f"\nConversions credited to each channel by each model (written to {out}/):")
+    progress = _Progress(_progress_enabled(args))
+    try:
+        report, files = _run_compare(ns, out, progress)
+    finally:
+        progress.close()
+    _print_compare(report, out, files)
+    return 0
+
+
+def _namespace_from_args(args) -> SimpleNamespace:
+    """The input settings of the command line, checked before any file is read."""
+    ns = SimpleNamespace(**{k: getattr(args, k, _INPUT_DEFAULTS.get(k)) for k in _INPUT_KEYS})
+    ns.lookback_given = args.lookback is not None
+    if ns.lookback_given:
+        parse_lookback(args.lookback)
+    if args.command == "compare":
+        ns.models_default = args.models is None
+        ns.model_specs = parse_models(args.models or DEFAULT_MODELS)
+        _parse_bounds(args.bounds)
+    return ns
+
+
+# -- batch ------------------------------------------------------------------------------------
+
+#: Config keys of an input (also the CLI dests) -> kind.
+_INPUT_KEYS = {
+    "input": "file", "conversions": "file", "identities": "file", "costs": "file", "truth": "file",
+    "customers": "file", "paths": "bool", "lookback": "str", "customer": "str", "time": "str",
+    "channel": "str", "value": "str", "place": "str", "path_column": "str", "sep": "str",
+    "cost_column": "str", "customer_id": "str", "budget_model": "str", "title": "str",
+    "offline": "list", "store_places": "list", "budget": "number", "bounds": "pair",
+}
+_INPUT_DEFAULTS = {
+    "conversions": None, "identities": None, "costs": None, "truth": None, "customers": None, "paths": False,
+    "lookback": None, "customer": "customer_id", "time": "timestamp", "channel": "channel", "value": "value",
+    "place": "place", "path_column": "path", "sep": ">", "cost_column": None, "customer_id": "loyalty_id",
+    "budget_model": None, "title": None, "offline": None, "store_places": "store", "budget": None,
+    "bounds": "0.5,2",
+}
+_TOP_KEYS = ("out", "defaults", "inputs", "models")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _config_error(path, where: str, message: str) -> UserError:
+    return UserError(f"{path}: {where}: {message}")
+
+
+def _check_keys(path, where: str, table: dict, allowed) -> None:
+    for key in table:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), list(allowed), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else f" Allowed: {', '.join(allowed)}."
+            raise _config_error(path, where, f"unknown key {key!r}.{hint}")
+
+
+def _check_value(path, where: str, key: str, value, kind: str, base: Path):
+    def bad(expected):
+        return _config_error(path, where, f"{key!r} must be {expected}; got {value!r}.")
+
+    if kind == "file":
+        if not isinstance(value, str) or not value:
+            raise bad("a file path (text)")
+        p = Path(value)
+        p = p if p.is_absolute() else base / p
+        if not p.exists():
+            raise _config_error(path, where, f"{key!r}: file not found: {p}.")
+        return str(p)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise bad("true or false")
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise bad("text in quotes")
+        return value
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise bad("a positive number")
+        return float(value)
+    if kind == "list":
+        if isinstance(value, str):
+            return value
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise bad("a list of names, e.g. [\"store_visit\"]")
+        return ",".join(value)
+    if kind == "pair":
+        if not isinstance(value, list) or len(value) != 2 or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            raise bad("two numbers, e.g. [0.5, 2]")
+        return ",".join(str(v) for v in value)
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def load_config(path) -> tuple[Path, list[tuple[str, str, SimpleNamespace]]]:
+    """Read and check a batch config; returns the output folder and the runs.
+
+    Each run is ``(input name, model set name, namespace of input settings with model_specs)``.
+    Every error names the file and the key to fix.
+    """
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError:
+            raise UserError("--config needs Python 3.11+ (tomllib) or the 'tomli' package: pip install tomli.") from None
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"config file not found: {path} (--config).")
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"{path}: not valid TOML: {exc}.") from None
+    base = p.resolve().parent
+    _check_keys(path, "top level", data, _TOP_KEYS)
+    out = data.get("out", "attribution-runs")
+    if not isinstance(out, str) or not out:
+        raise _config_error(path, "top level", f"'out' must be a folder name in quotes; got {out!r}.")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise _config_error(path, "[defaults]", "must be a table of input keys, e.g. lookback = \"30D\".")
+    _check_keys(path, "[defaults]", defaults, [k for k in _INPUT_KEYS if k != "input"])
+    inputs = data.get("inputs")
+    if not isinstance(inputs, dict) or not inputs:
+        raise _config_error(path, "[inputs]", "missing: add at least one [inputs.NAME] table with input = \"FILE\".")
+    models = data.get("models")
+    if not isinstance(models, dict) or not models:
+        raise _config_error(path, "[models]", "missing: add at least one model set, e.g. rules = [\"last_touch\", \"linear\"].")
+    model_sets = {}
+    for name, specs in models.items():
+        where = f"[models] {name}"
+        if not _NAME_RE.match(name):
+            raise _config_error(path, where, "model set names may use letters, digits, '_', '-' and '.' only.")
+        if isinstance(specs, str):
+            text = specs
+        elif isinstance(specs, list) and specs and all(isinstance(s, str) for s in specs):
+            text = ",".join(specs)
+        else:
+            raise _config_error(path, where, f"must be a list of model specs such as [\"linear\", \"markov:order=2\"]; got {specs!r}.")
+        try:
+            model_sets[name] = parse_models(text, where="the config")
+        except UserError as exc:
+            raise _config_error(path, where, str(exc)) from None
+    runs = []
+    for name, entry in inputs.items():
+        where = f"[inputs.{name}]"
+        if not _NAME_RE.match(name) or name in (".", ".."):
+            raise _config_error(path, where, "input names may use letters, digits, '_', '-' and '.' only.")
+        if not isinstance(entry, dict):
+            raise _config_error(path, where, "must be a table with at least input = \"FILE\".")
+        _check_keys(path, where, entry, list(_INPUT_KEYS))
+        merged = {**defaults, **entry}
+        if "input" not in merged:
+            raise _config_error(path, where, "no 'input' key: give the touchpoints or path table, input = \"FILE\".")
+        values = dict(_INPUT_DEFAULTS)
+        for key, value in merged.items():
+            src = where if key in entry else "[defaults]"
+            values[key] = _check_value(path, src, key, value, _INPUT_KEYS[key], base)
+        ns = SimpleNamespace(**values)
+        ns.lookback_given = ns.lookback is not None
+        if ns.lookback_given:
+            parse_lookback(ns.lookback, f"{path}: {where} 'lookback'")
+        _parse_bounds(ns.bounds, f"{path}: {where} 'bounds'")
+        for set_name, specs in model_sets.items():
+            run = SimpleNamespace(**vars(ns))
+            run.model_specs = list(specs)
+            run.models_default = False
+            if run.budget_model is not None and run.budget_model not in specs:
+                raise _config_error(path, where, f"budget_model {run.budget_model!r} is not in model set {set_name!r} {specs}.")
+            runs.append((name, set_name, run))
+    return (base / out), runs
+
+
+def _cmd_batch(args) -> int:
+    out_dir, runs = load_config(args.config)
+    if args.out_given:
+        out_dir = Path(args.out)
+    rows = []
+    progress = _Progress(_progress_enabled(args))
+    try:
+        for i, (name, set_name, ns) in enumerate(runs, 1):
+            progress.prefix = f"run {i}/{len(runs)} {name}/{set_name}: "
+            folder = out_dir / name / set_name
+            try:
+                report, _ = _run_compare(ns, folder, progress, label=f"[inputs.{name}]")
+            except UserError as exc:
+                raise UserError(f"run {name}/{set_name}: {exc}") from exc
+            credits = report.comparison.credits[["model", "channel", "conversions", "value", "share"]]
+            if report.has_costs:
+                roi = report.comparison.roi[["model", "channel", "cost", "roi", "roas", "cpa"]]
+                credits = credits.merge(roi, on=["model", "channel"], how="left")
+            credits.insert(0, "model_set", set_name)
+            credits.insert(0, "input", name)
+            credits.insert(0, "run", f"{name}/{set_name}")
+            rows.append(credits)
+            progress.bar.write(f"{name}/{set_name}: {len(report.comparison.labels)} models, "
+                               f"{report.journeys.total_conversions:,.6g} conversions -> {folder}/report.html",
+                               file=sys.stdout)
+    finally:
+        progress.close()
+    summary = pd.concat(rows, ignore_index=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary.to_csv(out_dir / "summary.csv", index=False)
+    wide = summary.pivot_table(index="channel", columns=["run", "model"], values="share", sort=False)
+    print(f"\nShare of conversions per channel in %, every run and model ({len(runs)} runs; "
+          f"{len(summary)} rows in {out_dir / 'summary.csv'}):")
+    with pd.option_context("display.width", 160, "display.max_columns", 60):
+        print((wide * 100).round(1).to_string())
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# kpis, ropo, simulate
+# ---------------------------------------------------------------------------------------------
+
+
+def cmd_kpis(args) -> int:
+    from .kpis import kpis
+    from .report import build_report
+
+    ns = _namespace_from_args(args)
+    progress = _Progress(_progress_enabled(args))
+    try:
+        progress.stage("reading inputs", 0, 5)
+        journeys, inputs, settings, notes = load_journeys(ns)
+        stages = None
+        if args.stages:
+            table = read_table(args.stages, "--stages")
+            for col in ("channel", "stage"):
+                _require(table, col, "--stages (needs channel, stage)", args.stages, col)
+            stages = dict(zip(table["channel"].astype(str), table["stage"].astype(str)))
+            inputs["stages"] = str(args.stages)
+        if args.top < 1:
+            raise UserError(f"--top must be at least 1; got {args.top}.")
+        progress.stage("journey KPIs", 1, 5)
+        report_kpis = kpis(journeys, stages=stages, top=args.top)
+        report = build_report(journeys, False, budget=False, ropo=False, kpis=report_kpis,
+                              title=args.title or f"Journey KPIs: {Path(ns.input).name}", inputs=inputs,
+                              settings=settings, notes=notes, progress=progress.report_callback(2))
+        progress.stage("writing files")
+        files = report.write(args.out)
+    finally:
+        progress.close()
+    o = report_kpis.overall
+    print(f"{o['journeys']:,.0f} journeys, {o['conversions']:,.6g} conversions, conversion rate "
+          f"{o['conversion_rate']:.2%}, {o['touches_per_journey_mean']:.2f} touches per journey.")
+    cols = [c for c in ("touches", "reach", "journeys", "conversion_rate", "share_first", "share_last")
+            if c in report_kpis.by_channel.columns]
+    print("\nPer channel:")
     with pd.option_context("display.width", 200, "display.max_columns", 50):
-        print(wide.round(1).to_string())
-    if args.truth:
-        baseline = journeys.total_conversions - wide["(truth)"].sum()
-        print(
-            f"\n(truth) is each channel's true incremental conversions (Shapley value of the simulated "
-            f"world); the other {baseline:,.1f} conversions would have happened with every channel "
-            "switched off, so the models' columns sum to more."
-        )
+        print(report_kpis.by_channel[cols].sort_values("journeys", ascending=False).round(3).to_string())
+        print("\nMost frequent paths:")
+        print(report_kpis.top_paths.round(3).to_string())
+    print(f"\nWrote {len(files)} files to {args.out}/ -- open {Path(args.out) / 'report.html'}")
+    return 0
+
+
+def cmd_ropo(args) -> int:
+    from .omnichannel import ropo
+    from .report import build_report, guess_offline
+
+    ns = _namespace_from_args(args)
+    model = parse_models(args.model, "--model")
+    if len(model) != 1:
+        raise UserError(f"--model takes one model spec; got {model}.")
+    window = parse_lookback(args.research_window, "--research-window") or None
+    if args.n_boot < 0:
+        raise UserError(f"--n-boot must be 0 or more; got {args.n_boot}.")
+    progress = _Progress(_progress_enabled(args))
+    try:
+        progress.stage("reading inputs", 0, 5)
+        journeys, inputs, settings, notes = load_journeys(ns)
+        if not journeys.has_place:
+            raise UserError(
+                f"ROPO needs the place of each conversion (e.g. online / store): no column {ns.place!r} in "
+                f"{ns.conversions or ns.input}; name it with --place COLUMN."
+            )
+        stores = _split_list(args.store_places) or ["store"]
+        places = [str(p) for p in journeys.places]
+        if not set(stores) & set(places):
+            raise UserError(f"no conversion happened at a store place {stores} (--store-places); places found: "
+                            f"{places}. Name the store places with --store-places, e.g. --store-places {places[-1]}.")
+        if args.offline is None:
+            offline = guess_offline(journeys.channels)
+            settings["offline channels"] = (", ".join(offline) or "none") + " (guessed from the names; set with --offline)"
+        else:
+            offline = _split_list(args.offline)
+            settings["offline channels"] = ", ".join(offline) or "none"
+        customers = None
+        if args.customers:
+            customers = read_table(args.customers, "--customers")
+            inputs["customers"] = str(args.customers)
+            _require(customers, args.customer_id, "--customer-id", args.customers, "customer id")
+        progress.stage("ROPO", 1, 5)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = ropo(journeys, model[0], offline=offline, customers=customers, customer_id=args.customer_id,
+                          research_window=window, store_places=tuple(stores), n_boot=args.n_boot)
+        notes += [str(w.message) for w in caught]
+        report = build_report(journeys, False, budget=False, ropo=result, kpis=False, budget_model=model[0],
+                              offline=offline, title=args.title or f"ROPO report: {Path(ns.input).name}",
+                              inputs=inputs, settings=settings, notes=notes, progress=progress.report_callback(2))
+        progress.stage("writing files")
+        files = report.write(args.out)
+    finally:
+        progress.close()
+    s = result.summary
+    print(f"Store purchases: {s['store_conversions']:,.0f}; ROPO rate {s['ropo_rate']:.1%} (online research within "
+          f"{args.research_window} before); showrooming rate {s['showrooming_rate']:.1%}.")
+    print(f"Online channels earn {s['store_conversions_credited_to_online']:,.1f} store conversions under {model[0]} "
+          f"({s['online_credit_store_share']:.1%} of their credit).")
+    if result.incrementality is not None:
+        inc = result.incrementality
+        print(f"Incremental store purchases from online research (IPW, observational): "
+              f"{inc['incremental_store_conversions']:,.1f} [{inc['incremental_low']:,.1f}, {inc['incremental_high']:,.1f}].")
+    print("\nCredit by place of purchase:")
+    with pd.option_context("display.width", 200, "display.max_columns", 50):
+        print(result.by_channel.round(2).to_string())
+    for n in result.notes:
+        print(f"note: {n}", file=sys.stderr)
+    print(f"\nWrote {len(files)} files to {args.out}/ -- open {Path(args.out) / 'report.html'}")
     return 0
 
 
 def cmd_simulate(args) -> int:
-    from .datasets import simulate
+    from .datasets import SAMPLE_PARAMS, simulate
 
-    data = simulate(n_customers=args.customers, random_state=args.seed)
-    for path in data.to_csv(args.out):
-        print(path)
+    if args.n_customers < 1:
+        raise UserError(f"--customers must be at least 1; got {args.n_customers}.")
+    if args.days < 1:
+        raise UserError(f"--days must be at least 1; got {args.days}.")
+    progress = _Progress(_progress_enabled(args), total=2)
+    try:
+        progress.stage("simulating", 0)
+        data = simulate(args.n_customers, start=args.start, days=args.days, random_state=args.seed)
+        progress.stage("writing CSV files", 1)
+        files = data.to_csv(args.out, paths=not args.no_paths)
+    finally:
+        progress.close()
+    for path in files:
+        print(f"{path}  ({path.stat().st_size:,} bytes)")
+    same = (args.n_customers, args.start, args.days, args.seed) == (
+        SAMPLE_PARAMS["n_customers"], SAMPLE_PARAMS["start"], SAMPLE_PARAMS["days"], SAMPLE_PARAMS["random_state"])
+    if same and not args.quiet:
+        print("(the same data as data/samples/)", file=sys.stderr)
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# the parser
+# ---------------------------------------------------------------------------------------------
+
+
+def _common(parser, *, suppress: bool) -> None:
+    """--verbose and --quiet, accepted before and after the sub-command."""
+    default = argparse.SUPPRESS if suppress else False
+    parser.add_argument("--verbose", "-v", action="store_true", default=default,
+                        help="show the full traceback when an error stops the command")
+    parser.add_argument("--quiet", "-q", action="store_true", default=default,
+                        help="no progress bar and no notes on stderr (results and errors are still printed)")
+
+
+def _input_options(p, *, optional: bool = False) -> None:
+    p.add_argument("input", nargs="?" if optional else None, metavar="INPUT",
+                   help="touchpoints (events) or a path table: CSV (',' ';' or tab separated, .gz allowed) or Parquet")
+    g = p.add_argument_group("input")
+    g.add_argument("--conversions", metavar="FILE",
+                   help="conversions table (customer, timestamp[, value, place]); default: conversion rows inside INPUT")
+    g.add_argument("--identities", metavar="FILE",
+                   help="id links, e.g. cookie_id,loyalty_id: the ids on a row are one person")
+    g.add_argument("--paths", action="store_true",
+                   help="INPUT is an aggregated path table (path, total_conversions[, total_conversion_value, total_null])")
+    g.add_argument("--lookback", metavar="DURATION",
+                   help="touches older than this before a conversion are excluded: 30D (default), 12h, 2W or none")
+    cols = p.add_argument_group("columns", "names of the columns in the input files")
+    for name, default, help_text in COLUMN_FLAGS:
+        cols.add_argument(f"--{name}", default=default, metavar="COLUMN", help=f"{help_text} (default {default})")
+    cols.add_argument("--path-column", default="path", metavar="COLUMN", help="path column of a path table (default path)")
+    cols.add_argument("--sep", default=">", metavar="TEXT",
+                      help="channel separator in paths (default '>'); channel names may not contain it")
+
+
 def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="attribution",
-        description="Multi-touch marketing attribution: compare models on event logs or path tables.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Multi-touch marketing attribution: compare models on event logs or path tables, with ROI,\n"
+            "budget plans, ROPO and journey KPIs, in one self-contained HTML report."
+        ),
+        epilog=EXAMPLES, formatter_class=fmt,
     )
-    parser.add_argument("--verbose", action="store_true", help="show the full traceback on errors")
-    sub = parser.add_subparsers(dest="command", required=True)
+    _common(parser, suppress=False)
+    parser.add_argument("--version", action="version", version=f"attribution {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser(
-        "compare", help="fit several models and compare their credits", epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        "compare", help="fit several models and compare their credits, ROI and budget plan; writes report.html",
+        description="Fit several attribution models on the same journeys and write credits, ROI, a budget plan,\n"
+                    "figures and one self-contained report.html to --out; a short table goes to the terminal.",
+        epilog=COMPARE_EXAMPLES, formatter_class=fmt,
     )
-    c.add_argument("input", help="touchpoints (events) or a path table: CSV or Parquet")
-    c.add_argument("--conversions", help="conversions table (events); default: found inside INPUT")
-    c.add_argument("--identities", help="id links (e.g. cookie_id, loyalty_id), one link per row")
-    c.add_argument("--paths", action="store_true", help="INPUT is an aggregated path table")
-    c.add_argument("--models", default=DEFAULT_MODELS, help=f"comma-separated model specs (default: {DEFAULT_MODELS})")
-    c.add_argument("--lookback", default="30D", help="lookback window, e.g. 30D (default 30D)")
-    c.add_argument("--truth", help="true credits per channel (the simulator's truth.csv) to show beside the models")
-    c.add_argument("--out", default="attribution-results", help="output folder (default attribution-results)")
-    for name, default in [("customer", "customer_id"), ("time", "timestamp"), ("channel", "channel"),
-                          ("value", "value"), ("place", "place")]:
-        c.add_argument(f"--{name}", default=default, help=f"{name} column of the events (default {default})")
-    c.add_argument("--path-column", default="path", help="path column of a path table (default path)")
-    c.add_argument("--sep", default=">", help="channel separator in paths (default '>')")
+    _input_options(c, optional=True)
+    m = c.add_argument_group("models and decisions")
+    m.add_argument("--models", metavar="SPECS",
+                   help="comma-separated model specs such as last_touch,markov:order=2 (default: the seven "
+                        "models listed below)")
+    m.add_argument("--costs", metavar="FILE",
+                   help="costs: channel,cost per channel, or date,channel,cost per day -> roi.csv and a budget plan")
+    m.add_argument("--cost-column", metavar="COLUMN", help="cost column of --costs (default: cost, spend, costs or amount)")
+    m.add_argument("--budget", type=float, metavar="AMOUNT", help="budget to plan (default: today's total spend)")
+    m.add_argument("--bounds", default="0.5,2", metavar="LOW,HIGH",
+                   help="each channel's planned spend stays within LOW..HIGH x today's spend (default 0.5,2)")
+    m.add_argument("--budget-model", metavar="SPEC",
+                   help="the model whose credit drives the budget plan and ROPO (default: the first markov, else the last)")
+    m.add_argument("--truth", metavar="FILE", help="true conversions per channel (channel, conversions), e.g. the simulator's truth.csv")
+    r = c.add_argument_group("omnichannel (conversions with a place)")
+    r.add_argument("--customers", metavar="FILE", help="customer base (id + numeric covariates) for ROPO's incrementality estimate")
+    r.add_argument("--customer-id", default="loyalty_id", metavar="COLUMN", help="id column of --customers (default loyalty_id)")
+    r.add_argument("--offline", metavar="CHANNELS", help="offline channels, comma-separated (default: names like store_visit)")
+    r.add_argument("--store-places", default="store", metavar="PLACES", help="conversion places that are stores (default store)")
+    o = c.add_argument_group("output")
+    o.add_argument("--out", default="attribution-results", metavar="DIR", help="output folder (default attribution-results)")
+    o.add_argument("--title", help="title of the report")
+    o.add_argument("--config", metavar="TOML", help="run a batch: several inputs x several model sets (schema below)")
+    _common(c, suppress=True)
     c.set_defaults(func=cmd_compare)
 
-    s = sub.add_parser("simulate", help="write a simulated omnichannel data set with known truth")
-    s.add_argument("--out", required=True, help="output folder")
-    s.add_argument("--customers", type=int, default=3000, help="number of customers (default 3000)")
+    k = sub.add_parser(
+        "kpis", help="journey KPIs: reach, positions, conversion rates, top paths, drop-off",
+        description="Journey KPIs before any model: per channel (touches, reach, conversion rate of journeys\n"
+                    "containing it, positions), per journey set, most frequent paths and drop-off points.",
+        epilog=KPIS_EXAMPLES, formatter_class=fmt,
+    )
+    _input_options(k)
+    ko = k.add_argument_group("KPIs and output")
+    ko.add_argument("--top", type=int, default=10, metavar="N", help="number of most frequent paths (default 10)")
+    ko.add_argument("--stages", metavar="FILE", help="funnel stages: a table with columns channel, stage")
+    ko.add_argument("--out", default="attribution-kpis", metavar="DIR", help="output folder (default attribution-kpis)")
+    ko.add_argument("--title", help="title of the report")
+    _common(k, suppress=True)
+    k.set_defaults(func=cmd_kpis)
+
+    rp = sub.add_parser(
+        "ropo", help="research online, purchase offline: store credit of online channels",
+        description="ROPO: how many store purchases had online research before them, how much store credit each\n"
+                    "online channel earns under a model, and (with --customers) an incrementality estimate.",
+        epilog=ROPO_EXAMPLES, formatter_class=fmt,
+    )
+    _input_options(rp)
+    ro = rp.add_argument_group("ROPO and output")
+    ro.add_argument("--model", default="markov", metavar="SPEC", help="attribution model (default markov)")
+    ro.add_argument("--offline", metavar="CHANNELS", help="offline channels, comma-separated (default: names like store_visit)")
+    ro.add_argument("--store-places", default="store", metavar="PLACES", help="conversion places that are stores (default store)")
+    ro.add_argument("--research-window", default="30D", metavar="DURATION",
+                    help="online touches up to this long before a store purchase count as research (default 30D)")
+    ro.add_argument("--customers", metavar="FILE", help="customer base (id + numeric covariates) for the incrementality estimate")
+    ro.add_argument("--customer-id", default="loyalty_id", metavar="COLUMN", help="id column of --customers (default loyalty_id)")
+    ro.add_argument("--n-boot", type=int, default=200, metavar="N",
+                    help="bootstrap replicates of the incrementality interval (default 200)")
+    ro.add_argument("--out", default="attribution-ropo", metavar="DIR", help="output folder (default attribution-ropo)")
+    ro.add_argument("--title", help="title of the report")
+    _common(rp, suppress=True)
+    rp.set_defaults(func=cmd_ropo)
+
+    s = sub.add_parser(
+        "simulate", help="write a simulated omnichannel data set with known true channel effects",
+        description="Simulate an omnichannel retailer (online and store purchases, cookies and loyalty cards,\n"
+                    "daily costs) whose true incremental conversions per channel are known (truth.csv).",
+        epilog=SIMULATE_EXAMPLES, formatter_class=fmt,
+    )
+    s.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
+    s.add_argument("--customers", "--n-customers", dest="n_customers", type=int, default=3000, metavar="N",
+                   help="number of simulated people (default 3000)")
+    s.add_argument("--days", type=int, default=60, metavar="N", help="length of the window in days (default 60)")
+    s.add_argument("--start", default="2026-03-01", metavar="DATE", help="first day, UTC (default 2026-03-01)")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--no-paths", action="store_true", help="do not write paths.csv")
+    _common(s, suppress=True)
     s.set_defaults(func=cmd_simulate)
     return parser
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _version() -> str:
     try:
-        return args.func(args)
-    except (UserError, ValueError, TypeError, KeyError, OSError) as exc:
+        from . import __version__
+
+        return __version__
+    except ImportError:  # pragma: no cover
+        return "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# errors and the entry point
+# ---------------------------------------------------------------------------------------------
+
+
+def _one_line(exc: BaseException) -> tuple[str, list[str]]:
+    """The message of ``exc`` as one line, plus any example rows it carried (to indent below)."""
+    msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    lines = [ln.rstrip() for ln in msg.strip().splitlines() if ln.strip()]
+    if not lines:
+        return type(exc).__name__, []
+    if len(lines) == 1:
+        return lines[0], []
+    head = lines[0]
+    if head.rstrip().endswith("Example rows:"):
+        head = head.rstrip()[: -len("Example rows:")].rstrip()
+        return f"{head} {lines[-1]}", lines[1:-1]
+    return " ".join(lines), []
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from .exceptions import AttributionError
+
+    return (UserError, AttributionError, ValueError, TypeError, KeyError, OSError)
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code (0 ok, 2 usage or input error, 1 unexpected)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and usage errors (argparse printed them)
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    args.out_given = argv_has(argv, "--out")
+    caught: list = []
+    code = 0
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            code = args.func(args)
+    except KeyboardInterrupt:
+        print("attribution: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (e.g. '| head'): stop quietly
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:  # noqa: BLE001 - every failure ends in one line and an exit code
+        _print_notes(caught, args)
+        user = isinstance(exc, _user_errors())
+        head, rows = _one_line(exc)
         if args.verbose:
-            raise
-        print(f"attribution: error: {exc}\n(run with --verbose for the traceback)", file=sys.stderr)
-        return 2
+            traceback.print_exc()
+        if user:
+            print(f"attribution {args.command}: error: {head}", file=sys.stderr)
+            for row in rows:
+                print(f"    {row}", file=sys.stderr)
+        else:
+            print(f"attribution {args.command}: unexpected error: {type(exc).__name__}: {head} -- this is a bug, please "
+                  "report it" + ("" if args.verbose else " with the output of --verbose"), file=sys.stderr)
+        return 2 if user else 1
+    _print_notes(caught, args)
+    return code
+
+
+def argv_has(argv, flag: str) -> bool:
+    items = sys.argv[1:] if argv is None else list(argv)
+    return any(a == flag or a.startswith(flag + "=") for a in items)
+
+
+def _print_notes(caught, args) -> None:
+    if args.quiet:
+        return
+    for message in dict.fromkeys(str(w.message) for w in caught or []):
+        first = message.strip().splitlines()[0] if message.strip() else message
+        print(f"note: {first}", file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover
