@@ -247,7 +247,10 @@ def bootstrap(
     index = fitted.credits_.index
     rng = check_random_state(random_state)
 
-    from tqdm.auto import tqdm
+    if progress:
+        from tqdm.auto import tqdm
+    else:  # tqdm.auto's notebook bar warns about ipywidgets even when disabled
+        from tqdm import tqdm
 
     samples = np.empty((int(n), len(index), 2))
     bar = tqdm(total=int(n), desc=f"bootstrap {label}", unit="replicate", disable=not progress, leave=False)
