@@ -457,6 +457,8 @@ class Journeys:
         sep: str = ">",
         unknown_customers: str = "keep",
         warn: bool = True,
+        engine: str = "pandas",
+        engine_options: Mapping | None = None,
     ) -> "Journeys":
         """Journeys from raw event logs.
 
@@ -506,6 +508,15 @@ class Journeys:
             journeys (counted in :meth:`describe`) or raise.
         warn : bool, default True
             Warn once when rules excluded rows.
+        engine : {"pandas", "duckdb"}, default "pandas"
+            ``"duckdb"`` runs the same rules as SQL in DuckDB, out of core: ``touchpoints`` and
+            ``conversions`` may then also be DuckDB relations or CSV / Parquet paths or globs,
+            and the result is the aggregated path table (one journey row per unique path ×
+            place, no timestamps unless ``engine_options={"age_resolution": ...}``). Needs
+            ``pip install "attribution[duckdb]"``; see :mod:`attribution.engines.duckdb`.
+        engine_options : mapping, optional
+            Settings of a non-pandas engine, e.g. ``{"memory_limit": "8GB", "threads": 4,
+            "temp_directory": "/scratch", "age_resolution": "1s"}`` for DuckDB.
 
         Notes
         -----
@@ -513,6 +524,21 @@ class Journeys:
         A touch at the same timestamp as a conversion counts as before it. Touches at the same
         time keep their input order.
         """
+        if engine != "pandas":
+            from .engines import from_events as engine_from_events
+
+            return engine_from_events(
+                engine, touchpoints, conversions, engine_options=engine_options, customer=customer,
+                time=time, channel=channel, value=value, place=place, lookback=lookback,
+                lookback_touches=lookback_touches, identities=identities, conversion_flag=conversion_flag,
+                conversion_touch=conversion_touch, exclude=exclude, collapse_repeats=collapse_repeats,
+                max_length=max_length, sep=sep, unknown_customers=unknown_customers, warn=warn,
+            )
+        if engine_options:
+            raise ValueError(
+                "The 'engine_options' parameter of Journeys.from_events applies to engine='duckdb' "
+                f"only. Got {dict(engine_options)!r} with engine='pandas'."
+            )
         what_t, what_c = "touchpoints", "conversions"
         require_columns(touchpoints, {"customer": customer, "time": time, "channel": channel}, what_t)
         lookback_td = parse_duration(lookback, "lookback", "Journeys.from_events")

@@ -1,0 +1,50 @@
+"""Engines that turn event logs into journeys: pandas (the default, in memory) and DuckDB (out of core).
+
+The models work on compact aggregates (unique paths with counts, transition counts,
+channel-set counts); the heavy step is events -> journeys -> aggregates, and that is what an
+engine does. Every engine implements the same journey rules as :meth:`attribution.Journeys.from_events`
+and is tested for parity with it. The SQL engines share one SQL text
+(:mod:`attribution.engines._sql`) and one driver (:mod:`attribution.engines._common`).
+
+========  ==========================================  ===============================
+engine    inputs                                      install
+========  ==========================================  ===============================
+pandas    DataFrames                                  (always)
+duckdb    DataFrames, DuckDB relations, CSV/Parquet   ``pip install "attribution[duckdb]"``
+          paths and globs
+========  ==========================================  ===============================
+
+Use ``Journeys.from_events(..., engine="duckdb")``, or :mod:`attribution.engines.duckdb`
+directly for the aggregates computed in the engine.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ENGINES", "from_events"]
+
+#: Engines accepted by ``Journeys.from_events(engine=...)``.
+ENGINES = ("pandas", "duckdb")
+
+
+def from_events(engine: str, touchpoints, conversions=None, *, engine_options=None, **options):
+    """Journeys from event logs with a non-pandas engine (``Journeys.from_events`` dispatches here).
+
+    Parameters
+    ----------
+    engine : str
+        One of :data:`ENGINES` other than ``"pandas"``.
+    touchpoints, conversions, **options
+        As :meth:`attribution.Journeys.from_events`.
+    engine_options : mapping, optional
+        Engine settings, e.g. ``{"memory_limit": "8GB", "threads": 4, "temp_directory": ...,
+        "age_resolution": "1s", "connection": con}`` for DuckDB (see
+        :func:`attribution.engines.duckdb.aggregate_events`).
+    """
+    if engine == "duckdb":
+        from .duckdb import from_events as duckdb_from_events, import_duckdb
+
+        import_duckdb()  # the clear ImportError first
+        return duckdb_from_events(touchpoints, conversions, **options, **dict(engine_options or {}))
+    raise ValueError(
+        f"The 'engine' parameter of Journeys.from_events must be one of {list(ENGINES)}. Got {engine!r} instead."
+    )

@@ -1,0 +1,596 @@
+"""The journey rules as SQL text, written once for every SQL engine.
+
+Every function here returns SQL text; nothing is executed. The DuckDB engine
+(:mod:`attribution.engines.duckdb`) runs it with ``connection.sql``; a Spark engine runs the same
+text through ``spark.sql`` on temporary views. The few places where the two dialects differ are
+the small functions at the top of this module, each with one branch per dialect; everything else
+is plain SQL both engines accept: common table expressions, ``UNION ALL``, ``CASE``,
+``COALESCE``, ``LEAST``, ``GROUP BY``, ``NOT EXISTS`` and window functions with explicit
+``ROWS`` frames (no ``QUALIFY``, no named ``WINDOW`` clauses, no ``IGNORE NULLS``).
+
+Data flow
+---------
+1. **Sources** are views over the user's tables with one extra column, :data:`ROW`: a unique
+   BIGINT increasing in input order (DuckDB: ``row_number() OVER ()``, 1, 2, ...; any
+   increasing ids do, e.g. Spark's ``monotonically_increasing_id()`` over the input in its
+   order). It breaks ties between events at the same time the way pandas' stable sort does.
+   Making that column is the engine's job.
+2. **Staging** (:func:`touches_sql`, :func:`conversions_sql`) casts and cleans the columns and
+   gives every event a person (ids joined to the identity map), a time in integer nanoseconds
+   since the Unix epoch (UTC), an order key ``o`` and, for touches, a channel code (joined to the
+   channel map, ``-1`` for excluded channels).
+3. **Journey rules** (:func:`journey_paths_sql`): one window pass over each person's events
+   assigns every touch to the conversion that closes its journey and applies the lookback;
+   lookback_touches / collapse_repeats and max_length take one more window pass each, only
+   when they are on. Touches a rule removes are flagged, never deleted, so every exclusion is
+   counted in the same query. Journeys are aggregated to the path table: one row per unique
+   (path, place[, ages]) with conversions, nulls and value summed.
+4. **Aggregates** over the path table (:func:`transition_counts_sql`,
+   :func:`channel_set_counts_sql`, :func:`rule_credits_sql`): what the models need.
+
+The path table's ``path`` column holds channel *codes* (their rank in the sorted channel
+list) separated by single spaces, so paths stay short and channel names stay out of the
+journey SQL.
+
+Dialect notes (for engine authors)
+----------------------------------
+* Timestamps become ``BIGINT`` nanoseconds: DuckDB ``epoch_ns`` (its timestamps have
+  microsecond precision except ``TIMESTAMP_NS``), Spark ``unix_micros(...) * 1000``. Naive
+  values and strings without an offset are read in the session time zone, which the engine
+  must set to UTC (DuckDB ``SET TimeZone = 'UTC'``, Spark ``spark.sql.session.timeZone=UTC``).
+* Ordered string aggregation: a list of (order key, value) structs, sorted, values joined:
+  DuckDB ``array_to_string(list_transform(list_sort(list({...}) FILTER (WHERE ...)), lambda s:
+  s.v), ' ')`` (DuckDB >= 1.3), Spark ``concat_ws(' ', transform(array_sort(collect_list(CASE
+  WHEN ... THEN named_struct(...) END)), s -> s.v))``.
+* Integer division ``//`` vs ``div``; ``1 << c`` vs ``shiftleft(1, c)``; string trimming
+  ``trim(x, chars)`` vs ``trim(BOTH chars FROM x)``; identifiers ``"x"`` vs ```x```; string
+  literals escape ``'`` as ``''`` vs ``\\'``; paths are split with ``string_split`` + ``unnest``
+  vs ``LATERAL VIEW posexplode(split(...))``.
+* Spark 4 runs in ANSI mode: the SQL uses ``try_cast`` where a value may not parse and casts
+  row numbers to ``BIGINT`` before multiplying them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "DIALECTS",
+    "ROW",
+    "JourneyRules",
+    "ident",
+    "literal",
+    "touches_sql",
+    "conversions_sql",
+    "journey_paths_sql",
+    "transition_counts_sql",
+    "channel_set_counts_sql",
+    "rule_credits_sql",
+]
+
+DIALECTS = ("duckdb", "spark")
+
+#: Name of the input-row-number column every source view carries (1, 2, ... in input order).
+ROW = "__row"
+
+#: State keys of the chain's special nodes in :func:`transition_counts_sql` (channel states
+#: are non-negative).
+START_KEY, CONVERSION_KEY, NULL_KEY = -1, -2, -3
+
+#: Output columns of :func:`journey_paths_sql` holding the touches each rule excluded.
+EXCLUSION_COLUMNS = {
+    "excluded_channels": "x_excluded_channels",
+    "lookback": "x_lookback",
+    "lookback_touches": "x_lookback_touches",
+    "collapsed_repeats": "x_collapsed_repeats",
+    "max_length": "x_max_length",
+}
+
+
+def check_dialect(dialect: str) -> str:
+    """Return ``dialect`` if it is one of :data:`DIALECTS`, else raise ``ValueError``."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"The 'dialect' parameter must be one of {list(DIALECTS)}. Got {dialect!r} instead.")
+    return dialect
+
+
+# ---------------------------------------------------------------------------------------------
+# The functions that differ between dialects
+# ---------------------------------------------------------------------------------------------
+
+
+def ident(name: str, dialect: str) -> str:
+    """A quoted identifier (a user's column name)."""
+    if check_dialect(dialect) == "spark":
+        return "`" + str(name).replace("`", "``") + "`"
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def literal(text: str, dialect: str) -> str:
+    """A quoted string literal."""
+    if check_dialect(dialect) == "spark":
+        return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def _whitespace() -> str:
+    # ASCII white space, spelled with chr() so no escape rules of either dialect apply
+    return "concat(' ', chr(9), chr(10), chr(11), chr(12), chr(13))"
+
+
+def trim(expr: str, dialect: str) -> str:
+    """``expr`` with leading and trailing ASCII white space removed."""
+    if check_dialect(dialect) == "spark":
+        return f"trim(BOTH {_whitespace()} FROM {expr})"
+    return f"trim({expr}, {_whitespace()})"
+
+
+def int_div(a: str, b: str, dialect: str) -> str:
+    """Integer division of non-negative integers."""
+    if check_dialect(dialect) == "spark":
+        return f"(({a}) div ({b}))"
+    return f"(({a}) // ({b}))"
+
+
+def bit(expr: str, dialect: str) -> str:
+    """``1 << expr`` as BIGINT."""
+    if check_dialect(dialect) == "spark":
+        return f"shiftleft(CAST(1 AS BIGINT), {expr})"
+    return f"(CAST(1 AS BIGINT) << {expr})"
+
+
+def time_ns(expr: str, dialect: str, source_type: str | None = None) -> str:
+    """Nanoseconds since the Unix epoch (UTC) of a timestamp, date or ISO-8601 string column.
+
+    ``source_type`` is the column's SQL type as the engine reports it (e.g. ``"TIMESTAMP WITH
+    TIME ZONE"``, ``"VARCHAR"``); values that cannot be read give NULL (reported as
+    unparseable by the validation).
+    """
+    kind = (source_type or "").upper()
+    if check_dialect(dialect) == "spark":
+        if kind.startswith("TIMESTAMP"):
+            return f"(unix_micros(CAST({expr} AS TIMESTAMP)) * 1000)"
+        return f"(unix_micros(try_cast({expr} AS TIMESTAMP)) * 1000)"
+    if kind.startswith("TIMESTAMP"):
+        return f"epoch_ns({expr})"
+    if kind == "DATE":
+        return f"epoch_ns(CAST({expr} AS TIMESTAMP))"
+    return f"epoch_ns(TRY_CAST(CAST({expr} AS VARCHAR) AS TIMESTAMPTZ))"
+
+
+def ordered_join(value: str, order: list[str], dialect: str, when: str = "TRUE") -> str:
+    """Aggregate: the values of the rows where ``when`` holds, ordered by ``order``, joined by ' '.
+
+    Both dialects collect (order key, value) structs unordered, sort the list and keep the
+    values: in DuckDB this is several times faster than ``string_agg(... ORDER BY ...)``, which
+    sorts every group separately. Gives NULL (DuckDB) or ``''`` (Spark) when no row
+    qualifies: wrap it in ``COALESCE(.., '')``. DuckDB needs 1.3 or later (``lambda`` syntax).
+    """
+    if check_dialect(dialect) == "spark":
+        fields = ", ".join(f"'k{i}', {e}" for i, e in enumerate(order))
+        return (
+            f"concat_ws(' ', transform(array_sort(collect_list(CASE WHEN {when} THEN "
+            f"named_struct({fields}, 'v', CAST({value} AS STRING)) END)), s -> s.v))"
+        )
+    fields = ", ".join(f"'k{i}': {e}" for i, e in enumerate(order))
+    return (
+        f"array_to_string(list_transform(list_sort(list({{{fields}, 'v': CAST({value} AS VARCHAR)}}) "
+        f"FILTER (WHERE {when})), lambda s: s.v), ' ')"
+    )
+
+
+def packed_join(key: str, code: str, base: int, dialect: str, when: str = "TRUE") -> str:
+    """Aggregate: ``code`` of the rows where ``when`` holds, ordered by the integer ``key``, joined by ' '.
+
+    For small non-negative codes (below ``base``): each row contributes one BIGINT
+    ``key * base + code``, so the list to sort holds plain integers (faster than structs).
+    Gives NULL (DuckDB) or ``''`` (Spark) when no row qualifies.
+    """
+    packed = f"CAST({key} AS BIGINT) * {int(base)} + {code}"
+    if check_dialect(dialect) == "spark":
+        return (
+            f"concat_ws(' ', transform(array_sort(collect_list(CASE WHEN {when} THEN {packed} END)), "
+            f"x -> CAST(x % {int(base)} AS STRING)))"
+        )
+    return (
+        f"array_to_string(list_transform(list_sort(list({packed}) FILTER (WHERE {when})), "
+        f"lambda x: x % {int(base)}), ' ')"
+    )
+
+
+def explode_paths(table: str, dialect: str) -> str:
+    """A query with one row per touch of every non-empty path: ``rid, pos`` (from 0), ``code``."""
+    if check_dialect(dialect) == "spark":
+        return (
+            f"SELECT rid, pos, CAST(tok AS INT) AS code FROM {table} "
+            f"LATERAL VIEW posexplode(split(path, ' ')) x AS pos, tok WHERE path <> ''"
+        )
+    return (
+        "SELECT rid, CAST(pos AS BIGINT) - 1 AS pos, CAST(tok AS INTEGER) AS code FROM ("
+        "SELECT rid, unnest(s) AS tok, generate_subscripts(s, 1) AS pos FROM ("
+        f"SELECT rid, string_split(path, ' ') AS s FROM {table} WHERE path <> '') AS a) AS b"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Staging: sources to normalised events
+# ---------------------------------------------------------------------------------------------
+
+
+def missing(expr: str, dialect: str) -> str:
+    """Condition: ``expr`` is NULL, empty or only white space (as pandas' ``check_no_missing``).
+
+    The trim (slow on long columns) only runs for values starting with white space.
+    """
+    s = f"CAST({expr} AS STRING)"
+    return f"({expr} IS NULL OR {s} = '' OR (ascii({s}) IN (9, 10, 11, 12, 13, 32) AND {trim(s, dialect)} = ''))"
+
+
+def flag_sql(column: str, dialect: str, numeric: bool, true_values=()) -> str:
+    """Condition: a row of a combined event log is a conversion (see ``conversion_flag``).
+
+    Numeric and boolean flags: non-zero (NULL flags are refused by the validation). Other
+    types: the raw value is one of ``true_values`` — the distinct values whose stripped,
+    lower-cased text is ``conversion``, ``1``, ``true`` or ``yes``, found by the driver.
+    """
+    c = ident(column, dialect)
+    if numeric:
+        return f"COALESCE(CAST({c} AS DOUBLE) <> 0, FALSE)"
+    if not true_values:
+        return "FALSE"
+    values = ", ".join(literal(v, dialect) for v in true_values)
+    return f"COALESCE(CAST({c} AS STRING) IN ({values}), FALSE)"
+
+
+def touches_sql(
+    source: str, *, customer: str, time: str, channel: str, dialect: str, time_type: str | None = None,
+    flag: str | None = None, conversion_touch: bool = True, channel_map: str = "channel_map",
+    id_map: str | None = None,
+) -> str:
+    """Normalised touches: ``p`` (person), ``t`` (ns), ``src``, ``o`` (input row), ``code`` (channel code).
+
+    Parameters
+    ----------
+    source : str
+        View with the user's columns and :data:`ROW`.
+    customer, time, channel : str
+        Column names.
+    flag : str, optional
+        SQL condition marking conversion rows of a combined log (:func:`flag_sql`); those rows
+        are touches only with ``conversion_touch`` and a non-NULL channel; they get
+        ``src = 1`` (0 for plain touch rows) and sort after the plain touch rows at the same
+        time, as in the pandas engine, which appends them.
+    channel_map : str
+        Table ``raw STRING, code INT``: every distinct channel value as text, and the code of
+        its stripped name (``-1`` for excluded channels). Joining on the raw text saves
+        trimming every row.
+    id_map : str, optional
+        Table ``id STRING, person STRING`` of ids merged by identities (others are their own
+        person).
+    """
+    q = lambda c: ident(c, dialect)  # noqa: E731
+    cid = f"CAST({q(customer)} AS STRING)"
+    if flag is None:
+        where, src = "", "0"
+    else:
+        where = f" WHERE NOT ({flag})" + (f" OR {q(channel)} IS NOT NULL" if conversion_touch else "")
+        src = f"CASE WHEN {flag} THEN 1 ELSE 0 END"
+    inner = (
+        f"SELECT {cid} AS id, {time_ns(q(time), dialect, time_type)} AS t, {src} AS src, CAST({ROW} AS BIGINT) AS o, "
+        f"CAST({q(channel)} AS STRING) AS ch FROM {source}{where}"
+    )
+    if id_map is None:
+        return f"SELECT s.id AS p, s.t, s.src, s.o, m.code FROM ({inner}) AS s JOIN {channel_map} AS m ON m.raw = s.ch"
+    return (
+        f"SELECT COALESCE(i.person, s.id) AS p, s.t, s.src, s.o, m.code FROM ({inner}) AS s "
+        f"JOIN {channel_map} AS m ON m.raw = s.ch LEFT JOIN {id_map} AS i ON i.id = s.id"
+    )
+
+
+def conversions_sql(
+    source: str, *, customer: str, time: str, dialect: str, value: str | None = None,
+    place: str | None = None, time_type: str | None = None, flag: str | None = None,
+    id_map: str | None = None,
+) -> str:
+    """Normalised conversions: ``p``, ``t`` (ns), ``o`` (input row), ``value`` (DOUBLE), ``place``."""
+    q = lambda c: ident(c, dialect)  # noqa: E731
+    val = f"try_cast({q(value)} AS DOUBLE)" if value else "CAST(0 AS DOUBLE)"
+    plc = f"CAST({q(place)} AS STRING)" if place else "CAST(NULL AS STRING)"
+    where = "" if flag is None else f" WHERE {flag}"
+    inner = (
+        f"SELECT CAST({q(customer)} AS STRING) AS id, {time_ns(q(time), dialect, time_type)} AS t, "
+        f"CAST({ROW} AS BIGINT) AS o, {val} AS value, {plc} AS place FROM {source}{where}"
+    )
+    if id_map is None:
+        return f"SELECT id AS p, t, o, value, place FROM ({inner}) AS s"
+    return (
+        f"SELECT COALESCE(i.person, s.id) AS p, s.t, s.o, s.value, s.place FROM ({inner}) AS s "
+        f"LEFT JOIN {id_map} AS i ON i.id = s.id"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The journey rules
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JourneyRules:
+    """The journey rules in engine units.
+
+    Attributes
+    ----------
+    n_codes : int
+        Number of channel codes (kept channels); used to pack (row, code) pairs.
+    lookback_ns : int or None
+        Lookback window in nanoseconds.
+    lookback_touches, max_length : int or None
+    collapse_repeats : bool
+    age_step_ns : int or None
+        With a value, every touch's age (journey end minus touch time) is kept, in whole
+        multiples of this step (rounded down), as a second key of the path table.
+    """
+
+    n_codes: int
+    lookback_ns: int | None = None
+    lookback_touches: int | None = None
+    collapse_repeats: bool = False
+    max_length: int | None = None
+    age_step_ns: int | None = None
+
+
+def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, dialect: str) -> str:
+    """The path table from normalised touches and conversions (:func:`touches_sql`, :func:`conversions_sql`).
+
+    Columns: ``rid`` (row id from 0, in (path, ages, place) order), ``path`` (channel codes
+    separated by spaces, ``''`` for a journey without touches), ``ages`` (only with
+    ``rules.age_step_ns``: the touches' ages in steps, in the same order), ``place`` (NULL for
+    non-converting journeys), ``total_conversions``, ``total_conversion_value``,
+    ``total_null`` and one column per exclusion rule (:data:`EXCLUSION_COLUMNS`, touches
+    excluded by the rule in the row's journeys).
+
+    Notes
+    -----
+    Each person's events are ordered by (time, ``kind``, input row) with ``kind`` 0 for a
+    touch, 1 for a touch taken from a conversion row (combined layout) and 2 for a
+    conversion: the pandas engine's stable sort of [touch rows, conversion-row touches] with
+    conversions after touches at the same time. A journey is ``(p, k)`` where ``k`` counts
+    the person's conversions before the event: conversion ``k`` closes journey ``k``, and a
+    touch belongs to the first conversion at or after it (a tie counts as before); touches
+    after the last conversion form the non-converting journey ``k = number of conversions``.
+    Journeys and paths keep touches in this order (the per-person row number ``seq``). Touches are then flagged
+    alive after each rule (``a0`` .. ``a4``), in the order of ``Journeys.transform``:
+
+    ``a0`` channel not excluded; ``a1`` lookback: ``end - t <= lookback`` with ``end`` the
+    conversion time, or for a non-converting journey its last ``a0`` touch; ``a2``
+    lookback_touches: among the last ``lookback_touches`` ``a1`` touches; ``a3`` collapse
+    repeats: not the same channel as the previous ``a2`` touch; ``a4`` max_length: among the
+    last ``max_length`` ``a3`` touches. "The last n" is a running count from the end
+    (``n_alive - running_alive + 1 <= n``); "the previous alive touch" is the largest
+    ``(row number, code)`` pair packed into one BIGINT over the preceding rows. Rules that are
+    off cost nothing: their window passes are left out.
+    """
+    d = check_dialect(dialect)
+    run = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
+    whole = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+    by_person = "PARTITION BY p ORDER BY t, kind, o"
+    by_journey = "PARTITION BY p, k ORDER BY t, kind, o"
+    cols = "p, k, t, kind, o, code, value, place"
+    cb = max(int(rules.n_codes), 1)  # codes are below cb: (row, code) pairs pack into one BIGINT
+    is_conv = "CASE WHEN kind = 2 THEN 1 ELSE 0 END"
+    ctes: list[tuple[str, str]] = []
+
+    ctes.append(("ev", (
+        f"SELECT p, t, src AS kind, o, code, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS STRING) AS place FROM {touches} "
+        f"UNION ALL SELECT p, t, 2 AS kind, o, -1 AS code, value, place FROM {conversions}"
+    )))
+    seq = f", ROW_NUMBER() OVER ({by_person}) AS seq"
+    ctes.append(("wa", (
+        f"SELECT p, t, kind, o, code, value, place, "
+        f"SUM({is_conv}) OVER ({by_person} {run}) - {is_conv} AS k, "
+        f"MIN(CASE WHEN kind = 2 THEN t END) OVER ({by_person} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS t_conv, "
+        f"MAX(CASE WHEN kind < 2 AND code >= 0 THEN t END) OVER ({by_person} {whole}) AS t_last{seq} FROM ev"
+    )))
+    end = "COALESCE(t_conv, t_last)"
+    a0 = "CASE WHEN kind < 2 AND code >= 0 THEN 1 ELSE 0 END"
+    if rules.lookback_ns is None:
+        a1 = a0
+    else:
+        a1 = f"CASE WHEN kind < 2 AND code >= 0 AND {end} - t <= {int(rules.lookback_ns)} THEN 1 ELSE 0 END"
+    age = f", {int_div(f'{end} - t', str(int(rules.age_step_ns)), d)} AS age" if rules.age_step_ns else ""
+    extra = ", seq"
+    ctes.append(("ra", f"SELECT {cols}, {a0} AS a0, {a1} AS a1{age}{extra} FROM wa"))
+    carry = "seq, a0, a1" + (", age" if rules.age_step_ns else "")
+    last = "ra"
+
+    if rules.lookback_touches is not None or rules.collapse_repeats:
+        prev = (
+            f", MAX(CASE WHEN a1 = 1 THEN CAST(seq AS BIGINT) * {cb} + code END) OVER ({by_journey} "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev1"
+            if rules.collapse_repeats else ""
+        )
+        ctes.append(("wb", (
+            f"SELECT {cols}, {carry}, SUM(a1) OVER ({by_journey} {whole}) AS n1, "
+            f"SUM(a1) OVER ({by_journey} {run}) AS c1{prev} FROM {last}"
+        )))
+        from_end = "(n1 - c1 + 1)"
+        if rules.lookback_touches is None:
+            a2, limit = "a1", "n1"
+        else:
+            L = int(rules.lookback_touches)
+            a2 = f"CASE WHEN a1 = 1 AND {from_end} <= {L} THEN 1 ELSE 0 END"
+            limit = f"LEAST(n1, {L})"
+        if rules.collapse_repeats:
+            # a repeat: not the first kept touch, and the previous kept touch has the same channel
+            a3 = f"CASE WHEN a1 = 1 AND {from_end} < {limit} AND prev1 % {cb} = code THEN 0 ELSE a2 END"
+        else:
+            a3 = "a2"
+        ctes.append(("rb", f"SELECT {cols}, {carry}, {a2} AS a2, {a3} AS a3 FROM wb"))
+        last = "rb"
+    else:
+        ctes.append(("rb", f"SELECT {cols}, {carry}, a1 AS a2, a1 AS a3 FROM {last}"))
+        last = "rb"
+    carry += ", a2, a3"
+
+    if rules.max_length is not None:
+        M = int(rules.max_length)
+        ctes.append(("wc", (
+            f"SELECT {cols}, {carry}, SUM(a3) OVER ({by_journey} {whole}) AS n3, "
+            f"SUM(a3) OVER ({by_journey} {run}) AS c3 FROM {last}"
+        )))
+        ctes.append(("rc", f"SELECT {cols}, {carry}, CASE WHEN a3 = 1 AND n3 - c3 + 1 <= {M} THEN 1 ELSE 0 END AS a4 FROM wc"))
+    else:
+        ctes.append(("rc", f"SELECT {cols}, {carry}, a3 AS a4 FROM {last}"))
+
+    ages = (
+        f", COALESCE({ordered_join('age', ['seq'], d, 'a4 = 1')}, '') AS ages" if rules.age_step_ns else ""
+    )
+    x = EXCLUSION_COLUMNS
+    ctes.append(("jn", (
+        f"SELECT p, k, MAX({is_conv}) AS conv, MAX(CASE WHEN kind = 2 THEN value END) AS value, "
+        "MAX(CASE WHEN kind = 2 THEN place END) AS place, "
+        f"COALESCE({packed_join('seq', 'code', cb, d, 'a4 = 1')}, '') AS path{ages}, "
+        f"SUM(CASE WHEN kind < 2 THEN 1 - a0 ELSE 0 END) AS {x['excluded_channels']}, SUM(a0 - a1) AS {x['lookback']}, "
+        f"SUM(a1 - a2) AS {x['lookback_touches']}, SUM(a2 - a3) AS {x['collapsed_repeats']}, "
+        f"SUM(a3 - a4) AS {x['max_length']} FROM rc GROUP BY p, k"
+    )))
+    keys = "path" + (", ages" if rules.age_step_ns else "") + ", place"
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in x.values())
+    ctes.append(("pt", (
+        f"SELECT {keys}, CAST(SUM(conv) AS DOUBLE) AS total_conversions, "
+        "CAST(SUM(COALESCE(value, 0)) AS DOUBLE) AS total_conversion_value, "
+        f"CAST(SUM(1 - conv) AS DOUBLE) AS total_null, {sums} FROM jn GROUP BY {keys}"
+    )))
+    # a row id in (path, ages, place) order: the path table is small, one sort is cheap
+    final = f"SELECT ROW_NUMBER() OVER (ORDER BY {keys} NULLS FIRST) - 1 AS rid, * FROM pt"
+    return "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + "\n" + final
+
+
+# ---------------------------------------------------------------------------------------------
+# Aggregates over the path table
+# ---------------------------------------------------------------------------------------------
+
+
+def path_touches_sql(paths: str, dialect: str, with_ages: bool = False) -> str:
+    """One row per touch of the path table: ``rid, pos, n`` (path length), ``code`` [, ``age``]."""
+    base = explode_paths(paths, dialect)
+    if not with_ages:
+        return f"SELECT rid, pos, code, COUNT(*) OVER (PARTITION BY rid) AS n FROM ({base}) AS e"
+    ages = explode_paths(f"(SELECT rid, ages AS path FROM {paths}) AS g", dialect)
+    return (
+        "SELECT e.rid, e.pos, e.code, COUNT(*) OVER (PARTITION BY e.rid) AS n, CAST(a.code AS BIGINT) AS age "
+        f"FROM ({base}) AS e JOIN ({ages}) AS a ON a.rid = e.rid AND a.pos = e.pos"
+    )
+
+
+def transition_counts_sql(paths: str, touches: str, order: int, n_channels: int) -> tuple[str, str]:
+    """Order-``order`` edge counts and outcome totals (see :mod:`attribution.graph`).
+
+    A state is the window of the last ``order`` channel codes (or the whole path when it is
+    shorter), keyed ``sum_d (code[pos - d] + 1) * (C + 1)^d`` with the latest touch in the
+    lowest digit, exactly as :func:`attribution.graph.state_sequence`. Special nodes:
+    :data:`START_KEY`, :data:`CONVERSION_KEY`, :data:`NULL_KEY`.
+
+    Returns
+    -------
+    (edges, outcomes) : SQL
+        ``src, dst, count`` (every distinct edge, counts weighted by conversions + nulls for
+        inner steps) and ``last, place, conversions, value`` (the node each path row leaves
+        to conversion).
+    """
+    base = int(n_channels) + 1
+    terms = ["(code + 1)"] + [
+        f"CASE WHEN pos >= {k} THEN (LAG(code, {k}) OVER (PARTITION BY rid ORDER BY pos) + 1) * {base ** k} ELSE 0 END"
+        for k in range(1, order)
+    ]
+    key = " + ".join(terms)
+    ends = f"pos >= {order - 1} OR (n < {order} AND pos = n - 1)"
+    states = (
+        f"WITH st AS (SELECT rid, pos, n, {key} AS skey FROM {touches}), "
+        f"se AS (SELECT rid, pos, skey FROM st WHERE {ends}), "
+        "sq AS (SELECT rid, skey, LAG(skey) OVER (PARTITION BY rid ORDER BY pos) AS prev, "
+        "ROW_NUMBER() OVER (PARTITION BY rid ORDER BY pos DESC) AS from_end FROM se), "
+        f"lst AS (SELECT p.rid, COALESCE(q.skey, {START_KEY}) AS last, p.place, p.total_conversions, "
+        f"p.total_conversion_value, p.total_null FROM {paths} AS p LEFT JOIN (SELECT rid, skey FROM sq WHERE from_end = 1) AS q ON q.rid = p.rid)"
+    )
+    edges = (
+        f"{states}, ed AS ("
+        f"SELECT COALESCE(q.prev, {START_KEY}) AS src, q.skey AS dst, p.total_conversions + p.total_null AS w "
+        f"FROM sq AS q JOIN {paths} AS p ON p.rid = q.rid "
+        f"UNION ALL SELECT last, {CONVERSION_KEY}, total_conversions FROM lst "
+        f"UNION ALL SELECT last, {NULL_KEY}, total_null FROM lst) "
+        "SELECT src, dst, SUM(w) AS count FROM ed GROUP BY src, dst"
+    )
+    outcomes = (
+        f"{states} SELECT last, place, SUM(total_conversions) AS conversions, "
+        "SUM(total_conversion_value) AS value FROM lst GROUP BY last, place"
+    )
+    return edges, outcomes
+
+
+def channel_set_counts_sql(paths: str, touches: str, dialect: str) -> str:
+    """Channel sets as bitmasks (bit ``c`` = channel code ``c``) with their totals per place.
+
+    Columns ``mask, place, journeys, conversions, value`` (``journeys`` = conversions + nulls).
+    """
+    return (
+        f"WITH m AS (SELECT rid, bit_or({bit('code', dialect)}) AS mask FROM {touches} GROUP BY rid) "
+        "SELECT COALESCE(m.mask, 0) AS mask, p.place, SUM(p.total_conversions + p.total_null) AS journeys, "
+        "SUM(p.total_conversions) AS conversions, SUM(p.total_conversion_value) AS value "
+        f"FROM {paths} AS p LEFT JOIN m ON m.rid = p.rid GROUP BY COALESCE(m.mask, 0), p.place"
+    )
+
+
+def _num(x: float) -> str:
+    return f"CAST({float(x)!r} AS DOUBLE)"
+
+
+def rule_weight_sql(rule: str, params: dict) -> tuple[str, str]:
+    """(window columns, weight expression) of a rule model over :func:`path_touches_sql` rows.
+
+    Rules: ``first_touch``, ``last_touch``, ``linear``, ``position_based`` (``first``,
+    ``last``), ``last_non_direct`` (``direct_codes``: list of int), ``time_decay``
+    (``half_life_ns``, ``age_step_ns``). The weights equal the Python models' (see
+    :mod:`attribution.models.rules`).
+    """
+    if rule == "first_touch":
+        return "", "CASE WHEN pos = 0 THEN 1.0 ELSE 0.0 END"
+    if rule == "last_touch":
+        return "", "CASE WHEN pos = n - 1 THEN 1.0 ELSE 0.0 END"
+    if rule == "linear":
+        return "", "1.0 / CAST(n AS DOUBLE)"
+    if rule == "position_based":
+        f, l_ = float(params["first"]), float(params["last"])
+        m = max(0.0, 1.0 - f - l_)
+        fl = f + l_
+        two_first, two_last = (f / fl, l_ / fl) if fl > 0 else (0.5, 0.5)
+        w = (
+            f"CASE WHEN n = 1 THEN 1.0 WHEN n = 2 AND pos = 0 THEN {_num(two_first)} "
+            f"WHEN n = 2 THEN {_num(two_last)} WHEN pos = 0 THEN {_num(f)} WHEN pos = n - 1 THEN {_num(l_)} "
+            f"ELSE {_num(m)} / CAST(n - 2 AS DOUBLE) END"
+        )
+        return "", w
+    if rule == "last_non_direct":
+        codes = [int(c) for c in params["direct_codes"]]
+        non_direct = f"code NOT IN ({', '.join(map(str, codes))})" if codes else "TRUE"
+        win = f", MAX(CASE WHEN {non_direct} THEN pos END) OVER (PARTITION BY rid) AS lnd"
+        return win, "CASE WHEN pos = COALESCE(lnd, n - 1) THEN 1.0 ELSE 0.0 END"
+    if rule == "time_decay":
+        step, H = int(params["age_step_ns"]), float(params["half_life_ns"])
+        # ages from the journey's last touch (the youngest), as TimeDecay measures them
+        win = ", MIN(age) OVER (PARTITION BY rid) AS min_age"
+        raw = f"power(2.0, -CAST((age - min_age) * {step} AS DOUBLE) / {_num(H)})"
+        return win, f"{raw} / SUM({raw}) OVER (PARTITION BY rid)"
+    raise ValueError(f"No SQL weights for rule {rule!r}.")
+
+
+def rule_credits_sql(paths: str, touches: str, rule: str, params: dict) -> str:
+    """Credit per channel code and place: ``code, place, conversions, value`` (touched journeys only)."""
+    win, weight = rule_weight_sql(rule, params)
+    # the window columns (last non-direct position, youngest age) one level below the weight
+    inner = f"SELECT rid, code, {weight} AS w FROM (SELECT *{win} FROM {touches}) AS a"
+    return (
+        "SELECT w.code, p.place, SUM(w.w * p.total_conversions) AS conversions, "
+        f"SUM(w.w * p.total_conversion_value) AS value FROM ({inner}) AS w JOIN {paths} AS p ON p.rid = w.rid "
+        "GROUP BY w.code, p.place"
+    )
