@@ -78,6 +78,8 @@ examples:
   attribution compare events.parquet --customer user_id --time ts --channel source \\
       --models last_touch,markov:order=2 --lookback 14D --out results
   attribution compare data/samples/paths.csv --paths --models linear,markov,shapley --out paths-results
+  attribution compare 'events/touchpoints/*.parquet' --conversions 'events/conversions/*.parquet' \\
+      --engine duckdb --models linear,markov --out big-results     # out of core
   attribution compare --config runs.toml
 
 batch runs (--config runs.toml): every input x every model set, one folder each
@@ -98,6 +100,11 @@ run x model x channel. Relative paths are relative to the TOML file.
   [inputs.paths]
   input = "data/samples/paths.csv"
   paths = true
+
+  [inputs.big]                       # engine = "duckdb": input and conversions may be globs
+  input = "events/touchpoints/*.parquet"
+  conversions = "events/conversions/*.parquet"
+  engine = "duckdb"
 
   [models]                           # model sets: name = [specs] (or one comma-separated string)
   rules = ["last_touch", "linear", "position_based"]
@@ -263,6 +270,8 @@ def load_journeys(ns, *, label: str = ""):
     """
     from .journeys import Journeys
 
+    if getattr(ns, "engine", "pandas") == "duckdb" and not ns.paths:
+        return _load_journeys_duckdb(ns, label=label)
     table = read_table(ns.input, "INPUT" if not label else f"{label} input")
     paths = bool(ns.paths) or ("path" in table.columns and ns.conversions is None and ns.path_column == "path")
     inputs = {"input": str(ns.input)}
@@ -317,6 +326,56 @@ def load_journeys(ns, *, label: str = ""):
         for flag, default, _ in COLUMN_FLAGS:
             if getattr(ns, flag) != default and not paths:
                 settings[f"--{flag}"] = str(getattr(ns, flag))
+    notes = list(dict.fromkeys(str(w.message) for w in caught))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return journeys, inputs, settings, notes
+
+
+def _existing_files(pattern, flag: str) -> str:
+    """A file path or glob that matches at least one file (the DuckDB engine reads it itself)."""
+    import glob
+
+    text = str(pattern)
+    if not glob.glob(text):
+        raise UserError(f"file not found: {text} ({flag}): no file matches. Check the path or glob; relative "
+                        f"paths start from {Path.cwd()}.")
+    return text
+
+
+def _load_journeys_duckdb(ns, *, label: str = ""):
+    """:func:`load_journeys` with ``--engine duckdb``: files go to DuckDB unread, only aggregates come back."""
+    from .journeys import Journeys
+
+    touch = _existing_files(ns.input, "INPUT" if not label else f"{label} input")
+    conversions = _existing_files(ns.conversions, "--conversions") if ns.conversions else None
+    inputs = {"input": touch}
+    if conversions:
+        inputs["conversions"] = conversions
+    identities = None
+    if ns.identities:
+        identities = read_table(ns.identities, "--identities")
+        inputs["identities"] = str(ns.identities)
+    lookback = parse_lookback(ns.lookback, "--lookback") if ns.lookback_given else "30D"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            journeys = Journeys.from_events(
+                touch, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
+                value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep,
+                engine="duckdb",
+            )
+        except ImportError as exc:
+            raise UserError(f"--engine duckdb: {_one_line(exc)[0]}") from exc
+        except (ValueError, TypeError, KeyError) as exc:
+            where = touch + (f" / {conversions}" if conversions else "")
+            raise UserError(f"cannot build journeys from {where}: {_one_line(exc)[0]}") from exc
+    settings = {"engine": "duckdb (aggregated path table)", "lookback": str(lookback) if lookback else "none"}
+    if identities is not None:
+        settings["identity links"] = f"{len(identities):,}"
+    for flag, default, _ in COLUMN_FLAGS:
+        if getattr(ns, flag) != default:
+            settings[f"--{flag}"] = str(getattr(ns, flag))
     notes = list(dict.fromkeys(str(w.message) for w in caught))
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -431,7 +490,7 @@ def _run_compare(ns, out: Path, progress: _Progress, *, label: str = ""):
 def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None:
     j = report.journeys
     table = report.credits_table()
-    print(f"{j.n_journeys:,} journeys ({j.total_conversions:,.6g} conversions, value {j.total_value:,.2f}), "
+    print(f"{j.total_conversions + j.total_nulls:,.0f} journeys ({j.total_conversions:,.6g} conversions, value {j.total_value:,.2f}), "
           f"{j.n_channels} channels, {len(report.comparison.labels)} models.")
     print("\nConversions credited to each channel by each model:")
     with pd.option_context("display.width", 200, "display.max_columns", 50):
@@ -499,14 +558,14 @@ _INPUT_KEYS = {
     "customers": "file", "paths": "bool", "lookback": "str", "customer": "str", "time": "str",
     "channel": "str", "value": "str", "place": "str", "path_column": "str", "sep": "str",
     "cost_column": "str", "customer_id": "str", "budget_model": "str", "title": "str",
-    "offline": "list", "store_places": "list", "budget": "number", "bounds": "pair",
+    "offline": "list", "store_places": "list", "budget": "number", "bounds": "pair", "engine": "str",
 }
 _INPUT_DEFAULTS = {
     "conversions": None, "identities": None, "costs": None, "truth": None, "customers": None, "paths": False,
     "lookback": None, "customer": "customer_id", "time": "timestamp", "channel": "channel", "value": "value",
     "place": "place", "path_column": "path", "sep": ">", "cost_column": None, "customer_id": "loyalty_id",
     "budget_model": None, "title": None, "offline": None, "store_places": "store", "budget": None,
-    "bounds": "0.5,2",
+    "bounds": "0.5,2", "engine": "pandas",
 }
 _TOP_KEYS = ("out", "defaults", "inputs", "models")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -534,7 +593,10 @@ def _check_value(path, where: str, key: str, value, kind: str, base: Path):
         p = Path(value)
         p = p if p.is_absolute() else base / p
         if not p.exists():
-            raise _config_error(path, where, f"{key!r}: file not found: {p}.")
+            import glob
+
+            if not (key in ("input", "conversions") and glob.glob(str(p))):  # globs: engine = "duckdb"
+                raise _config_error(path, where, f"{key!r}: file not found: {p}.")
         return str(p)
     if kind == "bool":
         if not isinstance(value, bool):
@@ -543,6 +605,8 @@ def _check_value(path, where: str, key: str, value, kind: str, base: Path):
     if kind == "str":
         if not isinstance(value, str):
             raise bad("text in quotes")
+        if key == "engine" and value not in ("pandas", "duckdb"):
+            raise bad("'pandas' or 'duckdb'")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -844,6 +908,10 @@ def _input_options(p, *, optional: bool = False) -> None:
                    help="INPUT is an aggregated path table (path, total_conversions[, total_conversion_value, total_null])")
     g.add_argument("--lookback", metavar="DURATION",
                    help="touches older than this before a conversion are excluded: 30D (default), 12h, 2W or none")
+    g.add_argument("--engine", choices=("pandas", "duckdb"), default="pandas",
+                   help="how journeys are built from events: pandas (in memory, default) or duckdb (out of core; "
+                        "INPUT and --conversions may be Parquet/CSV globs such as 'events/*.parquet'; "
+                        "needs pip install \"attribution[duckdb]\")")
     cols = p.add_argument_group("columns", "names of the columns in the input files")
     for name, default, help_text in COLUMN_FLAGS:
         cols.add_argument(f"--{name}", default=default, metavar="COLUMN", help=f"{help_text} (default {default})")

@@ -159,6 +159,40 @@ def test_lookback_flag_changes_the_journeys(data, tmp_path, capsys, fast_figures
     assert float(summary["excluded touches: lookback"]) > 0
 
 
+def test_duckdb_engine_reads_globs_and_matches_pandas(data, tmp_path, capsys, fast_figures):
+    pytest.importorskip("duckdb")
+    touch = pd.read_csv(data / "touchpoints.csv")
+    parts = tmp_path / "touchpoints"
+    parts.mkdir()
+    half = len(touch) // 2
+    touch.iloc[:half].to_parquet(parts / "part-0.parquet")
+    touch.iloc[half:].to_parquet(parts / "part-1.parquet")
+    common = ["--conversions", data / "conversions.csv", "--identities", data / "identities.csv",
+              "--models", "last_touch,linear,markov"]
+    code, _, err = run(["compare", data / "touchpoints.csv", *common, "--out", tmp_path / "pandas"], capsys)
+    assert code == 0, err
+    code, out, err = run(["compare", str(parts / "*.parquet"), *common, "--engine", "duckdb",
+                          "--out", tmp_path / "duckdb"], capsys)
+    assert code == 0, err
+    a = pd.read_csv(tmp_path / "pandas" / "credits.csv").set_index(["model", "channel"]).sort_index()
+    b = pd.read_csv(tmp_path / "duckdb" / "credits.csv").set_index(["model", "channel"]).sort_index()
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-9, atol=1e-9)
+    summary_a = pd.read_csv(tmp_path / "pandas" / "data_summary.csv", index_col=0)["value"]
+    summary_b = pd.read_csv(tmp_path / "duckdb" / "data_summary.csv", index_col=0)["value"]
+    assert summary_a["journeys (weighted)"] == summary_b["journeys (weighted)"]
+    # the printed journey count is the weighted one, not the number of path-table rows
+    assert f"{float(summary_b['journeys (weighted)']):,.0f} journeys" in out
+    assert float(summary_b["journey rows"]) < float(summary_b["journeys (weighted)"])
+    assert summary_a["excluded touches: lookback"] == summary_b["excluded touches: lookback"]
+
+
+def test_duckdb_engine_missing_glob_is_one_line(tmp_path, capsys):
+    code, _, err = run(["compare", str(tmp_path / "nothing" / "*.parquet"), "--engine", "duckdb",
+                        "--out", tmp_path / "o"], capsys)
+    assert code == 2
+    assert "file not found" in err and "no file matches" in err and "Traceback" not in err
+
+
 # ---------------------------------------------------------------------------------------------
 # batch
 # ---------------------------------------------------------------------------------------------
