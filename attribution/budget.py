@@ -49,7 +49,8 @@ form, and :math:`\sum_k s_k(\lambda)` decreases in :math:`\lambda`, so :math:`\l
 ``scipy.optimize.brentq`` on the budget constraint. This is exact (no step-size or starting-point
 issues, unlike a general-purpose solver); the tests check it against the analytic optimum and
 against ``scipy.optimize.minimize(method="SLSQP")``. Amounts are then rounded to cents so that
-they sum to the budget exactly (largest remainders get the spare cents, within bounds).
+they sum to the budget exactly: floored, the spare cents placed where they add the most, and
+single cents moved between channels while that gains (within bounds).
 
 Rule-based reallocation, for comparison (ChannelAttribution Pro, field survey §2.9)
 -----------------------------------------------------------------------------------
@@ -266,8 +267,16 @@ def _spread(lo, hi, room):
     return s
 
 
-def _to_cents(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: float) -> np.ndarray:
-    """Round to cents so that the amounts sum to the budget exactly, within bounds."""
+def _to_cents(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: float, curves=None) -> np.ndarray:
+    """Round to cents so that the amounts sum to the budget exactly, within bounds.
+
+    Without ``curves`` the spare cents go by largest remainder. With response ``curves`` the
+    amounts are floored to cents and each spare cent goes where it adds the most, then single
+    cents move between channels while that gains: curves that rise steeply from zero (power
+    curves with a small elasticity) make one cent worth more than a fractional share suggests.
+    """
+    if curves is not None:
+        return _to_cents_by_gain(s, lo, hi, budget, curves)
     B = int(round(budget * 100))
     lo_c = np.ceil(lo * 100 - 1e-6).astype(np.int64)
     hi_c = np.floor(hi * 100 + 1e-6).astype(np.int64)
@@ -288,6 +297,35 @@ def _to_cents(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: float) -> n
         c[take] += int(np.sign(diff))
         frac[take] -= np.sign(diff)
         diff = B - int(c.sum())
+    return c / 100.0
+
+
+def _to_cents_by_gain(s, lo, hi, budget, curves, max_moves: int = 10_000) -> np.ndarray:
+    """Cent rounding that follows the curves' discrete gains (see :func:`_to_cents`)."""
+    B = int(round(budget * 100))
+    lo_c = np.ceil(lo * 100 - 1e-6).astype(np.int64)
+    hi_c = np.floor(hi * 100 + 1e-6).astype(np.int64)
+    c = np.clip(np.floor(s * 100 + 1e-9).astype(np.int64), lo_c, hi_c)
+
+    def up(c):  # value gained by one more cent (-inf at the upper bound)
+        g = curves.value((c + 1) / 100.0) - curves.value(c / 100.0)
+        return np.where(c < hi_c, g, -np.inf)
+
+    def down(c):  # value lost by one cent less (+inf at the lower bound)
+        g = curves.value(c / 100.0) - curves.value((c - 1) / 100.0)
+        return np.where(c > lo_c, g, np.inf)
+
+    while int(c.sum()) < B:
+        c[int(np.argmax(up(c)))] += 1
+    while int(c.sum()) > B:  # only when the floor met a lower bound above it
+        c[int(np.argmin(down(c)))] -= 1
+    for _ in range(max_moves):  # move single cents while that gains
+        gain, loss = up(c), down(c)
+        j, i = int(np.argmax(gain)), int(np.argmin(loss))
+        if i == j or not gain[j] - loss[i] > 1e-9 * max(1.0, abs(gain[j])):
+            break
+        c[j] += 1
+        c[i] -= 1
     return c / 100.0
 
 
@@ -678,7 +716,7 @@ def plan_budget(
     conv_curves = ResponseCurves(response, s0, conv0, e)
     val_curves = ResponseCurves(response, s0, val0, e)
 
-    planned = _to_cents(_optimise(curves, lo, hi, budget), lo, hi, budget)
+    planned = _to_cents(_optimise(curves, lo, hi, budget), lo, hi, budget, curves=curves)
     allocation = _allocation(channels, s0, planned, lo, hi, conv0, val0, conv_curves, val_curves)
 
     rule = rule_based_allocation(

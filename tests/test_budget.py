@@ -171,6 +171,34 @@ def test_optimiser_matches_slsqp_respects_bounds_and_sums_to_the_cent(k, family,
         assert ours >= -res.fun - slack
 
 
+def test_cent_rounding_follows_steep_curves_near_zero():
+    # found by hypothesis: a power curve with a small elasticity rises steeply from zero, so one
+    # cent on c2 adds ~0.47 while the cent taken from c1 costs ~0.12; largest-remainder rounding
+    # left c2 at 0 and lost ~0.38 against SLSQP's continuous optimum
+    names = ["c0", "c1", "c2"]
+    y0 = [1.0, 3813.0, 1.0]
+    plan = plan_budget(_credits([v / 10 for v in y0], y0, names), dict.fromkeys(names, 10.0), 50.0,
+                       response="power", elasticity={"c0": 0.5, "c1": 0.125, "c2": 0.109375},
+                       bounds=dict.fromkeys(names, (0.0, 50.0)))
+    got = plan.allocation["planned"].to_numpy()
+    curves = plan._val_curves
+    assert _cents(got) == 5000
+    assert got[2] == 0.01  # the cent worth 0.47
+    # no single-cent move between channels improves the plan
+    best = curves.value(got).sum()
+    for i in range(3):
+        for j in range(3):
+            if i != j and got[i] >= 0.01:
+                moved = got.copy()
+                moved[i] -= 0.01
+                moved[j] += 0.01
+                assert curves.value(moved).sum() <= best + 1e-9
+    res = optimize.minimize(lambda s: -curves.value(s).sum(), x0=np.full(3, 50 / 3), jac=lambda s: -curves.marginal(s),
+                            bounds=[(0, 50)] * 3, method="SLSQP",
+                            constraints=[{"type": "eq", "fun": lambda s: s.sum() - 50}], options={"ftol": 1e-12})
+    assert best >= -res.fun - 0.2  # within one cent's worth of the continuous optimum (was 0.38 below)
+
+
 def test_linear_response_is_a_corner_solution():
     # ROAS: c0 2, c1 5, c2 3 -> fill c1 to its upper bound, then c2, then c0
     plan = plan_budget(_credits([1.0, 1.0, 1.0], [200.0, 500.0, 300.0]), {"c0": 100.0, "c1": 100.0, "c2": 100.0},
