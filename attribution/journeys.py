@@ -508,15 +508,21 @@ class Journeys:
             journeys (counted in :meth:`describe`) or raise.
         warn : bool, default True
             Warn once when rules excluded rows.
-        engine : {"pandas", "duckdb"}, default "pandas"
+        engine : {"pandas", "duckdb", "spark"}, default "pandas"
             ``"duckdb"`` runs the same rules as SQL in DuckDB, out of core: ``touchpoints`` and
             ``conversions`` may then also be DuckDB relations or CSV / Parquet paths or globs,
             and the result is the aggregated path table (one journey row per unique path ×
             place, no timestamps unless ``engine_options={"age_resolution": ...}``). Needs
             ``pip install "attribution[duckdb]"``; see :mod:`attribution.engines.duckdb`.
+            ``"spark"`` runs the same SQL in Spark on an existing SparkSession (the inputs'
+            own, ``engine_options={"spark": session}`` or the active one): the inputs may then
+            also be Spark DataFrames, table or view names, or CSV / Parquet paths; only the
+            path table comes back to the driver. Needs ``pip install "attribution[spark]"``
+            and Java 17+; see :mod:`attribution.engines.spark`.
         engine_options : mapping, optional
             Settings of a non-pandas engine, e.g. ``{"memory_limit": "8GB", "threads": 4,
-            "temp_directory": "/scratch", "age_resolution": "1s"}`` for DuckDB.
+            "temp_directory": "/scratch", "age_resolution": "1s"}`` for DuckDB,
+            ``{"spark": session, "age_resolution": "1s"}`` for Spark.
 
         Notes
         -----
@@ -537,7 +543,7 @@ class Journeys:
         if engine_options:
             raise ValueError(
                 "The 'engine_options' parameter of Journeys.from_events applies to engine='duckdb' "
-                f"only. Got {dict(engine_options)!r} with engine='pandas'."
+                f"or 'spark' only. Got {dict(engine_options)!r} with engine='pandas'."
             )
         what_t, what_c = "touchpoints", "conversions"
         require_columns(touchpoints, {"customer": customer, "time": time, "channel": channel}, what_t)

@@ -326,7 +326,7 @@ def test_relation_inputs_and_connection_settings():
 
 def test_dispatch_and_options():
     tp, cv = tied_log()
-    with pytest.raises(ValueError, match=r"'engine' parameter .* one of \['pandas', 'duckdb'\]"):
+    with pytest.raises(ValueError, match=r"'engine' parameter .* one of \['pandas', 'duckdb', 'spark'\]"):
         Journeys.from_events(tp, cv, engine="polars")
     with pytest.raises(ValueError, match="engine_options"):
         Journeys.from_events(tp, cv, engine_options={"threads": 2})

@@ -1,4 +1,4 @@
-"""Engines that turn event logs into journeys: pandas (the default, in memory) and DuckDB (out of core).
+"""Engines that turn event logs into journeys: pandas (the default, in memory), DuckDB (out of core) and Spark (a cluster).
 
 The models work on compact aggregates (unique paths with counts, transition counts,
 channel-set counts); the heavy step is events -> journeys -> aggregates, and that is what an
@@ -12,10 +12,13 @@ engine    inputs                                      install
 pandas    DataFrames                                  (always)
 duckdb    DataFrames, DuckDB relations, CSV/Parquet   ``pip install "attribution[duckdb]"``
           paths and globs
+spark     Spark DataFrames, tables and views,         ``pip install "attribution[spark]"``
+          CSV/Parquet paths, DataFrames               and Java 17+
 ========  ==========================================  ===============================
 
-Use ``Journeys.from_events(..., engine="duckdb")``, or :mod:`attribution.engines.duckdb`
-directly for the aggregates computed in the engine.
+Use ``Journeys.from_events(..., engine="duckdb")`` (or ``"spark"``), or
+:mod:`attribution.engines.duckdb` / :mod:`attribution.engines.spark` directly for the aggregates
+computed in the engine.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from __future__ import annotations
 __all__ = ["ENGINES", "from_events"]
 
 #: Engines accepted by ``Journeys.from_events(engine=...)``.
-ENGINES = ("pandas", "duckdb")
+ENGINES = ("pandas", "duckdb", "spark")
 
 
 def from_events(engine: str, touchpoints, conversions=None, *, engine_options=None, **options):
@@ -38,13 +41,19 @@ def from_events(engine: str, touchpoints, conversions=None, *, engine_options=No
     engine_options : mapping, optional
         Engine settings, e.g. ``{"memory_limit": "8GB", "threads": 4, "temp_directory": ...,
         "age_resolution": "1s", "connection": con}`` for DuckDB (see
-        :func:`attribution.engines.duckdb.aggregate_events`).
+        :func:`attribution.engines.duckdb.aggregate_events`), ``{"spark": session,
+        "age_resolution": "1s"}`` for Spark (see :func:`attribution.engines.spark.aggregate_spark`).
     """
     if engine == "duckdb":
         from .duckdb import from_events as duckdb_from_events, import_duckdb
 
         import_duckdb()  # the clear ImportError first
         return duckdb_from_events(touchpoints, conversions, **options, **dict(engine_options or {}))
+    if engine == "spark":
+        from .spark import from_spark, import_pyspark
+
+        import_pyspark()  # the clear ImportError first
+        return from_spark(touchpoints, conversions, **options, **dict(engine_options or {}))
     raise ValueError(
         f"The 'engine' parameter of Journeys.from_events must be one of {list(ENGINES)}. Got {engine!r} instead."
     )

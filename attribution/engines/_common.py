@@ -450,7 +450,8 @@ def build_paths(
 class PathAggregates:
     """The journey rules' result, held in the engine: one row per unique path × place.
 
-    Made by :func:`attribution.engines.duckdb.aggregate_events`. The path table stays in the
+    Made by :func:`attribution.engines.duckdb.aggregate_events` and
+    :func:`attribution.engines.spark.aggregate_spark`. The path table stays in the
     engine (a temporary table named :attr:`table`, columns ``rid, path[, ages], place,
     total_conversions, total_conversion_value, total_null`` and the exclusion counts); the
     methods compute what the models need from it in SQL and bring back only those aggregates.
@@ -462,6 +463,8 @@ class PathAggregates:
         Name of the path table in the engine.
     connection : duckdb.DuckDBPyConnection
         (DuckDB engine) the connection holding it, for your own SQL on the path table.
+    spark : pyspark.sql.SparkSession
+        (Spark engine) the session holding it (a temporary view), for your own Spark SQL.
     channels : ndarray of str
         The channels (sorted; excluded channels left out). Path codes index this list.
     places : list of str
