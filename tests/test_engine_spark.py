@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from attribution import Journeys, JourneyValidationError
 from attribution.datasets import simulate
@@ -118,7 +119,7 @@ def test_engine_aggregates_equal_python(spark, sim):
             ddb.aggregate_events(sim.touchpoints, sim.conversions, age_resolution="1s", **kw) as dagg:
         assert agg.spark is spark and agg.places == dagg.places
         codes, places = place_codes(a)
-        for order, by_place in ((1, False), (1, True), (2, False), (2, True), (3, True)):
+        for order, by_place in ((1, False), (2, True), (3, False)):
             got = agg.transition_counts(order, by_place=by_place)
             want = (transition_counts(a, order, outcome=codes, n_outcomes=len(places)) if by_place
                     else a.transition_counts(order))
@@ -135,12 +136,12 @@ def test_engine_aggregates_equal_python(spark, sim):
         pd.testing.assert_frame_equal(sets[["mask", "place"]], dsets[["mask", "place"]], check_dtype=False)
         np.testing.assert_allclose(sets[["journeys", "conversions", "value"]].to_numpy(),
                                    dsets[["journeys", "conversions", "value"]].to_numpy(), rtol=1e-12)
-        for spec in RULE_MODELS + ["time_decay", "time_decay:half_life=12h"]:
+        for spec in [m for m in RULE_MODELS if m != "position_based"] + ["time_decay:half_life=12h"]:
             model = get_model(spec).fit(a)
             got = agg.rule_credits(spec)
             assert list(got.index) == list(model.credits_.index), spec
             np.testing.assert_allclose(got.to_numpy(), model.credits_.to_numpy(), rtol=1e-9, atol=1e-9, err_msg=spec)
-            if spec in ("last_non_direct", "time_decay"):
+            if spec in ("last_non_direct", "time_decay:half_life=12h"):
                 long = agg.rule_credits(get_model(spec), by_place=True)
                 pd.testing.assert_frame_equal(long[["channel", "place"]], model.place_credits_[["channel", "place"]])
                 np.testing.assert_allclose(long[["conversions", "value"]].to_numpy(),
@@ -192,19 +193,38 @@ def test_step_order_flag_column(spark):
 
 
 # ------------------------------------------------------------- hypothesis: generated logs
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(log=event_logs())
-def test_generated_logs_paths_equal(spark, log):
-    touches, convs, rules = log
+def pooled(logs):
+    """Several generated logs as one log under the first one's rules: each log's people (and
+    identity links) get their own prefix, so their journeys stay apart. A Spark job costs
+    about a second here whatever its size, so one build checks several logs."""
+    tps, cvs, ids = [], [], []
+    for i, (touches, convs, rules) in enumerate(logs):
+        tps.append(touches.assign(customer_id=[f"{i}:{c}" for c in touches["customer_id"]]))
+        cvs.append(convs.assign(customer_id=[f"{i}:{c}" for c in convs["customer_id"]]))
+        if rules["identities"] is not None:
+            ids.append(rules["identities"].map(lambda x, i=i: f"{i}:{x}"))
+    rules = dict(logs[0][2], identities=pd.concat(ids, ignore_index=True) if ids else None)
+
+    def concat(frames):
+        full = [f for f in frames if len(f)]
+        return pd.concat(full, ignore_index=True) if full else frames[0]
+
+    return concat(tps), concat(cvs), rules
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logs=st.lists(event_logs(), min_size=1, max_size=5))
+def test_generated_logs_paths_equal(spark, logs):
+    touches, convs, rules = pooled(logs)
     a, b, c = build3(spark, touches, convs, **rules)
     assert_same3(a, b, c)
     assert c.total_conversions == len(convs)
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(log=event_logs())
-def test_generated_logs_kaggle_layout_equal(spark, log):
-    touches, convs, rules = log
+@given(logs=st.lists(event_logs(), min_size=1, max_size=4))
+def test_generated_logs_kaggle_layout_equal(spark, logs):
+    touches, convs, rules = pooled(logs)
     rules.pop("identities")
     combined = pd.concat([
         touches.assign(interaction="impression", conversion_value=0.0),
@@ -260,10 +280,14 @@ def test_file_inputs_csv_parquet_glob(spark, tmp_path, sim):
     for i, part in enumerate(np.array_split(np.arange(len(tp)), 2)):  # two files, in name order
         tp.iloc[part].to_parquet(tmp_path / f"tp-{i}.parquet", index=False)
     cv.to_parquet(tmp_path / "cv.parquet", index=False)
+    (tmp_path / "tpdir").mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(tp)), 3)):  # a folder of part files
+        tp.iloc[part].to_parquet(tmp_path / "tpdir" / f"part-{i}.parquet", index=False)
+    (tmp_path / "tpdir" / "_SUCCESS").touch()
     for tsrc, csrc in [
         (tmp_path / "tp.csv", str(tmp_path / "cv.csv")),
         (str(tmp_path / "tp-*.parquet"), tmp_path / "cv.parquet"),
-        ([tmp_path / "tp-0.parquet", str(tmp_path / "tp-1.parquet")], tmp_path / "cv.csv"),
+        (str(tmp_path / "tpdir"), [tmp_path / "cv.parquet"]),
     ]:
         b = sp.from_spark(tsrc, csrc, lookback=None, spark=spark, warn=False)
         assert_same_paths(a, b)
@@ -296,7 +320,7 @@ def test_no_session_no_java_no_pyspark(spark, monkeypatch):
         with pytest.raises(ValueError, match=r"none is active.*local_session"):
             Journeys.from_events(tp, cv, engine="spark")
     with monkeypatch.context() as m:
-        m.setattr(sp, "_java", lambda: (None, ""))
+        m.setattr(sp, "_java", lambda: (None, "no JAVA_HOME, no `java` on PATH"))
         with pytest.raises(RuntimeError, match=r"No Java runtime.*Java 17 or later.*apt-get install default-jre-headless"):
             sp.local_session()
 

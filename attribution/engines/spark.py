@@ -49,7 +49,7 @@ import pandas as pd
 from . import _sql
 from ._common import PathAggregates, Source, build_paths
 
-__all__ = ["aggregate_spark", "from_spark", "local_session", "PathAggregates"]
+__all__ = ["PathAggregates", "aggregate_spark", "from_spark", "local_session"]
 
 _PARQUET = (".parquet", ".pq", ".parq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
@@ -69,7 +69,7 @@ def import_pyspark():
     """The ``pyspark`` module, or an ImportError naming the extra to install."""
     try:
         import pyspark
-        import pyspark.sql  # noqa: F401
+        import pyspark.sql
     except ImportError as err:
         raise ImportError(
             "The Spark engine needs the optional dependency 'pyspark'. Install it with "
@@ -79,13 +79,14 @@ def import_pyspark():
 
 
 def _java() -> tuple[str | None, str]:
-    """The ``java`` executable Spark would start (JAVA_HOME first, then PATH) and its version line."""
+    """The ``java`` executable Spark would start (JAVA_HOME first, then PATH) and its version
+    line; ``(None, why)`` when there is none."""
     home = os.environ.get("JAVA_HOME")
     exe = os.path.join(home, "bin", "java") if home else shutil.which("java")
     if not exe or not os.path.exists(exe):
-        return None, ""
+        return None, (f"JAVA_HOME={home} has no bin/java" if home else "no JAVA_HOME, no `java` on PATH")
     try:
-        out = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run([exe, "-version"], capture_output=True, text=True, timeout=30, check=False)
         lines = (out.stderr or out.stdout).strip().splitlines()
         return exe, lines[0] if lines else ""
     except (OSError, subprocess.SubprocessError):
@@ -96,10 +97,10 @@ def local_session(cores: int = 2, memory: str = "1g", shuffle_partitions: int = 
     """A local SparkSession (``local[cores]``) set up for this engine, for one machine.
 
     For tests, examples and data that fit one machine; on a cluster, use the session you
-    have. The session reads naive times as UTC, has no web UI and few shuffle partitions (a
-    small local job then runs in a fraction of a second per query instead of several). If a
-    session is already active, Spark returns it (with ``config`` applied where Spark allows).
-    Stop it with ``session.stop()`` when done.
+    have. The session reads naive times as UTC, has no web UI, no progress bars and few
+    shuffle partitions (Spark's default of 200 is meant for clusters). If a session is already
+    active, Spark returns it (with ``config`` applied where Spark allows). Stop it with
+    ``session.stop()`` when done.
 
     Parameters
     ----------
@@ -127,7 +128,7 @@ def local_session(cores: int = 2, memory: str = "1g", shuffle_partitions: int = 
 
     exe, version = _java()
     if exe is None:
-        raise RuntimeError(f"No Java runtime found (no JAVA_HOME, no `java` on PATH). {_JAVA_HELP}")
+        raise RuntimeError(f"No Java runtime found ({version}). {_JAVA_HELP}")
     builder = (
         SparkSession.builder.master(f"local[{int(cores)}]").appName("attribution")
         .config("spark.driver.memory", str(memory))
@@ -140,10 +141,11 @@ def local_session(cores: int = 2, memory: str = "1g", shuffle_partitions: int = 
         builder = builder.config(key, str(value))
     try:
         session = builder.getOrCreate()
-    except Exception as err:  # noqa: BLE001 - the JVM did not start: say why in Java terms
+    except Exception as err:  # the JVM did not start: say why in Java terms
         raise RuntimeError(
-            f"Spark could not start with the Java runtime {exe} ({version or 'version unknown'}): {err}. "
-            f"{_JAVA_HELP}"
+            f"Spark could not start with the Java runtime {exe} ({version or 'version unknown'}): "
+            f"{str(err).strip().rstrip('.')}. {_JAVA_HELP} A trimmed runtime (a jlink image) may lack "
+            "modules Spark needs, such as jdk.incubator.vector: use a full JRE or JDK."
         ) from err
     session.sparkContext.setLogLevel(log_level)
     return session
@@ -297,7 +299,9 @@ def _paths(obj) -> list[str] | None:
 
 
 def _expand(paths: list[str], what: str) -> list[str]:
-    """Local paths and globs expanded in name order (checked to exist); remote ones as given."""
+    """Local paths, globs and folders expanded to files in name order (checked to exist);
+    remote paths as given. A folder stands for its CSV / Parquet files (not sub-folders; names
+    starting with ``_`` or ``.``, such as Spark's ``_SUCCESS``, are skipped)."""
     files = []
     for p in paths:
         if "://" in p:
@@ -306,7 +310,20 @@ def _expand(paths: list[str], what: str) -> list[str]:
         found = sorted(glob.glob(p))
         if not found:
             raise FileNotFoundError(f"No file matches {p!r} ({what}).")
-        files += [os.path.abspath(f) for f in found]
+        for f in found:
+            if not os.path.isdir(f):
+                files.append(os.path.abspath(f))
+                continue
+            inner = sorted(
+                x for x in glob.glob(os.path.join(f, "*"))
+                if os.path.isfile(x) and not os.path.basename(x).startswith(("_", ".")) and x.lower().endswith(_PARQUET + _CSV)
+            )
+            if not inner:
+                raise FileNotFoundError(
+                    f"No CSV or Parquet file in the folder {f!r} ({what}). For other layouts (e.g. partitioned "
+                    "folders) read the data into a Spark DataFrame and pass that."
+                )
+            files += [os.path.abspath(x) for x in inner]
     return files
 
 
@@ -394,19 +411,32 @@ def _identities_frame(spark, identities) -> pd.DataFrame | None:
     return _to_pandas(_spark_frame(spark, identities, "identities"))
 
 
+def _same_session(a, b) -> bool:
+    """Whether two SparkSession objects are the same session (temporary views are per session)."""
+    if a is b:
+        return True
+    try:
+        return bool(a._jsparkSession.equals(b._jsparkSession))
+    except Exception:  # noqa: BLE001 - Spark Connect sessions: compare their ids
+        return getattr(a, "session_id", None) is not None and a.session_id == getattr(b, "session_id", None)
+
+
 def _session(spark, *inputs):
     """The session to run on: ``spark``, else the one of the Spark DataFrames given, else the active one."""
     from pyspark.sql import SparkSession
 
-    owners = {id(x.sparkSession): x.sparkSession for x in inputs if _is_spark_frame(x)}
+    owners = []
+    for x in inputs:
+        if _is_spark_frame(x) and not any(_same_session(x.sparkSession, o) for o in owners):
+            owners.append(x.sparkSession)
     if spark is not None:
-        if any(s is not spark for s in owners.values()):
+        if any(not _same_session(o, spark) for o in owners):
             raise ValueError("The Spark DataFrames given belong to another SparkSession than spark=.")
         return spark
     if len(owners) > 1:
         raise ValueError("The Spark DataFrames given belong to different SparkSessions; pass DataFrames of one session.")
     if owners:
-        return next(iter(owners.values()))
+        return owners[0]
     active = SparkSession.getActiveSession()
     if active is None:
         raise ValueError(
@@ -451,9 +481,10 @@ def aggregate_spark(
     touchpoints, conversions : Spark DataFrame, pandas DataFrame, table name or path
         The event tables, as for :meth:`attribution.Journeys.from_events`: Spark DataFrames,
         names of tables or temporary views of the session, CSV / Parquet files given as a
-        path, a glob or a list of paths (the format is read from the file name; CSV files are
-        read with a header and ``inferSchema``; for other options read them yourself), or
-        pandas DataFrames (sent to Spark; handy for small data and tests).
+        path, a glob, a folder or a list of these (the format is read from the file names;
+        CSV files are read with a header and ``inferSchema``; for other options or layouts,
+        such as partitioned folders, read them yourself), or pandas DataFrames (sent to
+        Spark; handy for small data and tests).
         ``conversions=None``: the combined (Kaggle) layout.
     customer, time, channel, value, place, lookback, lookback_touches, conversion_flag, conversion_touch, exclude, collapse_repeats, max_length, sep, unknown_customers
         As :meth:`attribution.Journeys.from_events`, with the same checks and messages.
