@@ -212,7 +212,7 @@ def pooled(logs):
     return concat(tps), concat(cvs), rules
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs=st.lists(event_logs(), min_size=1, max_size=5))
 def test_generated_logs_paths_equal(spark, logs):
     touches, convs, rules = pooled(logs)
@@ -221,7 +221,7 @@ def test_generated_logs_paths_equal(spark, logs):
     assert c.total_conversions == len(convs)
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(logs=st.lists(event_logs(), min_size=1, max_size=4))
 def test_generated_logs_kaggle_layout_equal(spark, logs):
     touches, convs, rules = pooled(logs)
