@@ -53,8 +53,10 @@ def spark():
     try:
         session = sp.local_session(
             cores=2, memory="1g", shuffle_partitions=2, log_level="ERROR",
+            # tiny jobs: per-query overhead is what costs here. No adaptive re-planning, no code
+            # generation (interpreted expressions), and a JIT that compiles little (C1 only)
             **{"spark.default.parallelism": "2", "spark.sql.adaptive.enabled": "false",
-               # C1 only, serial GC: JIT work costs less than it saves on a small, short job
+               "spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN",
                "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"},
         )
     except (RuntimeError, ImportError) as err:
@@ -82,7 +84,7 @@ def assert_same3(a, b, c):
 
 def leftovers(spark):
     """Temporary views the engine made, and whether any data is still persisted (cached or checkpointed)."""
-    views = [t.name for t in spark.catalog.listTables() if t.name.startswith("__attribution")]
+    views = [r.tableName for r in spark.sql("SHOW TABLES").collect() if r.tableName.startswith("__attribution")]
     persisted = spark.sparkContext._jsc.getPersistentRDDs().size() > 0
     cached = not spark._jsparkSession.sharedState().cacheManager().isEmpty()
     return views, persisted or cached
@@ -165,8 +167,6 @@ def test_ages_are_rounded_down_to_the_resolution(spark):
     j = Journeys.from_events(tp, cv, engine="spark", engine_options={"age_resolution": "1h", "spark": spark})
     ages = (j.conversion_time[0] - j.touch_time) // np.timedelta64(1, "h")
     assert ages.tolist() == [10, 4, 1]
-    with sp.aggregate_spark(tp, cv, spark=spark) as agg, pytest.raises(ValueError, match="age_resolution"):
-        agg.rule_credits("time_decay")
 
 
 # ------------------------------------------------------------------- public data (Kaggle)
@@ -188,8 +188,6 @@ def test_step_order_flag_column(spark):
     kw = dict(customer="User_ID_Anon", time="Timestamp", channel="Channel", conversion_flag="Conversion_Flag")
     a, b, c = build3(spark, ev, **kw)
     assert_same3(a, b, c)
-    f = Journeys.from_events(str(STEPS), engine="spark", engine_options={"spark": spark}, warn=False, **kw)
-    assert_same_paths(a, f)
 
 
 # ------------------------------------------------------------- hypothesis: generated logs
@@ -285,9 +283,9 @@ def test_file_inputs_csv_parquet_glob(spark, tmp_path, sim):
         tp.iloc[part].to_parquet(tmp_path / "tpdir" / f"part-{i}.parquet", index=False)
     (tmp_path / "tpdir" / "_SUCCESS").touch()
     for tsrc, csrc in [
-        (tmp_path / "tp.csv", str(tmp_path / "cv.csv")),
-        (str(tmp_path / "tp-*.parquet"), tmp_path / "cv.parquet"),
-        (str(tmp_path / "tpdir"), [tmp_path / "cv.parquet"]),
+        (tmp_path / "tp.csv", str(tmp_path / "cv.parquet")),  # CSV: naive time strings inferred as timestamps
+        (str(tmp_path / "tp-*.parquet"), [tmp_path / "cv.csv"]),  # a glob: its files in name order
+        (str(tmp_path / "tpdir"), tmp_path / "cv.parquet"),  # a folder of part files
     ]:
         b = sp.from_spark(tsrc, csrc, lookback=None, spark=spark, warn=False)
         assert_same_paths(a, b)
@@ -309,6 +307,8 @@ def test_dispatch_and_options(spark):
         assert agg.places == ["online", "store"]
         assert agg.to_paths().equals(j.to_paths())
         assert "spark" in repr(agg)
+        with pytest.raises(ValueError, match="age_resolution"):  # built without ages
+            agg.rule_credits("time_decay")
 
 
 def test_no_session_no_java_no_pyspark(spark, monkeypatch):
