@@ -2,86 +2,88 @@
 
 The flow runs one way: event logs or path tables -> :class:`Journeys` -> a model's ``fit`` ->
 ``credits_`` per channel (and per conversion place).
+
+Imports are lazy (PEP 562): ``import attribution`` loads no sub-module; ``attribution.X`` (or
+``from attribution import X``) imports the one module that defines ``X`` on first use, so a
+script pays only for what it touches (a Markov fit never loads scikit-learn, matplotlib or the
+simulator). To export a new name, add it to :data:`_LAZY` (name -> module, relative to this
+package); ``tests/test_imports.py`` checks that every entry resolves and that ``import
+attribution`` stays light.
 """
 
-from . import datasets
-from .budget import BudgetPlan, plan_budget, rule_based_allocation
-from .compare import Comparison, compare
-from .exceptions import (
-    AttributionError,
-    DataQualityWarning,
-    ExcludedRowsWarning,
-    JourneyValidationError,
-    NotFittedError,
-)
-from .journeys import Journeys
-from .kpis import JourneyKPIs, kpis
-from .models import (
-    MODELS,
-    AttributionModel,
-    CustomWeights,
-    FirstTouch,
-    LastNonDirect,
-    LastTouch,
-    Linear,
-    PositionBased,
-    TimeDecay,
-    get_model,
-    register_model,
-)
-from .models.datadriven import Fractribution, Logistic, Probabilistic
-from .models.markov import Markov
-from .models.shapley import Shapley
-from .omnichannel import RopoReport, ropo
-from .report import Report, build_report
-from .plotting.journeys import plot_flows, plot_graph, plot_transition_heatmap
-from .roi import ROIResult, channel_roi, normalise_costs
-from .uncertainty import BootstrapResult, bootstrap
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "MODELS",
-    "AttributionError",
-    "AttributionModel",
-    "BootstrapResult",
-    "BudgetPlan",
-    "Comparison",
-    "CustomWeights",
-    "DataQualityWarning",
-    "ExcludedRowsWarning",
-    "FirstTouch",
-    "Fractribution",
-    "JourneyKPIs",
-    "JourneyValidationError",
-    "Journeys",
-    "LastNonDirect",
-    "LastTouch",
-    "Linear",
-    "Logistic",
-    "Markov",
-    "NotFittedError",
-    "PositionBased",
-    "Probabilistic",
-    "ROIResult",
-    "Report",
-    "RopoReport",
-    "Shapley",
-    "TimeDecay",
-    "__version__",
-    "bootstrap",
-    "build_report",
-    "channel_roi",
-    "compare",
-    "datasets",
-    "get_model",
-    "kpis",
-    "normalise_costs",
-    "plan_budget",
-    "plot_flows",
-    "plot_graph",
-    "plot_transition_heatmap",
-    "register_model",
-    "rule_based_allocation",
-    "ropo",
-]
+#: Public name -> the module that defines it (relative to this package).
+_LAZY = {
+    # journeys and errors
+    "Journeys": ".journeys",
+    "AttributionError": ".exceptions",
+    "DataQualityWarning": ".exceptions",
+    "ExcludedRowsWarning": ".exceptions",
+    "JourneyValidationError": ".exceptions",
+    "NotFittedError": ".exceptions",
+    # models
+    "MODELS": ".models",
+    "AttributionModel": ".models",
+    "CustomWeights": ".models.rules",
+    "FirstTouch": ".models.rules",
+    "LastNonDirect": ".models.rules",
+    "LastTouch": ".models.rules",
+    "Linear": ".models.rules",
+    "PositionBased": ".models.rules",
+    "TimeDecay": ".models.rules",
+    "get_model": ".models",
+    "register_model": ".models.base",
+    "Fractribution": ".models.datadriven",
+    "Logistic": ".models.datadriven",
+    "Probabilistic": ".models.datadriven",
+    "Markov": ".models.markov",
+    "Shapley": ".models.shapley",
+    # analysis, decisions, reports
+    "BudgetPlan": ".budget",
+    "plan_budget": ".budget",
+    "rule_based_allocation": ".budget",
+    "Comparison": ".compare",
+    "compare": ".compare",
+    "JourneyKPIs": ".kpis",
+    "kpis": ".kpis",
+    "RopoReport": ".omnichannel",
+    "ropo": ".omnichannel",
+    "Report": ".report",
+    "build_report": ".report",
+    "plot_flows": ".plotting.journeys",
+    "plot_graph": ".plotting.journeys",
+    "plot_transition_heatmap": ".plotting.journeys",
+    "ROIResult": ".roi",
+    "channel_roi": ".roi",
+    "normalise_costs": ".roi",
+    "BootstrapResult": ".uncertainty",
+    "bootstrap": ".uncertainty",
+}
+
+#: Sub-modules reachable as attributes (``attribution.models``) without an explicit import.
+_SUBMODULES = frozenset({
+    "budget", "cli", "compare", "datasets", "engines", "exceptions", "graph", "journeys", "kpis",
+    "models", "omnichannel", "plotting", "report", "roi", "uncertainty",
+})
+
+__all__ = sorted([*_LAZY, "datasets", "__version__"])
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(module, __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

@@ -69,8 +69,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from sklearn.base import clone
 
+from .models._estimator import clone
 from .journeys import Journeys
 from .models.base import NO_TOUCH, AttributionModel, _param_error
 from .roi import _cost_by_channel, _fmt, _html_table, _html_warnings, _parse_periods, _ratios, normalise_costs

@@ -18,7 +18,18 @@ import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
-import pandas as pd
+
+class _LazyPandas:
+    """``pd`` that imports pandas on first use, so ``--help`` and argument errors stay instant."""
+
+    def __getattr__(self, name):
+        import pandas
+
+        globals()["pd"] = pandas  # later uses go straight to the module
+        return getattr(pandas, name)
+
+
+pd = _LazyPandas()
 
 #: The models ``attribution compare`` fits when ``--models`` is not given.
 DEFAULT_MODELS = "first_touch,last_touch,last_non_direct,linear,position_based,time_decay,markov"

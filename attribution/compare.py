@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
+from .models._estimator import clone
 from .exceptions import DataQualityWarning
 from .journeys import Journeys
 from .models.base import MODELS, NO_TOUCH, AttributionModel, _load_builtin_models, _param_error, _warn_user, get_model

@@ -116,25 +116,63 @@ def _codes(keys: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(keys, return_inverse=True)`` for non-negative int keys below ``bound``, in linear time.
 
     A lookup table when ``bound`` is small, hashing (``pandas.factorize``) otherwise; no sort of
-    the keys themselves (only of the distinct ones).
+    the keys themselves (only of the distinct ones). Codes are int32.
     """
-    if bound <= 1 << 24:
+    if bound <= 1 << 22:
         present = np.zeros(bound, dtype=bool)
         present[keys] = True
         uniq = np.flatnonzero(present)
-        lookup = np.zeros(bound, dtype=np.int64)
-        lookup[uniq] = np.arange(len(uniq))
+        lookup = np.zeros(bound, dtype=np.int32)
+        lookup[uniq] = np.arange(len(uniq), dtype=np.int32)
         return uniq.astype(np.int64), lookup[keys]
-    import pandas as pd
-
-    inverse, uniq = pd.factorize(keys, sort=True)
-    return np.asarray(uniq, dtype=np.int64), inverse.astype(np.int64)
+    codes, uniq = pd.factorize(keys, sort=True)
+    return np.asarray(uniq, dtype=np.int64), codes.astype(np.int32)
 
 
 def _check_order(order) -> int:
     if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"The 'order' parameter must be a positive integer. Got {order!r} instead.")
     return int(order)
+
+
+def _state_keys(journeys, order: int):
+    """The order-k state key of every touch, 0 where the touch ends no state window.
+
+    A touch ends a window when its position in the journey is ``>= order - 1``, or when it is
+    the last touch of a path shorter than ``order`` (that path is one state). Keys are digits
+    base ``C + 1``, the latest touch in the lowest digit, 0 for padding (int32 when they fit).
+    """
+    C = journeys.n_channels
+    base = C + 1
+    if order * np.log2(base) >= 62:
+        raise ValueError(
+            f"order={order} with {C} channels gives more states than fit a 64-bit key; "
+            "lower the order or group channels."
+        )
+    kdt = np.int32 if base**order < 2**31 else np.int64
+    tc = journeys.touch_channel
+    T = len(tc)
+    key = tc.astype(kdt)
+    key += 1
+    if order == 1 or T == 0:
+        return key
+    offsets = journeys.offsets
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    # inside a journey the window key is a plain sliding sum of digits
+    low = key.copy()
+    for d in range(1, order):
+        key[d:] += low[: T - d] * kdt(base**d)
+    short = np.flatnonzero((lengths > 0) & (lengths < order))
+    last = offsets[1:][short] - 1
+    short_key = np.zeros(len(short), dtype=kdt)  # a path shorter than the order: the whole path
+    for d in range(order - 1):
+        ok = lengths[short] > d
+        short_key[ok] += low[last[ok] - d] * kdt(base**d)
+    del low
+    for d in range(order - 1):  # the first order - 1 touches end no window
+        key[starts[lengths > d] + d] = 0
+    key[last] = short_key
+    return key
 
 
 def state_sequence(journeys, order: int):
@@ -144,23 +182,9 @@ def state_sequence(journeys, order: int):
     latest touch in the lowest digit, 0 for padding) and the journey of each visit, in walk order.
     """
     order = _check_order(order)
-    C = journeys.n_channels
-    base = np.int64(C + 1)
-    if order * np.log2(C + 1) >= 62:
-        raise ValueError(
-            f"order={order} with {C} channels gives more states than fit a 64-bit key; "
-            "lower the order or group channels."
-        )
-    tc = journeys.touch_channel.astype(np.int64) + 1
-    pos = journeys.position
-    length = journeys.lengths[journeys.journey_index]
-    key = np.zeros(len(tc), dtype=np.int64)
-    for d in range(order):
-        shifted = np.zeros_like(tc)
-        shifted[d:] = tc[: len(tc) - d]
-        key += np.where(pos >= d, shifted, 0) * base**d
-    ends = (pos >= order - 1) | ((length < order) & (pos == length - 1))
-    return key[ends], journeys.journey_index[ends]
+    key = _state_keys(journeys, order)
+    visit = key > 0
+    return key[visit].astype(np.int64), journeys.journey_index[visit]
 
 
 def transition_counts(journeys, order: int = 1, outcome=None, n_outcomes: int | None = None) -> TransitionCounts:
@@ -179,38 +203,88 @@ def transition_counts(journeys, order: int = 1, outcome=None, n_outcomes: int | 
     Returns
     -------
     TransitionCounts
+
+    Notes
+    -----
+    Flat integer arrays and no Python loop over journeys: every touch gets its state key (a
+    sliding sum of base-``C + 1`` digits; 0 for touches that end no window), the keys present
+    are numbered through a lookup table (hashing for very many possible states), and each pair
+    of consecutive touches gets one integer edge key ``from * n + to``, counted with
+    ``np.bincount`` weighted by its journey's count, where pairs that cross a journey boundary
+    or start before the first full window weigh 0. ``(start)`` -> first state and last state
+    -> ``(conversion)`` / ``(null)`` are per-journey bincounts. Touch-sized arrays are int32
+    where they fit and are freed as soon as they are used; the counts are the same sums as a
+    walk over every journey (tested against one).
     """
     order = _check_order(order)
-    keys, jid = state_sequence(journeys, order)
-    uniq, state = _codes(keys, (journeys.n_channels + 1) ** order)
-    S = len(uniq)
-    node = state.astype(np.int64) + 1  # 0 is (start)
-    conv_node, null_node = S + 1, S + 2
+    C = journeys.n_channels
     J = journeys.n_journeys
+    offsets = journeys.offsets
+    starts, lengths = offsets[:-1], np.diff(offsets)
+    T = int(offsets[-1])
+    key = _state_keys(journeys, order)
+    uniq, node = _codes(key, (C + 1) ** order)  # node: 0..; key 0 (no window) sorts first
+    del key
+    if len(uniq) and uniq[0] == 0:
+        uniq = uniq[1:]  # node 0 = (start) stands for "no window" on touches: never counted
+    else:
+        node += 1  # 0 is (start)
+    S = len(uniq)
+    n = S + 3
+    conv_node, null_node = S + 1, S + 2
     w = journeys.conversions + journeys.nulls
 
-    # first and last state of each journey (journeys without touches have none)
-    has = np.zeros(J, dtype=bool)
-    has[jid] = True
-    first = np.zeros(J, dtype=np.int64)
-    last = np.zeros(J, dtype=np.int64)
-    if len(jid):
-        starts = np.flatnonzero(np.r_[True, jid[1:] != jid[:-1]])
-        ends = np.r_[starts[1:] - 1, len(jid) - 1]
-        first[jid[starts]] = node[starts]
-        last[jid[ends]] = node[ends]
-    # last node is (start) for journeys without touches: they absorb straight from it
-    inner = np.flatnonzero(jid[1:] == jid[:-1]) if len(jid) else np.zeros(0, np.int64)
-    src = np.concatenate([np.zeros(int(has.sum()), np.int64), node[inner], last, last])
-    dst = np.concatenate([first[has], node[inner + 1], np.full(J, conv_node), np.full(J, null_node)])
-    cnt = np.concatenate([w[has], w[jid[inner]], journeys.conversions, journeys.nulls])
-    n = S + 3
-    edge_key, inv = _codes(src * n + dst, n * n)
-    count = np.bincount(inv, weights=cnt, minlength=len(edge_key))
+    # first and last state of each journey; journeys without touches absorb from (start)
+    nonempty = lengths > 0
+    last = np.zeros(J, dtype=np.int32)
+    last[nonempty] = node[offsets[1:][nonempty] - 1]
+    first = node[(starts + np.minimum(order, lengths) - 1)[nonempty]]
+
+    # consecutive touches t -> t + 1, weighted by the journey's count; 0 unless t + 1 is at
+    # position >= order (then both end a window of the same journey)
+    wt = np.repeat(w, lengths)
+    for d in range(order):
+        wt[starts[lengths > d] + d] = 0.0
+    wt = wt[1:]
+    # An inner step's target state is its source state shifted by one touch: the source's
+    # newest order - 1 channels plus the next touch's channel. So (source node, next channel)
+    # identifies the edge, and its key space (S + 1) * (C + 1) is small enough for a bincount.
+    base = C + 1
+    bound = (S + 1) * base
+    if bound <= 1 << 22:
+        edge = node[:-1] * np.int32(base)
+        del node
+        edge += journeys.touch_channel[1:]
+        edge += 1
+        cell_count = np.bincount(edge, weights=wt, minlength=bound) if T > 1 else np.zeros(bound)
+        del edge, wt
+        cell = np.flatnonzero(cell_count)
+        inner_count = cell_count[cell]
+        src, digit = cell // base, cell % base
+    else:  # very many states: hash the (source, next channel) pairs
+        pairs = np.flatnonzero(wt)
+        edge = node[pairs].astype(np.int64) * base + journeys.touch_channel[pairs + 1] + 1
+        del node
+        cell, code = _codes(edge, bound)
+        inner_count = np.bincount(code, weights=wt[pairs], minlength=len(cell))
+        del edge, code, pairs, wt
+        src, digit = cell // base, cell % base
+    dst_key = (uniq[src - 1] % base ** (order - 1)) * base + digit
+    dst = np.searchsorted(uniq, dst_key) + 1
+    inner_key = src * n + dst
+
+    start_count = np.bincount(first, weights=w[nonempty], minlength=n)
+    conv_count = np.bincount(last, weights=journeys.conversions, minlength=n)
+    null_count = np.bincount(last, weights=journeys.nulls, minlength=n)
+    nodes = np.arange(n, dtype=np.int64)
+    edge_key = np.concatenate([nodes, inner_key.astype(np.int64), nodes * n + conv_node, nodes * n + null_node])
+    count = np.concatenate([start_count, inner_count, conv_count, null_count])
     keep = count > 0
     edge_key, count = edge_key[keep], count[keep]
+    sort = np.argsort(edge_key, kind="stable")
+    edge_key, count = edge_key[sort], count[sort]
 
-    digits = np.stack([(uniq // (journeys.n_channels + 1) ** d) % (journeys.n_channels + 1) for d in range(order)][::-1], axis=1) - 1 if S else np.zeros((0, order), np.int64)
+    digits = np.stack([(uniq // base**d) % base for d in range(order)][::-1], axis=1) - 1 if S else np.zeros((0, order), np.int64)
     names = journeys.channels
     if order == 1:
         states = names[digits[:, 0]].tolist() if S else []
@@ -224,9 +298,9 @@ def transition_counts(journeys, order: int = 1, outcome=None, n_outcomes: int | 
         outcome = np.zeros(J, dtype=np.int64)
     outcome = np.asarray(outcome, dtype=np.int64)
     P = int(n_outcomes if n_outcomes is not None else (outcome.max(initial=0) + 1))
-    key = last * P + outcome
-    outcome_count = np.bincount(key, weights=journeys.conversions, minlength=(S + 1) * P).reshape(S + 1, P)
-    outcome_value = np.bincount(key, weights=journeys.value, minlength=(S + 1) * P).reshape(S + 1, P)
+    okey = last.astype(np.int64) * P + outcome
+    outcome_count = np.bincount(okey, weights=journeys.conversions, minlength=(S + 1) * P).reshape(S + 1, P)
+    outcome_value = np.bincount(okey, weights=journeys.value, minlength=(S + 1) * P).reshape(S + 1, P)
     return TransitionCounts(
         order=order,
         channels=names,

@@ -386,9 +386,6 @@ class Journeys:
         recorded touch, as :meth:`to_paths` writes it): it is kept, with a warning, and models
         credit its conversions to ``"(no touch)"``.
         """
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         what = "the path table"
         value = _opt_column(df, value, "total_conversion_value") if isinstance(df, pd.DataFrame) else value
         nulls = _opt_column(df, nulls, "total_null") if isinstance(df, pd.DataFrame) else nulls
@@ -399,37 +396,8 @@ class Journeys:
         val = check_non_negative(df, value, what) if value else None
         nul = check_non_negative(df, nulls, what) if nulls else None
 
-        raw = df[path]
-        no_touch = (raw.isna() | (raw.astype(str).str.strip() == "")).to_numpy(dtype=bool)
-        if no_touch.any() and warn:
-            warnings.warn(
-                f"{int(no_touch.sum())} row(s) of {what} have an empty path; they are kept as journeys "
-                "without touches (their conversions are credited to '(no touch)').",
-                DataQualityWarning,
-                stacklevel=2,
-            )
-        strings = pa.array(raw.fillna("").astype(str).to_numpy(dtype=object), type=pa.large_string())
-        lists = pc.split_pattern(strings, sep)
-        lengths = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-        lengths[no_touch] = 0
-        tokens = pc.utf8_trim_whitespace(lists.filter(pa.array(~no_touch)).flatten())
-        empty = pc.equal(pc.utf8_length(tokens), 0).to_numpy(zero_copy_only=False)
-        offsets = np.concatenate([[0], np.cumsum(lengths)])
-        if empty.any():
-            rows = np.zeros(len(df), dtype=bool)
-            rows[np.repeat(np.arange(len(df)), lengths)[empty]] = True
-            raise JourneyValidationError(
-                f"Column {path!r} of {what} has {int(rows.sum())} path(s) with an empty channel name "
-                f"(nothing between two {sep!r} separators). Example rows:\n"
-                f"{example_rows(df, rows, [path])}\nFix or remove these paths, or pass the right 'sep'."
-            )
-        enc = pc.dictionary_encode(tokens)
-        names = np.asarray(enc.dictionary.to_pylist(), dtype=object)
-        codes = enc.indices.to_numpy(zero_copy_only=False)
-        order = np.argsort(names.astype(str), kind="stable")
-        recode = np.empty(len(names), dtype=np.int32)
-        recode[order] = np.arange(len(names), dtype=np.int32)
-        journeys = cls(names[order], recode[codes], offsets, conv, nul, val)
+        names, codes, offsets = _split_paths(df, path, sep, what, warn)
+        journeys = cls(names, codes, offsets, conv, nul, val)
         journeys = journeys.transform(exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length)
         if warn:
             journeys._warn_exclusions()
@@ -826,6 +794,89 @@ class Journeys:
 
 
 # ---------------------------------------------------------------------------- helpers
+def _arrow_strings(raw: pd.Series):
+    """The path column as one Arrow string array (zero-copy for Arrow-backed columns), nulls kept."""
+    import pyarrow as pa
+
+    if pd.api.types.is_string_dtype(raw.dtype) and not pd.api.types.is_object_dtype(raw.dtype):
+        try:
+            arr = pa.array(raw.array)  # chunked as read; Arrow's kernels work chunk by chunk
+            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
+                return arr
+        except (TypeError, ValueError, pa.ArrowException):
+            pass
+    isna = raw.isna().to_numpy(dtype=bool)
+    values = raw.astype(str).to_numpy(dtype=object)
+    values[isna] = None
+    return pa.array(values, type=pa.large_string())
+
+
+def _split_paths(df: pd.DataFrame, path: str, sep: str, what: str, warn: bool):
+    """Channel names (sorted), int32 channel code of every touch and int64 offsets of a path column.
+
+    Arrow splits the strings and dictionary-encodes the raw tokens; only the (few) distinct
+    tokens are trimmed of spaces and sorted, and the codes of every touch are mapped once.
+    Empty or missing paths become journeys without touches (with a warning); an empty channel
+    name inside a path raises.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    strings = _arrow_strings(df[path])
+    lists = pc.split_pattern(strings, sep)
+    del strings
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    enc = pc.dictionary_encode(pc.list_flatten(lists))
+    del lists
+    chunks = enc.chunks if isinstance(enc, pa.ChunkedArray) else [enc]
+    if len(chunks) > 1 and not all(c.dictionary.equals(chunks[0].dictionary) for c in chunks):
+        chunks = enc.unify_dictionaries().chunks  # (the hash kernel shares one dictionary already)
+    if chunks:
+        dictionary = chunks[0].dictionary
+        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int32, copy=False)
+    else:
+        dictionary, codes = pa.array([], pa.string()), np.zeros(0, np.int32)
+    raw_names = np.asarray(pc.utf8_trim_whitespace(dictionary).to_pylist(), dtype=object)
+    del enc, chunks
+    null = df[path].isna().to_numpy(dtype=bool)
+    empty_name = raw_names == ""
+    if empty_name.any() or null.any():
+        # rare: empty or missing paths (kept as journeys without touches) or empty channel names
+        raw = df[path]
+        no_touch = null | (raw.astype(str).str.strip() == "").to_numpy(dtype=bool)
+        if no_touch.any() and warn:
+            warnings.warn(
+                f"{int(no_touch.sum())} row(s) of {what} have an empty path; they are kept as journeys "
+                "without touches (their conversions are credited to '(no touch)').",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+        keep = np.repeat(~no_touch, lengths)
+        lengths[no_touch] = 0
+        codes = codes[keep]
+        bad = empty_name[codes]
+        if bad.any():
+            offsets = np.concatenate([[0], np.cumsum(lengths)])
+            rows = np.zeros(len(df), dtype=bool)
+            rows[np.searchsorted(offsets, np.flatnonzero(bad), side="right") - 1] = True
+            raise JourneyValidationError(
+                f"Column {path!r} of {what} has {int(rows.sum())} path(s) with an empty channel name "
+                f"(nothing between two {sep!r} separators). Example rows:\n"
+                f"{example_rows(df, rows, [path])}\nFix or remove these paths, or pass the right 'sep'."
+            )
+        used = np.zeros(len(raw_names), dtype=bool)
+        used[codes] = True
+    else:
+        used = np.ones(len(raw_names), dtype=bool)
+    # distinct names after trimming, sorted; tokens differing only by spaces merge
+    names, recode = np.unique(raw_names[used].astype(str), return_inverse=True)
+    lookup = np.zeros(len(raw_names), dtype=np.int32)
+    lookup[used] = recode.astype(np.int32)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return names.astype(object), lookup[codes], offsets
+
+
 def _person_time_keys(person_t, t_time, person_c, c_time):
     """One int64 key per touch and conversion that sorts by (person, time).
 

@@ -170,7 +170,7 @@ def ropo(
     >>> 0 < report.summary["ropo_rate"] < 1
     True
     """
-    from sklearn.base import clone
+    from .models._estimator import clone
 
     from .models import get_model
     from .models.base import AttributionModel

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import clone
 
+from .models._estimator import clone
 from .journeys import Journeys
 from .models.base import NO_TOUCH, AttributionModel, _param_error, get_model
 

@@ -55,10 +55,10 @@ from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
 
 from ..exceptions import NotFittedError
 from ..journeys import Journeys
+from ._estimator import ParamsMixin, clone
 
 __all__ = [
     "AttributionModel",
@@ -325,8 +325,12 @@ def credit_from_shares(
 # ---------------------------------------------------------------------------------------------
 
 
-class AttributionModel(BaseEstimator):
+class AttributionModel(ParamsMixin):
     """Base class of every attribution model (a scikit-learn style estimator).
+
+    The parameter protocol (``get_params``, ``set_params``, ``repr``, ``sklearn.base.clone``)
+    comes from :class:`~attribution.models._estimator.ParamsMixin`, which implements
+    scikit-learn's semantics without importing scikit-learn.
 
     Subclasses store their parameters in ``__init__`` (no logic), check them in
     ``_validate_params`` and implement one of the hooks ``_touch_weights`` (per-touch split)

@@ -29,7 +29,6 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from ..exceptions import DataQualityWarning
 from ..journeys import Journeys
@@ -142,6 +141,8 @@ def bagged_logistic(X, y, weights, features=None, C=1.0, max_iter=100, tol=1e-10
 
     def objective(z, th):
         return C * ((W * np.logaddexp(0.0, z)).sum(axis=1) - (Wy * z).sum(axis=1)) + 0.5 * (pen * th * th).sum(axis=1)
+
+    from scipy.special import expit  # here, not at import: scipy.special costs ~0.3 s
 
     z = theta @ X1.T
     f = objective(z, theta)

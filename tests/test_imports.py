@@ -1,0 +1,85 @@
+"""Import cost: ``import attribution`` and the CLI's help stay light (issue 18).
+
+Each check runs a fresh interpreter and lists the modules it loaded (``sys.modules``), so a
+module-level import of scikit-learn, matplotlib, networkx, tqdm, duckdb or the simulator cannot
+come back unnoticed. No timing is asserted (timings live in ``benchmarks/bench_startup.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("sklearn", "matplotlib", "networkx", "tqdm", "duckdb", "pyspark", "attribution.datasets")
+
+
+def _loaded(code: str) -> set[str]:
+    """Modules loaded by a fresh interpreter running ``code`` (with this tree first on the path)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    script = code + "\nimport sys, json\nprint('@@' + json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    line = [x for x in out.stdout.splitlines() if x.startswith("@@")][-1]
+    return set(json.loads(line[2:]))
+
+
+def _heavy(mods: set[str]) -> list[str]:
+    return sorted(m for m in mods if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_import_attribution_loads_no_submodule_and_no_library():
+    mods = _loaded("import attribution")
+    assert {m for m in mods if m.startswith("attribution.")} == set()
+    assert not {"numpy", "pandas", "scipy", "pyarrow"} & mods
+    assert _heavy(mods) == []
+
+
+def test_journeys_and_markov_need_only_numpy_pandas_pyarrow_scipy_sparse():
+    mods = _loaded("from attribution import Journeys, Markov, Shapley, LastTouch, get_model\n"
+                   "import pandas as pd\n"
+                   "j = Journeys.from_paths(pd.DataFrame({'path': ['a > b', 'b'], "
+                   "'total_conversions': [1, 0], 'total_null': [0, 2]}))\n"
+                   "Markov().fit(j); Shapley().fit(j); get_model('linear').fit(j)")
+    assert _heavy(mods) == []
+    assert "scipy.stats" not in mods and "scipy.optimize" not in mods and "scipy.special" not in mods
+
+
+def test_cli_help_loads_no_library():
+    mods = _loaded("import attribution.cli as cli\n"
+                   "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass")
+    assert not {"numpy", "pandas", "scipy", "pyarrow"} & mods
+    assert _heavy(mods) == []
+
+
+def test_every_lazy_name_resolves_and_lists():
+    import attribution as at
+
+    for name in at.__all__:
+        assert getattr(at, name) is not None, name
+    assert set(at.__all__) <= set(dir(at))
+    assert at.models.MODELS is at.MODELS
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        at.nope  # noqa: B018
+
+
+def test_models_clone_with_scikit_learn_and_without():
+    sklearn_base = pytest.importorskip("sklearn.base")
+    from attribution import Markov, PositionBased
+    from attribution.models._estimator import clone
+
+    m = PositionBased(first=0.3, last=0.5)
+    assert repr(m) == "PositionBased(first=0.3, last=0.5)"
+    for c in (clone, sklearn_base.clone):
+        twin = c(m)
+        assert twin is not m and twin.get_params() == m.get_params()
+    mk = Markov(order=2).set_params(order=3)
+    assert mk.order == 3 and repr(mk) == "Markov(order=3)"
+    with pytest.raises(ValueError, match="Invalid parameter 'nope'"):
+        mk.set_params(nope=1)
