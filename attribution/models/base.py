@@ -62,6 +62,7 @@ from ._estimator import ParamsMixin, clone
 
 __all__ = [
     "AttributionModel",
+    "BASELINE",
     "ChannelCredit",
     "MODELS",
     "NO_TOUCH",
@@ -76,6 +77,10 @@ __all__ = [
 
 #: Name of the pseudo-channel that receives the conversions of journeys without touches.
 NO_TOUCH = "(no touch)"
+
+#: Name of the row of an incremental model's ``credits_`` that holds the conversions (and value)
+#: expected with no paid channel switched on; the channel rows then hold incremental credit.
+BASELINE = "(baseline)"
 
 #: Place label for converting journeys whose place is missing (only used when they carry
 #: conversions or value).
@@ -92,6 +97,7 @@ _BUILTIN_MODULES = (
     "attribution.models.markov",
     "attribution.models.shapley",
     "attribution.models.datadriven",
+    "attribution.models.incremental",
 )
 
 
