@@ -643,8 +643,8 @@ class Journeys:
         if warn and len(person_c):
             known = np.zeros(len(person_names), dtype=bool)
             known[person_t] = True
-            warn_unmatched(int((~known[person_c]).sum()), len(person_c), touch_rows[customer], conversions[customer],
-                           customer, identities is not None)
+            warn_unmatched(int((~known[person_c]).sum()), len(person_c), _id_kind(touch_rows[customer]),
+                           _id_kind(conversions[customer]), customer, identities is not None)
 
         if unknown_customers == "raise":
             known = np.zeros(len(person_names), dtype=bool)
@@ -983,14 +983,13 @@ def _persons(t_ids: pd.Series, c_ids: pd.Series, identities: pd.DataFrame | None
     )
 
 
-def warn_unmatched(n_unmatched: int, n_conversions: int, t_ids, c_ids, customer: str, has_identities: bool) -> None:
+def warn_unmatched(n_unmatched: int, n_conversions: int, tk, ck, customer: str, has_identities: bool) -> None:
     """Warn when more than half of the conversions match no touch id (a dtype or id-space mix-up)."""
     if n_conversions == 0 or n_unmatched <= 0.5 * n_conversions:
         return
     from .models.base import _warn_user
 
     causes = []
-    tk, ck = _id_kind(t_ids), _id_kind(c_ids)
     if tk and ck and tk != ck:
         causes.append(f"the ids are {tk} in the touchpoints but {ck} in the conversions (compare them as one type)")
     if not has_identities:
