@@ -214,6 +214,18 @@ def ropo(
     showroomed = _research_before(journeys, is_offline_touch, window)
     store_conv = float(conv[is_store].sum())
     online_conv = float(conv[is_online_purchase].sum())
+    store_rows = np.flatnonzero(is_store)
+    if len(store_rows) and not (np.bincount(journeys.journey_index[is_online_touch], minlength=journeys.n_journeys)[store_rows] > 0).any():
+        msg = (
+            f"None of the {store_conv:,.0f} store purchases has an online touch in its journey (no store "
+            "purchase shares an id with any online touch), so the ROPO rate is 0 % by construction. If store "
+            "purchases carry a loyalty id and online touches a cookie id, link them with identities= "
+            "(CLI: --identities FILE)."
+        )
+        notes.append(msg)
+        from .models.base import _warn_user
+
+        _warn_user(msg, DataQualityWarning)
 
     # --- credit by place
     m = get_model(model) if not isinstance(model, AttributionModel) else clone(model)
