@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import as_name_set, parse_duration, require_columns
+from .exceptions import DataQualityWarning
 from .journeys import Journeys
 
 __all__ = ["RopoReport", "ropo"]
