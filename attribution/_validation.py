@@ -339,6 +339,50 @@ def id_strings(ids) -> pd.Series:
     return s.astype(str)
 
 
+#: First characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells, index and column names cannot run as spreadsheet formulas.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading
+    apostrophe (``=HYPERLINK(...)`` is written as ``'=HYPERLINK(...)``), the usual defence
+    against CSV injection; spreadsheets then show the text as typed. Numbers are unchanged.
+    """
+    def fix(values):
+        s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+        if not (s.dtype == object or pd.api.types.is_string_dtype(s.dtype)):
+            return values
+        text = s.astype(object)
+        bad = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)).to_numpy(dtype=bool)
+        if not bad.any():
+            return values
+        text = text.copy()
+        text[bad] = "'" + text[bad].astype(str)
+        return text.to_numpy(dtype=object) if not isinstance(values, pd.Series) else text
+
+    out = df.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            out.isetitem(i, fix(col.reset_index(drop=True)).to_numpy(dtype=object))
+    out.columns = _fix_index(out.columns, fix)
+    out.index = _fix_index(out.index, fix)
+    return out
+
+
+def _fix_index(index: pd.Index, fix) -> pd.Index:
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_arrays(
+            [_fix_index(index.get_level_values(i), fix) for i in range(index.nlevels)], names=index.names
+        )
+    if index.dtype == object or pd.api.types.is_string_dtype(index.dtype):
+        return pd.Index(fix(pd.Series(index.to_numpy(dtype=object), dtype=object)).to_numpy(dtype=object),
+                        name=index.name)
+    return index
+
+
 def as_name_set(values: Iterable[str] | str | None) -> frozenset[str]:
     """Normalise a channel list parameter (None, one name, or an iterable of names)."""
     if values is None:

@@ -40,6 +40,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._validation import csv_safe
+
 from .journeys import Journeys
 from .models.base import NO_TOUCH, AttributionModel
 
@@ -1646,7 +1648,7 @@ class Report:
         for name, frame in self.tables.items():
             p = directory / f"{name}.csv"
             index = not isinstance(frame.index, pd.RangeIndex)
-            frame.to_csv(p, index=index)
+            csv_safe(frame).to_csv(p, index=index)
             written.append(p)
         for name, data in self.figures.items():
             p = directory / f"{name}.png"
