@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 
-from .exceptions import ResourceLimitError
+from .exceptions import ParameterError, ResourceLimitError
 
 __all__ = ["set_max_memory", "max_memory", "check_memory", "format_bytes"]
 
@@ -21,16 +21,16 @@ _UNITS = {"": 1, "B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12, "KIB": 2**
 
 def _parse_size(value) -> int:
     if isinstance(value, bool):
-        raise ValueError(f"A memory size must be a number of bytes or a size such as '8GB'. Got {value!r} instead.")
+        raise ParameterError(f"A memory size must be a number of bytes or a size such as '8GB'. Got {value!r} instead.")
     if isinstance(value, (int, float)):
         size = float(value)
     else:
         m = re.fullmatch(r"\s*([0-9.]+(?:e[0-9]+)?)\s*([A-Za-z]*)\s*", str(value))
         if not m or m.group(2).upper() not in _UNITS:
-            raise ValueError(f"A memory size must be a number of bytes or a size such as '8GB'. Got {value!r} instead.")
+            raise ParameterError(f"A memory size must be a number of bytes or a size such as '8GB'. Got {value!r} instead.")
         size = float(m.group(1)) * _UNITS[m.group(2).upper()]
     if not size > 0 or size != size or size == float("inf"):
-        raise ValueError(f"A memory size must be a positive, finite number of bytes. Got {value!r} instead.")
+        raise ParameterError(f"A memory size must be a positive, finite number of bytes. Got {value!r} instead.")
     return int(size)
 
 

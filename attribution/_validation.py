@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .exceptions import JourneyValidationError
+from .exceptions import JourneyValidationError, ParameterError, ParameterTypeError
 
 __all__ = [
     "example_rows",
@@ -37,7 +37,7 @@ def require_columns(df: pd.DataFrame, columns: dict[str, str | None], what: str)
     The message lists the columns found and suggests close matches and the parameter to pass.
     """
     if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{what} must be a pandas DataFrame. Got {type(df).__name__} instead.")
+        raise ParameterTypeError(f"{what} must be a pandas DataFrame. Got {type(df).__name__} instead.")
     found = [str(c) for c in df.columns]
     for param, col in columns.items():
         if col is None or col in df.columns:
@@ -119,7 +119,7 @@ def parse_duration(value, name: str, owner: str) -> pd.Timedelta | None:
     except (TypeError, ValueError):
         td = None
     if td is None or pd.isna(td) or td <= pd.Timedelta(0) or isinstance(value, (int, float)):
-        raise ValueError(
+        raise ParameterError(
             f"The {name!r} parameter of {owner} must be a positive duration such as '30D' or "
             f"'12h', or None. Got {value!r} instead."
         )
@@ -157,17 +157,17 @@ def _unit_of_each(x: np.ndarray) -> np.ndarray:
 def check_time_options(time_unit, time_format, dayfirst, owner: str = "Journeys.from_events") -> None:
     """Check the timestamp parameters of ``owner``."""
     if time_unit is not None and time_unit not in TIME_UNITS:
-        raise ValueError(
+        raise ParameterError(
             f"The 'time_unit' parameter of {owner} must be one of {list(TIME_UNITS)} (the unit of epoch "
             f"numbers) or None. Got {time_unit!r} instead."
         )
     if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
-        raise ValueError(
+        raise ParameterError(
             f"The 'time_format' parameter of {owner} must be a strftime format such as '%d/%m/%Y %H:%M' "
             f"or None. Got {time_format!r} instead."
         )
     if dayfirst is not None and not isinstance(dayfirst, (bool, np.bool_)):
-        raise ValueError(f"The 'dayfirst' parameter of {owner} must be True, False or None. Got {dayfirst!r} instead.")
+        raise ParameterError(f"The 'dayfirst' parameter of {owner} must be True, False or None. Got {dayfirst!r} instead.")
 
 
 def _numeric_times(df, s, column, what, time_unit):

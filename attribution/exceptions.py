@@ -14,6 +14,14 @@ class JourneyValidationError(AttributionError, ValueError):
     """
 
 
+class ParameterError(AttributionError, ValueError):
+    """A parameter has a bad value; the message names the parameter, what it must be and what it got."""
+
+
+class ParameterTypeError(AttributionError, TypeError):
+    """A parameter has the wrong type; the message names the parameter and what it must be."""
+
+
 class ResourceLimitError(AttributionError, ValueError, MemoryError):
     """A computation would need more memory than allowed; refused before allocating.
 

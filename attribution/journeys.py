@@ -28,7 +28,12 @@ from ._validation import (
     parse_timestamps,
     require_columns,
 )
-from .exceptions import DataQualityWarning, ExcludedRowsWarning, JourneyValidationError
+from .exceptions import (
+    DataQualityWarning,
+    ExcludedRowsWarning,
+    JourneyValidationError,
+    ParameterError,
+)
 
 __all__ = ["Journeys"]
 
@@ -137,24 +142,24 @@ class Journeys:
         T = len(self.touch_channel)
         J = len(self.offsets) - 1
         if self.offsets.ndim != 1 or J < 0 or self.offsets[0] != 0 or self.offsets[-1] != T:
-            raise ValueError("offsets must start at 0 and end at the number of touches.")
+            raise ParameterError("offsets must start at 0 and end at the number of touches.")
         if J and np.any(np.diff(self.offsets) < 0):
-            raise ValueError("offsets must be non-decreasing.")
+            raise ParameterError("offsets must be non-decreasing.")
         if T and (self.touch_channel.min() < 0 or self.touch_channel.max() >= len(self.channels)):
-            raise ValueError("touch_channel holds codes outside range(len(channels)).")
+            raise ParameterError("touch_channel holds codes outside range(len(channels)).")
         for name in ("conversions", "nulls", "value"):
             a = getattr(self, name)
             if a.shape != (J,):
-                raise ValueError(f"{name} must have one entry per journey ({J}); got shape {a.shape}.")
+                raise ParameterError(f"{name} must have one entry per journey ({J}); got shape {a.shape}.")
             if np.isnan(a).any() or (a < 0).any():
-                raise ValueError(f"{name} must be non-negative numbers without NaN.")
+                raise ParameterError(f"{name} must be non-negative numbers without NaN.")
             check_finite(a, name, "the journeys")
         for name, n in (("touch_time", T), ("conversion_time", J), ("place", J), ("customer", J)):
             a = getattr(self, name)
             if a is not None and a.shape != (n,):
-                raise ValueError(f"{name} must have length {n}; got shape {a.shape}.")
+                raise ParameterError(f"{name} must have length {n}; got shape {a.shape}.")
         if len(set(self.channels.tolist())) != len(self.channels):
-            raise ValueError("channel names must be unique.")
+            raise ParameterError("channel names must be unique.")
         check_channel_names(self.channels)
 
     # ------------------------------------------------------------ properties
@@ -331,7 +336,7 @@ class Journeys:
             out = out._keep_touches(~repeat, "collapsed_repeats")
         if max_length is not None:
             if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1:
-                raise ValueError(
+                raise ParameterError(
                     f"The 'max_length' parameter must be a positive integer or None. Got {max_length!r} instead."
                 )
             from_end = out.lengths[out.journey_index] - out.position
@@ -403,7 +408,7 @@ class Journeys:
         nulls = _opt_column(df, nulls, "total_null") if isinstance(df, pd.DataFrame) else nulls
         require_columns(df, {"path": path, "conversions": conversions, "value": value, "nulls": nulls}, what)
         if sep is not None and (not isinstance(sep, str) or not sep.strip()):
-            raise ValueError(f"The 'sep' parameter must be a non-empty string. Got {sep!r} instead.")
+            raise ParameterError(f"The 'sep' parameter must be a non-empty string. Got {sep!r} instead.")
         df, sep = _prepare_paths(df, path, sep, warn)
         conv = check_non_negative(df, conversions, what)
         val = check_non_negative(df, value, what) if value else None
@@ -566,7 +571,7 @@ class Journeys:
                 time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
             )
         if engine_options:
-            raise ValueError(
+            raise ParameterError(
                 "The 'engine_options' parameter of Journeys.from_events applies to engine='duckdb' "
                 f"or 'spark' only. Got {dict(engine_options)!r} with engine='pandas'."
             )
@@ -578,12 +583,12 @@ class Journeys:
             isinstance(lookback_touches, bool) or not isinstance(lookback_touches, (int, np.integer))
             or lookback_touches < 1
         ):
-            raise ValueError(
+            raise ParameterError(
                 "The 'lookback_touches' parameter of Journeys.from_events must be a positive "
                 f"integer or None. Got {lookback_touches!r} instead."
             )
         if unknown_customers not in ("keep", "raise"):
-            raise ValueError(
+            raise ParameterError(
                 "The 'unknown_customers' parameter of Journeys.from_events must be 'keep' or "
                 f"'raise'. Got {unknown_customers!r} instead."
             )

@@ -32,7 +32,7 @@ from .._validation import (
     parse_duration,
     require_columns,
 )
-from ..exceptions import JourneyValidationError
+from ..exceptions import JourneyValidationError, ParameterError
 from . import _sql
 
 __all__ = ["Backend", "Source", "PathAggregates", "build_paths"]
@@ -210,19 +210,19 @@ def _check_params(lookback, lookback_touches, max_length, unknown_customers, age
         isinstance(lookback_touches, bool) or not isinstance(lookback_touches, (int, np.integer))
         or lookback_touches < 1
     ):
-        raise ValueError(
+        raise ParameterError(
             f"The 'lookback_touches' parameter of {owner} must be a positive "
             f"integer or None. Got {lookback_touches!r} instead."
         )
     if unknown_customers not in ("keep", "raise"):
-        raise ValueError(
+        raise ParameterError(
             f"The 'unknown_customers' parameter of {owner} must be 'keep' or "
             f"'raise'. Got {unknown_customers!r} instead."
         )
     if max_length is not None and (
         isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1
     ):
-        raise ValueError(
+        raise ParameterError(
             f"The 'max_length' parameter must be a positive integer or None. Got {max_length!r} instead."
         )
     age_td = parse_duration(age_resolution, "age_resolution", owner)
@@ -272,7 +272,7 @@ def build_paths(
     lookback_td, age_td = _check_params(lookback, lookback_touches, max_length, unknown_customers, age_resolution, owner)
     check_time_options(time_unit, time_format, dayfirst, owner)
     if d == "spark" and (time_format is not None or dayfirst is not None):
-        raise ValueError(
+        raise ParameterError(
             f"The 'time_format' and 'dayfirst' parameters of {owner} are not supported by the Spark engine. "
             "Parse the column with Spark's to_timestamp(col, format) first, or use ISO-8601 text."
         )
@@ -628,7 +628,7 @@ class PathAggregates:
 
     def _check_open(self):
         if self.closed:
-            raise ValueError("These path aggregates are closed; build them again with aggregate_events(...).")
+            raise ParameterError("These path aggregates are closed; build them again with aggregate_events(...).")
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"table {self.table}"
@@ -740,7 +740,7 @@ class PathAggregates:
         order = _check_order(order)
         C = len(self.channels)
         if order * np.log2(C + 1) >= 62:
-            raise ValueError(
+            raise ParameterError(
                 f"order={order} with {C} channels gives more states than fit a 64-bit key; "
                 "lower the order or group channels."
             )
@@ -805,7 +805,7 @@ class PathAggregates:
             one row per mask and place, sorted.
         """
         if len(self.channels) > 62:
-            raise ValueError(f"Channel-set bitmasks hold at most 62 channels; these journeys have {len(self.channels)}.")
+            raise ParameterError(f"Channel-set bitmasks hold at most 62 channels; these journeys have {len(self.channels)}.")
         df = self.backend.fetch(_sql.channel_set_counts_sql(self.table, self._touch_table(), self.backend.dialect))
         df["mask"] = df["mask"].astype(np.int64)
         df = df.sort_values(["mask", "place"], na_position="first", kind="stable").reset_index(drop=True)
@@ -823,7 +823,7 @@ class PathAggregates:
         """
         C = len(self.channels)
         if C > 30:
-            raise ValueError(f"Dense totals need 2**{C} rows; use channel_set_counts() for more than 30 channels.")
+            raise ParameterError(f"Dense totals need 2**{C} rows; use channel_set_counts() for more than 30 channels.")
         df = self.channel_set_counts()
         P = max(len(self.places), 1)
         mask = df["mask"].to_numpy(dtype=np.int64)
@@ -886,14 +886,14 @@ class PathAggregates:
             rule, params = "last_non_direct", {"direct_codes": [i for i, d in enumerate(is_direct) if d]}
         elif isinstance(m, TimeDecay):
             if self.age_resolution is None:
-                raise ValueError(
+                raise ParameterError(
                     "TimeDecay needs touch ages; these path aggregates were built without them. "
                     "Pass age_resolution='1s' (or another step) to aggregate_events(...)."
                 )
             H = _parse_half_life(m, m.half_life).value
             rule, params = "time_decay", {"half_life_ns": H, "age_step_ns": self.age_resolution.value}
         else:
-            raise ValueError(
+            raise ParameterError(
                 f"{type(m).__name__} has no SQL weights. Computed in the engine: first_touch, last_touch, "
                 "linear, position_based, last_non_direct, time_decay. Fit other models on .to_journeys()."
             )
@@ -919,7 +919,7 @@ class PathAggregates:
             labels = np.append(labels, NO_TOUCH).astype(object)
         if by_place:
             if not self.has_place:
-                raise ValueError("by_place=True needs conversion places; these journeys have none.")
+                raise ParameterError("by_place=True needs conversion places; these journeys have none.")
             return pd.DataFrame({
                 "channel": np.repeat(labels, P),
                 "place": np.tile(np.asarray(self.places, dtype=object), len(labels)),

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from ..exceptions import DataQualityWarning, NotFittedError
+from ..exceptions import DataQualityWarning, NotFittedError, ParameterError, ParameterTypeError
 from ..journeys import Journeys
 
 __all__ = [
@@ -124,6 +124,7 @@ def _param_error(
     Got -3 instead."
     """
     owner_name = owner if isinstance(owner, str) else type(owner).__name__
+    exc = {ValueError: ParameterError, TypeError: ParameterTypeError}.get(exc, exc)
     return exc(f"The {name!r} parameter of {owner_name} must be {expected}. Got {got!r} instead.")
 
 
