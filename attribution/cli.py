@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import math
 import zlib
 import re
 import sys
@@ -497,6 +498,9 @@ def _run_compare(ns, out: Path, progress: _Progress, *, label: str = ""):
         inputs["customers"] = str(ns.customers)
         _require(customers, ns.customer_id, "--customer-id", ns.customers, "customer id")
     offline = _split_list(ns.offline) if ns.offline is not None else None
+    if ns.budget is not None and not (math.isfinite(ns.budget) and round(ns.budget, 2) >= 0.01):
+        raise UserError(f"--budget must be a finite amount of at least 0.01 (plans are made in whole cents); "
+                        f"got {ns.budget!r}.")
     if ns.budget is not None and not ns.costs:
         raise UserError("--budget needs --costs FILE (today's spend per channel) to plan from.")
     if ns.budget_model is not None and ns.budget_model not in specs:

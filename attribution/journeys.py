@@ -649,7 +649,7 @@ class Journeys:
             known = np.zeros(len(person_names), dtype=bool)
             known[person_t] = True
             warn_unmatched(int((~known[person_c]).sum()), len(person_c), _id_kind(touch_rows[customer]),
-                           _id_kind(conversions[customer]), customer, identities is not None)
+                           _id_kind(conversions[customer]), customer, identities is not None, len(touch_rows))
 
         if unknown_customers == "raise":
             known = np.zeros(len(person_names), dtype=bool)
@@ -988,11 +988,20 @@ def _persons(t_ids: pd.Series, c_ids: pd.Series, identities: pd.DataFrame | None
     )
 
 
-def warn_unmatched(n_unmatched: int, n_conversions: int, tk, ck, customer: str, has_identities: bool) -> None:
+def warn_unmatched(n_unmatched: int, n_conversions: int, tk, ck, customer: str, has_identities: bool,
+                   n_touches: int = 1) -> None:
     """Warn when more than half of the conversions match no touch id (a dtype or id-space mix-up)."""
     if n_conversions == 0 or n_unmatched <= 0.5 * n_conversions:
         return
     from .models.base import _warn_user
+
+    if n_touches == 0:
+        _warn_user(
+            f"The touchpoints hold no touch, so all {n_conversions:,} conversions go to '(no touch)'. Check "
+            "that the touchpoint file is the right one and not only a header.",
+            DataQualityWarning,
+        )
+        return
 
     causes = []
     if tk and ck and tk != ck:

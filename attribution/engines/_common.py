@@ -510,7 +510,7 @@ def build_paths(
             kind = lambda t: "floats" if str(t).upper() in ("FLOAT", "DOUBLE", "REAL") else (  # noqa: E731
                 "integers" if is_numeric_type(t) else "text")
             warn_unmatched(n, n_conv_rows, kind(tcols[customer]), kind(ccol_types[customer]), customer,
-                           identities is not None)
+                           identities is not None, n_touch_rows)
         if unknown_customers == "raise":
             if n:
                 rows = chk.examples(csrc, f"{_sql.ROW} IN ({cond})", cshow, n)

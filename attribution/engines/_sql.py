@@ -200,6 +200,19 @@ def time_ns(expr: str, dialect: str, source_type: str | None = None, *, time_uni
             f"THEN epoch_ns({ts}) END)")
 
 
+def fixed_order_sum(expr: str, order: str, dialect: str) -> str:
+    """A floating-point sum that does not depend on the engine's thread scheduling.
+
+    DuckDB: a compensated (Kahan) sum in the journeys' order (person, then journey), the order
+    in which the pandas engine's ``to_paths`` sums them, so repeated runs are bitwise equal
+    and agree with pandas to the last bit in practice. Spark has no ordered aggregates: a plain
+    ``SUM`` (equal to pandas within a few units of round-off).
+    """
+    if check_dialect(dialect) == "duckdb":
+        return f"fsum({expr} ORDER BY {order})"
+    return f"SUM({expr})"
+
+
 def id_text(expr: str, dialect: str, source_type: str | None = None) -> str:
     """A customer id as text; numeric ids normalised as the pandas engine does (1.0 -> '1')."""
     kind = (source_type or "").upper()
@@ -516,7 +529,7 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     sums = ", ".join(f"SUM({c}) AS {c}" for c in x.values())
     ctes.append(("pt", (
         f"SELECT {keys}, CAST(SUM(conv) AS DOUBLE) AS total_conversions, "
-        "CAST(SUM(COALESCE(value, 0)) AS DOUBLE) AS total_conversion_value, "
+        f"CAST({fixed_order_sum('COALESCE(value, 0)', 'p, k', d)} AS DOUBLE) AS total_conversion_value, "
         f"CAST(SUM(1 - conv) AS DOUBLE) AS total_null, {sums} FROM jn GROUP BY {keys}"
     )))
     # a row id in (path, ages, place) order: the path table is small, one sort is cheap
