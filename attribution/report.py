@@ -40,6 +40,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._validation import csv_safe
+
 from .journeys import Journeys
 from .models.base import NO_TOUCH, AttributionModel
 
@@ -1228,8 +1230,12 @@ class Report:
         cmp = self.comparison
         if cmp is not None and len(cmp.labels) >= 1:
             shares = cmp.shares.drop(index=[NO_TOUCH], errors="ignore")
-            tops = shares.idxmax(axis=0)
-            if tops.nunique() == 1:
+            shares = shares.loc[:, shares.notna().any(axis=0)] if len(shares) else shares
+            tops = shares.idxmax(axis=0) if len(shares) and shares.shape[1] else pd.Series(dtype=object)
+            if not len(tops):
+                items.append("No channel holds any attributed conversion (no conversions, or no journey "
+                             "with a touch), so no model ranks the channels.")
+            elif tops.nunique() == 1:
                 items.append(f"Every model credits {tops.iloc[0]} most.")
             else:
                 by_top: dict[str, list[str]] = {}
@@ -1237,8 +1243,8 @@ class Report:
                     by_top.setdefault(str(ch), []).append(str(model))
                 items.append("The top channel depends on the model: " + "; ".join(
                     f"{ch} ({', '.join(ms)})" for ch, ms in by_top.items()) + ".")
-            if len(cmp.labels) > 1 and len(shares):
-                spread = shares.max(axis=1) - shares.min(axis=1)
+            if len(cmp.labels) > 1 and len(tops) and shares.notna().to_numpy().any():
+                spread = (shares.max(axis=1) - shares.min(axis=1)).fillna(0.0)
                 ch = str(spread.idxmax())
                 row = shares.loc[ch]
                 items.append(
@@ -1362,8 +1368,9 @@ class Report:
         parts.append(self._img("credits", "Attributed conversions per channel, by model"))
         if len(cmp.labels) > 1:
             ag = cmp.rank_agreement
-            vals = ag.where(~np.eye(len(ag), dtype=bool)).stack()
-            text = ""
+            vals = ag.where(~np.eye(len(ag), dtype=bool)).stack().dropna()
+            text = ("The rank correlation is undefined here (fewer than two channels, or a model gives every "
+                    "channel the same credit).")
             if len(vals):
                 lo = vals.idxmin()
                 text = (f"Lowest agreement: {lo[0]} vs {lo[1]} (ρ {vals.min():.2f}). "
@@ -1646,7 +1653,7 @@ class Report:
         for name, frame in self.tables.items():
             p = directory / f"{name}.csv"
             index = not isinstance(frame.index, pd.RangeIndex)
-            frame.to_csv(p, index=index)
+            csv_safe(frame).to_csv(p, index=index)
             written.append(p)
         for name, data in self.figures.items():
             p = directory / f"{name}.png"

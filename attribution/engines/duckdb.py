@@ -196,6 +196,9 @@ def aggregate_events(
     sep: str = ">",
     unknown_customers: str = "keep",
     age_resolution=None,
+    time_unit: str | None = None,
+    time_format: str | None = None,
+    dayfirst: bool | None = None,
     connection=None,
     memory_limit: str | None = None,
     threads: int | None = None,
@@ -212,7 +215,8 @@ def aggregate_events(
         name; CSV dialect and types are sniffed by DuckDB; for other options read the files
         into a relation yourself). ``conversions=None``: the combined (Kaggle) layout.
     customer, time, channel, value, place, lookback, lookback_touches, conversion_flag, conversion_touch, exclude, collapse_repeats, max_length, sep, unknown_customers
-        As :meth:`attribution.Journeys.from_events`, with the same checks and messages.
+        As :meth:`attribution.Journeys.from_events`, with the same checks and messages. ``time_unit``,
+        ``time_format`` and ``dayfirst`` too (``time_format`` and ``dayfirst`` with DuckDB only).
     identities : DataFrame, relation or path, optional
         Id links. They are read into Python and merged by connected components with scipy
         (links are O(ids), not O(events)); the id -> person map is joined back in DuckDB.
@@ -335,6 +339,7 @@ def aggregate_events(
             conversion_flag=conversion_flag, conversion_touch=conversion_touch, exclude=exclude,
             collapse_repeats=collapse_repeats, max_length=max_length, sep=sep,
             unknown_customers=unknown_customers, age_resolution=age_resolution,
+            time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
             on_close=close_sources,
         )
     except BaseException:
