@@ -10,6 +10,7 @@ from .compare import Comparison, compare
 from .exceptions import (
     AttributionError,
     DataQualityWarning,
+    EstimandError,
     ExcludedRowsWarning,
     JourneyValidationError,
     NotFittedError,
@@ -17,6 +18,7 @@ from .exceptions import (
 from .journeys import Journeys
 from .kpis import JourneyKPIs, kpis
 from .models import (
+    BASELINE,
     MODELS,
     AttributionModel,
     CustomWeights,
@@ -41,6 +43,7 @@ from .uncertainty import BootstrapResult, bootstrap
 __version__ = "0.1.0"
 
 __all__ = [
+    "BASELINE",
     "MODELS",
     "AttributionError",
     "AttributionModel",
@@ -49,6 +52,7 @@ __all__ = [
     "Comparison",
     "CustomWeights",
     "DataQualityWarning",
+    "EstimandError",
     "ExcludedRowsWarning",
     "FirstTouch",
     "Fractribution",
