@@ -10,6 +10,7 @@ regenerated with ``python -m attribution.datasets --out data/samples``.
 
 from ._simulate import (
     CHANNELS,
+    REGIMES,
     SAMPLE_PARAMS,
     SimulatedData,
     channel_parameters,
@@ -17,4 +18,4 @@ from ._simulate import (
     simulate,
 )
 
-__all__ = ["CHANNELS", "SAMPLE_PARAMS", "SimulatedData", "channel_parameters", "load_sample", "simulate"]
+__all__ = ["CHANNELS", "REGIMES", "SAMPLE_PARAMS", "SimulatedData", "channel_parameters", "load_sample", "simulate"]
