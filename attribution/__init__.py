@@ -26,8 +26,10 @@ _LAZY = {
     "ExcludedRowsWarning": ".exceptions",
     "JourneyValidationError": ".exceptions",
     "NotFittedError": ".exceptions",
+    "EstimandError": ".exceptions",
     # models
     "MODELS": ".models",
+    "BASELINE": ".models.base",
     "AttributionModel": ".models",
     "CustomWeights": ".models.rules",
     "FirstTouch": ".models.rules",
