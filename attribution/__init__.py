@@ -6,13 +6,26 @@ The flow runs one way: event logs or path tables -> :class:`Journeys` -> a model
 
 from . import datasets
 from .budget import BudgetPlan, plan_budget, rule_based_allocation
+from .calibration import CalibrationResult, calibrate
 from .compare import Comparison, compare
 from .exceptions import (
     AttributionError,
     DataQualityWarning,
     ExcludedRowsWarning,
+    ExperimentError,
     JourneyValidationError,
     NotFittedError,
+)
+from .experiments import (
+    GeoTestResult,
+    LiftTest,
+    geo_mde,
+    geo_test,
+    holdout_mde,
+    holdout_power,
+    holdout_se,
+    lift_tests_frame,
+    read_lift_tests,
 )
 from .journeys import Journeys
 from .kpis import JourneyKPIs, kpis
@@ -41,24 +54,28 @@ from .uncertainty import BootstrapResult, bootstrap
 __version__ = "0.1.0"
 
 __all__ = [
-    "MODELS",
     "AttributionError",
     "AttributionModel",
     "BootstrapResult",
     "BudgetPlan",
+    "CalibrationResult",
     "Comparison",
     "CustomWeights",
     "DataQualityWarning",
     "ExcludedRowsWarning",
+    "ExperimentError",
     "FirstTouch",
     "Fractribution",
+    "GeoTestResult",
     "JourneyKPIs",
     "JourneyValidationError",
     "Journeys",
     "LastNonDirect",
     "LastTouch",
+    "LiftTest",
     "Linear",
     "Logistic",
+    "MODELS",
     "Markov",
     "NotFittedError",
     "PositionBased",
@@ -71,17 +88,25 @@ __all__ = [
     "__version__",
     "bootstrap",
     "build_report",
+    "calibrate",
     "channel_roi",
     "compare",
     "datasets",
+    "geo_mde",
+    "geo_test",
     "get_model",
+    "holdout_mde",
+    "holdout_power",
+    "holdout_se",
     "kpis",
+    "lift_tests_frame",
     "normalise_costs",
     "plan_budget",
     "plot_flows",
     "plot_graph",
     "plot_transition_heatmap",
+    "read_lift_tests",
     "register_model",
-    "rule_based_allocation",
     "ropo",
+    "rule_based_allocation",
 ]

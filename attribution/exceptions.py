@@ -24,3 +24,10 @@ class ExcludedRowsWarning(UserWarning):
 
 class DataQualityWarning(UserWarning):
     """The input is questionable but usable (e.g. channel names with stray spaces)."""
+
+
+class ExperimentError(AttributionError, ValueError):
+    """A lift or geo test cannot be used as given (a bad test table, a test for an unknown channel).
+
+    The message names the column or parameter, the offending rows and the fix.
+    """
