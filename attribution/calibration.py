@@ -83,7 +83,6 @@ except ImportError:  # pragma: no cover - before that contract lands
     BASELINE_ROW = "(baseline)"
 
 _Z90 = stats.norm.ppf(0.95)
-_DEFAULT_TAU = 0.5
 _PSEUDO = (NO_TOUCH, BASELINE_ROW)
 
 
@@ -191,7 +190,7 @@ def calibrate(
     n_boot: int = 100,
     level: float = 0.9,
     tau: float | None = None,
-    min_tau: float = 0.1,
+    tau_scale: float = 0.5,
     prior_sd: float = 1.0,
     random_state=0,
 ) -> CalibrationResult:
@@ -223,10 +222,10 @@ def calibrate(
     level : float, default 0.9
         Level of the reported intervals.
     tau : float, optional
-        Between-channel standard deviation of the factors; default: estimated from the tests
-        (method of moments), or 0.5 with fewer than two informative tests.
-    min_tau : float, default 0.1
-        Floor of the estimated ``tau``.
+        Between-channel standard deviation of the factors, if known; by default it gets a
+        half-normal prior and is integrated over its posterior given the tests.
+    tau_scale : float, default 0.5
+        Scale of that half-normal prior (how differently the model may err between channels).
     prior_sd : float, default 1.0
         :math:`\sigma_0`, prior standard deviation of the mean factor around 1.
     random_state : int, Generator or None
@@ -258,7 +257,7 @@ def calibrate(
     tests = _as_tests(tests)
     if not tests:
         raise ExperimentError("calibrate needs at least one test.")
-    for name, v, lo in (("prior_sd", prior_sd, 0.0), ("min_tau", min_tau, -1e-300)):
+    for name, v, lo in (("prior_sd", prior_sd, 0.0), ("tau_scale", tau_scale, 0.0)):
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not float(v) > lo:
             raise _param_error("calibrate", name, "a positive number" if lo == 0 else "a non-negative number", v)
     if tau is not None and (isinstance(tau, bool) or not isinstance(tau, numbers.Real) or tau < 0):
@@ -330,35 +329,20 @@ def calibrate(
     informative = tested & np.isfinite(V.to_numpy())
     k = int(informative.sum())
 
-    # --- between-channel variance (DerSimonian-Laird) and the mean factor
-    if tau is not None:
-        tau2, tau_how = float(tau) ** 2, "given"
-    elif k >= 2:
-        f_i, v_i = F.to_numpy()[informative], V.to_numpy()[informative]
-        w0 = 1.0 / v_i
-        fbar = np.sum(w0 * f_i) / w0.sum()
-        Q = float(np.sum(w0 * (f_i - fbar) ** 2))
-        denom = w0.sum() - np.sum(w0**2) / w0.sum()
-        tau2_dl = max(0.0, (Q - (k - 1)) / denom) if denom > 0 else 0.0
-        tau2 = max(tau2_dl, float(min_tau) ** 2)
-        tau_how = "method of moments" if tau2_dl >= min_tau**2 else f"floor (min_tau = {min_tau:g}; moment estimate {math.sqrt(tau2_dl):.3g})"
-    else:
-        tau2, tau_how = _DEFAULT_TAU**2, f"default {_DEFAULT_TAU} (fewer than two informative tests)"
-    s02 = float(prior_sd) ** 2
-    w = np.zeros(len(F))
-    w[informative] = 1.0 / (V.to_numpy()[informative] + tau2)
-    Fv = np.where(informative, F.to_numpy(), 0.0)
-    mu = (1.0 / s02 + np.sum(w * Fv)) / (1.0 / s02 + w.sum())
-    var_mu = 1.0 / (1.0 / s02 + w.sum())
-
+    # --- the hierarchy: tau on a grid (posterior), mu and the factors given tau in closed form
     Vv = V.to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        B = np.where(informative, Vv / (Vv + tau2) if tau2 > 0 else 1.0, 1.0)
-        cond_var = np.where(informative, np.where(np.isfinite(Vv), tau2 * Vv / (Vv + tau2), tau2), tau2)
-    B = np.where(informative & (tau2 == 0), 1.0, B)
-    factor = np.where(informative, B * mu + (1 - B) * Fv, mu)
-    factor_var = np.where(informative, cond_var + B**2 * var_mu, tau2 + var_mu)
-
+    Fv = np.where(informative, F.to_numpy(), 0.0)
+    if tau is not None:
+        grid = np.array([float(tau)])
+        tau_how = "given"
+    else:
+        spread = float(np.std(Fv[informative])) if k >= 2 else 0.0
+        grid = np.linspace(0.0, 5.0 * float(tau_scale) + 3.0 * spread, 401)
+        tau_how = f"posterior over a grid, half-normal prior (scale {float(tau_scale):g})"
+    post = _Hierarchy(grid, Fv, Vv, informative, float(prior_sd) ** 2, None if tau is not None else float(tau_scale))
+    factor, factor_var, B = post.factor_moments()
+    mu, var_mu = post.mu_moments()
+    tau_mean = float(np.sum(post.p * grid))
     z = stats.norm.ppf(0.5 + level / 2)
     m_conv = channels["conversions"].to_numpy()
     m_val = channels["value"].to_numpy()
@@ -386,14 +370,70 @@ def calibrate(
         "factor_low": factor - z * np.sqrt(factor_var),
         "factor_high": factor + z * np.sqrt(factor_var),
     }, index=channels.index)
-    hyper = pd.Series({"mu": mu, "mu_sd": math.sqrt(var_mu), "tau": math.sqrt(tau2), "tau_estimate": tau_how,
+    hyper = pd.Series({"mu": mu, "mu_sd": math.sqrt(var_mu), "tau": tau_mean, "tau_estimate": tau_how,
                        "informative_tests": k, "tested_channels": int(tested.sum()), "prior_sd": float(prior_sd),
                        "level": float(level)}, dtype=object)
     return CalibrationResult(
         label=label, estimand=estimand, kind=kind, channels=channels, model_sd=sd, no_touch=no_touch, totals=totals,
         calibrated=cal, factors=factors, tests=test_table, hyper=hyper, notes=notes, costs=costs, journeys=journeys,
-        model=model, B=B, F=Fv, V=Vv, informative=informative,
+        model=model, hierarchy=post,
     )
+
+
+class _Hierarchy:
+    """The normal hierarchical model on the factors, with tau on a grid (BDA §5.4).
+
+    For every grid value of tau: mu | tau, F is normal (closed form), and so is every channel's
+    factor | mu, tau, F. The grid weights are the prior of tau times the marginal likelihood of
+    the tested factors given tau (mu integrated out).
+    """
+
+    def __init__(self, grid, F, V, informative, s02, tau_scale):
+        self.grid, self.F, self.V, self.inf, self.s02 = grid, F, V, informative, s02
+        t2 = grid[:, None] ** 2  # (G, 1)
+        Vi = np.where(informative, V, np.inf)[None, :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = np.where(informative[None, :], 1.0 / (Vi + t2), 0.0)  # (G, C)
+        prec = 1.0 / s02 + w.sum(axis=1)
+        self.mu = (1.0 / s02 + (w * F[None, :]).sum(axis=1)) / prec
+        self.var_mu = 1.0 / prec
+        if tau_scale is None or grid.size == 1:
+            self.p = np.ones(grid.size) / grid.size
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                logw = np.where(informative[None, :], np.log(np.where(w > 0, w, 1.0)), 0.0)
+                resid = np.where(informative[None, :], w * (F[None, :] - self.mu[:, None]) ** 2, 0.0)
+            loglik = 0.5 * np.log(self.var_mu) + 0.5 * logw.sum(axis=1) - 0.5 * resid.sum(axis=1) \
+                - 0.5 * (self.mu - 1.0) ** 2 / s02
+            logp = loglik - 0.5 * (grid / tau_scale) ** 2
+            logp -= logp.max()
+            p = np.exp(logp)
+            self.p = p / p.sum()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            B = np.where(informative[None, :] & (t2 > 0), Vi / (Vi + t2), 1.0)
+            B = np.where(np.isinf(Vi), 1.0, B)
+            cond = np.where(informative[None, :], np.where(t2 > 0, np.where(np.isinf(Vi), t2, t2 * Vi / (Vi + t2)), 0.0), t2)
+        self.B = B
+        self.cond_var = np.broadcast_to(cond, B.shape)
+        self.mean = np.where(informative[None, :], B * self.mu[:, None] + (1 - B) * F[None, :], self.mu[:, None])
+        self.var = self.cond_var + np.where(informative[None, :], B**2, 1.0) * self.var_mu[:, None]
+
+    def factor_moments(self):
+        p = self.p[:, None]
+        mean = (p * self.mean).sum(axis=0)
+        var = (p * (self.var + self.mean**2)).sum(axis=0) - mean**2
+        return mean, np.maximum(var, 0.0), (p * self.B).sum(axis=0)
+
+    def mu_moments(self):
+        m = float(np.sum(self.p * self.mu))
+        return m, float(np.sum(self.p * (self.var_mu + self.mu**2)) - m**2)
+
+    def draw(self, n, rng):
+        j = rng.choice(self.grid.size, size=n, p=self.p)
+        mu = self.mu[j] + np.sqrt(self.var_mu[j]) * rng.standard_normal(n)
+        B = self.B[j]
+        mean = np.where(self.inf[None, :], B * mu[:, None] + (1 - B) * self.F[None, :], mu[:, None])
+        return mean + np.sqrt(self.cond_var[j]) * rng.standard_normal((n, self.F.size))
 
 
 def _credit_for(outcome: str, channel: str, channels: pd.DataFrame, places, kind: str) -> float:
@@ -445,7 +485,7 @@ class CalibrationResult:
     """
 
     def __init__(self, *, label, estimand, kind, channels, model_sd, no_touch, totals, calibrated, factors, tests,
-                 hyper, notes, costs, journeys, model, B, F, V, informative):
+                 hyper, notes, costs, journeys, model, hierarchy):
         self.label = label
         self.estimand = estimand
         self.kind = kind
@@ -461,7 +501,7 @@ class CalibrationResult:
         self.costs = costs
         self.journeys = journeys
         self.model = model
-        self._B, self._F, self._V, self._informative = B, F, V, informative
+        self._hierarchy = hierarchy
 
     # -- tables ----------------------------------------------------------------------------------
     @property
@@ -512,15 +552,7 @@ class CalibrationResult:
         """
         from .uncertainty import check_random_state
 
-        rng = check_random_state(random_state)
-        h = self.hyper
-        tau2 = float(h["tau"]) ** 2
-        mu = float(h["mu"]) + float(h["mu_sd"]) * rng.standard_normal((n, 1))
-        B, F, V, inf = self._B, self._F, self._V, self._informative
-        with np.errstate(invalid="ignore"):
-            cond_var = np.where(inf, np.where(np.isfinite(V), tau2 * V / (V + tau2) if tau2 > 0 else 0.0, tau2), tau2)
-        mean = np.where(inf, B * mu + (1 - B) * F, mu)
-        f = mean + np.sqrt(cond_var) * rng.standard_normal((n, len(B)))
+        f = self._hierarchy.draw(int(n), check_random_state(random_state))
         return pd.DataFrame(f, columns=self._channels.index)
 
     # -- decisions -------------------------------------------------------------------------------
