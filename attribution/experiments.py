@@ -263,7 +263,7 @@ def read_lift_tests(source) -> list[LiftTest]:
         fail(bad, "channel", "is missing", "Every test needs the channel it tested, spelled as in the journeys.")
     dates = {}
     for col in ("start", "end"):
-        d = pd.to_datetime(df[col].astype(str), errors="coerce", format="mixed")
+        d = pd.to_datetime(df[col].astype(str).str.strip(), errors="coerce", format="ISO8601")
         bad = d.isna().to_numpy()
         if bad.any():
             fail(bad, col, "is not a date", "Write dates as YYYY-MM-DD.")
@@ -343,10 +343,13 @@ def holdout_power(rate, lift, n, *, holdout=0.1, alpha=0.1) -> float:
 
     Notes
     -----
-    With :math:`n_1 = (1-h)n`, :math:`n_0 = hn`, :math:`\delta = p_1 - p_0` and the unpooled
-    standard error :math:`\sigma = \sqrt{p_1(1-p_1)/n_1 + p_0(1-p_0)/n_0}`,
+    The test is the classic two-proportion z-test with the variance pooled under the null. With
+    :math:`n_1 = (1-h)n`, :math:`n_0 = hn`, :math:`\delta = p_1 - p_0`,
+    :math:`\bar p = (n_1 p_1 + n_0 p_0)/n`, :math:`\sigma_0 = \sqrt{\bar p(1-\bar p)(1/n_1 + 1/n_0)}`
+    (null) and :math:`\sigma_1 = \sqrt{p_1(1-p_1)/n_1 + p_0(1-p_0)/n_0}` (alternative),
 
-    .. math:: \text{power} = \Phi(\delta/\sigma - z_{1-\alpha/2}) + \Phi(-\delta/\sigma - z_{1-\alpha/2}).
+    .. math:: \text{power} = \Phi\Big(\frac{\delta - z_{1-\alpha/2}\sigma_0}{\sigma_1}\Big)
+              + \Phi\Big(\frac{-\delta - z_{1-\alpha/2}\sigma_0}{\sigma_1}\Big).
 
     References
     ----------
@@ -356,7 +359,7 @@ def holdout_power(rate, lift, n, *, holdout=0.1, alpha=0.1) -> float:
     Examples
     --------
     >>> round(holdout_power(0.05, 0.2, 100_000, holdout=0.1, alpha=0.1), 3)
-    0.996
+    0.995
     """
     p0 = _check_share(rate, "rate", "holdout_power")
     h = _check_share(holdout, "holdout", "holdout_power")
@@ -364,10 +367,13 @@ def holdout_power(rate, lift, n, *, holdout=0.1, alpha=0.1) -> float:
     p1 = p0 * (1.0 + float(lift))
     if not 0.0 <= p1 <= 1.0:
         raise ValueError(f"rate × (1 + lift) must be a probability; got {p1!r}.")
-    sigma = math.sqrt(p1 * (1 - p1) / ((1 - h) * n) + p0 * (1 - p0) / (h * n))
+    n1, n0 = (1 - h) * n, h * n
+    pbar = (n1 * p1 + n0 * p0) / n
+    s0 = math.sqrt(pbar * (1 - pbar) * (1 / n1 + 1 / n0))
+    s1 = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
     z = stats.norm.ppf(1 - a / 2)
-    d = (p1 - p0) / sigma
-    return float(stats.norm.cdf(d - z) + stats.norm.cdf(-d - z))
+    d = p1 - p0
+    return float(stats.norm.cdf((d - z * s0) / s1) + stats.norm.cdf((-d - z * s0) / s1))
 
 
 def holdout_mde(rate, n, *, holdout=0.1, alpha=0.1, power=0.8) -> float:
