@@ -165,6 +165,7 @@ def simulate_geo(
     start: str = "2026-01-01",
     channel: str = "video",
     noise: float = 0.03,
+    spend_per_conversion: float = 0.8,
     random_state=0,
 ) -> GeoPanel:
     r"""Simulate a geo experiment: ``n_treated`` random geos get a channel during the last ``test_days``.
@@ -177,8 +178,9 @@ def simulate_geo(
     e^{0.6 s_t + v_{gt}}` with their own AR(1) deviation. In treated geos during the test the
     channel multiplies both outcomes by :math:`1 + \text{lift}`: store sales exactly, online
     conversions by adding :math:`\text{Poisson}(\mu\,\text{lift})` extra conversions (so the
-    true incremental outcome is known from the same draws). The channel's spend is 0.8 per
-    expected online conversion of a treated geo-day (1 000 per geo-day on average).
+    true incremental outcome is known from the same draws). The channel's spend in a treated
+    geo-day is ``spend_per_conversion`` × its expected online conversions, so the test's
+    incremental store sales per unit of spend are about ``lift × 135 / spend_per_conversion``.
     """
     from ..uncertainty import check_random_state
 
@@ -214,7 +216,7 @@ def simulate_geo(
     extra_online = np.where(effect, rng.poisson(mu * lift), 0)
     online = online0 + extra_online
     store = np.round(store0 * np.where(effect, 1.0 + lift, 1.0), 2)
-    spend = np.where(effect, 0.8 * mu, 0.0)
+    spend = np.where(effect, float(spend_per_conversion) * mu, 0.0)
     origin = pd.Timestamp(start).normalize()
     dates = origin + pd.to_timedelta(t, unit="D")
     geos = np.array([f"g{g:02d}" for g in range(G)])
