@@ -589,25 +589,36 @@ class CalibrationResult:
         if kw.get("response", "concave") != "linear":
             kw["elasticity"] = {c: float(e) for c, e in base.curves["elasticity"].items()}
         kw.pop("outcomes", None)
+        # the curves are anchored: totals per channel suffice (and are much faster than periods)
+        totals = _period_spend(costs)
         point = self._cal[["conversions", "value"]].clip(lower=0.0)
-        plan = plan_budget(point, costs, total_budget, model=f"{self.label} (calibrated)", **kw)
+        plan = plan_budget(point, totals, total_budget, model=f"{self.label} (calibrated)", **kw)
         if n_draws:
+            from .budget import ResponseCurves, _optimise, _to_cents
+
             draws = self.draw_factors(int(n_draws), random_state=random_state)
-            chans = list(plan.allocation.index)
+            alloc = plan.allocation
+            chans = list(alloc.index)
+            s0 = alloc["current"].to_numpy(dtype=float)
+            lo, hi = alloc["lower"].to_numpy(dtype=float), alloc["upper"].to_numpy(dtype=float)
+            e = plan.curves["elasticity"].reindex(chans).to_numpy(dtype=float)
+            m = self._channels.reindex(chans)
+            f = draws.reindex(columns=chans).to_numpy()
             planned = np.empty((int(n_draws), len(chans)))
             value = np.empty_like(planned)
-            for i in range(int(n_draws)):
-                cr = self._channels.mul(draws.iloc[i], axis=0).clip(lower=0.0)
-                try:
-                    p = plan_budget(cr, costs, total_budget, **kw)
-                except ValueError:
+            budget = float(plan.total_budget)
+            for i in range(int(n_draws)):  # the plan's own optimiser on each draw's credit (same curves and bounds)
+                conv = np.maximum(f[i] * m["conversions"].to_numpy(), 0.0)
+                val = np.maximum(f[i] * m["value"].to_numpy(), 0.0)
+                y0 = val if plan.objective == "value" else conv
+                curves = ResponseCurves(plan.response, s0, y0, e)
+                if not np.any(y0 > 0):
                     planned[i] = value[i] = np.nan
                     continue
-                planned[i] = p.allocation["planned"].reindex(chans).to_numpy()
-                value[i] = p.allocation["expected_value"].reindex(chans).to_numpy()
+                planned[i] = _to_cents(_optimise(curves, lo, hi, budget), lo, hi, budget, curves=curves)
+                value[i] = ResponseCurves(plan.response, s0, val, e).value(planned[i])
             lv = float(self.hyper["level"])
             a = (1 - lv) / 2
-            alloc = plan.allocation
             alloc["planned_low"], alloc["planned_high"] = np.nanquantile(planned, [a, 1 - a], axis=0)
             alloc["expected_value_low"], alloc["expected_value_high"] = np.nanquantile(value, [a, 1 - a], axis=0)
             alloc["p_increase"] = np.nanmean(planned > alloc["current"].to_numpy()[None, :], axis=0)
