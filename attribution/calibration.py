@@ -23,10 +23,12 @@ variance first. The factors are exchangeable across channels:
 
     f_c \sim N(\mu, \tau^2), \qquad \mu \sim N(1, \sigma_0^2), \qquad F_c \mid f_c \sim N(f_c, v_c).
 
-:math:`\tau^2` (how much the model's error differs between channels) is estimated by the method
-of moments (DerSimonian & Laird 1986) from the tested channels, floored at ``min_tau``² (two
-or three tests estimate it poorly, and zero would pool every tested channel completely); with
-fewer than two informative tests it is ``tau`` (default 0.5). Then (empirical Bayes, Morris 1983)
+:math:`\tau` (how much the model's error differs between channels) gets a half-normal prior
+(scale ``tau_scale``) and is integrated over its posterior given the tested factors, on a grid
+(Gelman et al. 2013, §5.4: with :math:`\mu` integrated out the marginal posterior of
+:math:`\tau` is closed-form). Two or three tests pin :math:`\tau` down poorly; a plug-in
+estimate (DerSimonian & Laird's moments) would often be 0 and pool every channel completely,
+with intervals that are too narrow. Given :math:`\tau`,
 
 .. math::
 
@@ -36,7 +38,8 @@ fewer than two informative tests it is ``tau`` (default 0.5). Then (empirical Ba
 a tested channel's factor is the precision-weighted combination
 :math:`\hat f_c = B_c\hat\mu + (1 - B_c) F_c` with :math:`B_c = v_c/(v_c + \tau^2)` and variance
 :math:`\tau^2 v_c/(v_c + \tau^2) + B_c^2 V_\mu`, and an untested channel is shrunk to the tested
-ones: :math:`\hat f_c = \hat\mu` with variance :math:`\tau^2 + V_\mu`. Calibrated credit is
+ones: :math:`\hat f_c = \hat\mu` with variance :math:`\tau^2 + V_\mu`; the reported mean and
+variance average these over the posterior of :math:`\tau` (law of total variance). Calibrated credit is
 :math:`\hat f_c m_c` (conversions and value alike), with variance
 :math:`m_c^2 \mathrm{Var}(f_c)` (+ :math:`\hat f_c^2 m_c^2 r_c^2` for untested channels, whose
 factor carries no sampling error of the model). Intervals are normal.

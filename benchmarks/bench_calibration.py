@@ -141,10 +141,11 @@ def simulated_power(p0, lift, n, h, alpha, draws=10_000, seed=0):
     rng = np.random.default_rng(seed)
     n1, n0 = int(round((1 - h) * n)), int(round(h * n))
     p1 = p0 * (1 + lift)
-    x1 = rng.binomial(n1, p1, draws) / n1
-    x0 = rng.binomial(n0, p0, draws) / n0
-    se = np.sqrt(x1 * (1 - x1) / n1 + x0 * (1 - x0) / n0)
-    return float(np.mean(np.abs(x1 - x0) / se > stats.norm.ppf(1 - alpha / 2)))
+    k1 = rng.binomial(n1, p1, draws)
+    k0 = rng.binomial(n0, p0, draws)
+    pbar = (k1 + k0) / (n1 + n0)
+    se = np.sqrt(pbar * (1 - pbar) * (1 / n1 + 1 / n0))  # the pooled z-test that holdout_power describes
+    return float(np.mean(np.abs(k1 / n1 - k0 / n0) / se > stats.norm.ppf(1 - alpha / 2)))
 
 
 def study_power():
