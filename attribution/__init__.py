@@ -11,6 +11,7 @@ from .compare import Comparison, compare
 from .exceptions import (
     AttributionError,
     DataQualityWarning,
+    EstimandError,
     ExcludedRowsWarning,
     ExperimentError,
     JourneyValidationError,
@@ -30,6 +31,7 @@ from .experiments import (
 from .journeys import Journeys
 from .kpis import JourneyKPIs, kpis
 from .models import (
+    BASELINE,
     MODELS,
     AttributionModel,
     CustomWeights,
@@ -54,6 +56,7 @@ from .uncertainty import BootstrapResult, bootstrap
 __version__ = "0.1.0"
 
 __all__ = [
+    "BASELINE",
     "AttributionError",
     "AttributionModel",
     "BootstrapResult",
@@ -62,6 +65,7 @@ __all__ = [
     "Comparison",
     "CustomWeights",
     "DataQualityWarning",
+    "EstimandError",
     "ExcludedRowsWarning",
     "ExperimentError",
     "FirstTouch",

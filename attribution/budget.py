@@ -72,7 +72,7 @@ from scipy import optimize
 from sklearn.base import clone
 
 from .journeys import Journeys
-from .models.base import NO_TOUCH, AttributionModel, _param_error
+from .models.base import BASELINE, NO_TOUCH, AttributionModel, _param_error, _warn_user, estimand_of
 from .roi import _cost_by_channel, _fmt, _html_table, _html_warnings, _parse_periods, _ratios, normalise_costs
 
 __all__ = [
@@ -342,6 +342,64 @@ def _check_budget(total_budget) -> float:
     return round(float(total_budget), 2)
 
 
+def _estimand_of_source(obj, fitted, credits) -> str:
+    if fitted is not None:
+        return estimand_of(fitted)
+    return "incremental" if BASELINE in credits.index.astype(str) else "attributed"
+
+
+def _held_channels(validity, hold, channels: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Channels held at today's spend, with the reason for each."""
+    reasons: dict[str, str] = {}
+    if hold is None or hold is True:
+        if validity is not None:
+            grades = _grades(validity)
+            for c in channels:
+                g = grades.get(c)
+                if g == "D":
+                    reasons[c] = "graded D by the validity scorecard: its incremental estimate is not trusted"
+        elif hold is True:
+            raise ValueError("The 'hold' parameter of plan_budget is True, but no validity= scorecard was given to "
+                             "say which channels to hold. Pass validity=at.validity(model, journeys) or a list of channels.")
+    elif hold is False:
+        pass
+    else:
+        if isinstance(hold, str):
+            hold = [hold]
+        try:
+            names = [str(h) for h in hold]
+        except TypeError:
+            raise _param_error("plan_budget", "hold", "None, False, True or a list of channel names", hold, TypeError) from None
+        unknown = [h for h in names if h not in channels]
+        if unknown:
+            raise ValueError(
+                f"The 'hold' parameter of plan_budget names channel(s) {unknown} that are not in the plan. "
+                f"Channels in the plan: {channels}."
+            )
+        for h in names:
+            reasons[h] = "held at today's spend by the user (hold=)"
+    return [c for c in channels if c in reasons], reasons
+
+
+def _grades(validity) -> dict[str, str]:
+    """Grade per channel from a ValidityResult, a DataFrame with a ``grade`` column or a dict."""
+    if isinstance(validity, Mapping):
+        return {str(k): str(v) for k, v in validity.items()}
+    table = getattr(validity, "table", validity)
+    if isinstance(table, pd.DataFrame):
+        if "grade" not in table.columns:
+            raise ValueError(
+                "The 'validity' parameter of plan_budget must be a validity scorecard (at.validity(...)) or a table "
+                f"with a 'grade' column per channel. Columns found: {[str(c) for c in table.columns]}."
+            )
+        df = table.set_index("channel") if "channel" in table.columns else table
+        return {str(k): str(v) for k, v in df["grade"].items()}
+    raise TypeError(
+        "The 'validity' parameter of plan_budget must be a ValidityResult (from at.validity), a DataFrame with a "
+        f"'grade' column or a dict channel -> grade. Got {type(validity).__name__} instead."
+    )
+
+
 def _source(obj, model, journeys):
     """(credits DataFrame, fitted model or None, journeys or None, label) from the first argument."""
     from .compare import Comparison
@@ -516,6 +574,8 @@ def plan_budget(
     min_periods: int = 8,
     floor: float = 0.1,
     reallocate: float = 0.3,
+    validity=None,
+    hold=None,
 ) -> BudgetPlan:
     r"""Recommend a spend per channel that maximises the expected attributed outcome.
 
@@ -555,6 +615,14 @@ def plan_budget(
     floor, reallocate : float, default 0.1 and 0.3
         Parameters of the rule-based reallocation shown for comparison: the share of the budget
         split evenly as a floor, and the share reallocated by ROI index.
+    validity : ValidityResult, DataFrame or dict, optional
+        The validity scorecard (:func:`attribution.validity.validity`) of the model, or any table
+        with a ``grade`` per channel. Channels graded ``D`` are held at today's spend (their
+        incremental estimate is not trusted enough to move money), unless ``hold`` says otherwise.
+    hold : None, bool or list of str, optional
+        ``None`` (default): hold the channels graded D by ``validity`` (none without it);
+        a list: hold exactly these channels at today's spend (overrides the grades);
+        ``False``: hold nothing (the user overrides the scorecard).
 
     Returns
     -------
@@ -571,6 +639,13 @@ def plan_budget(
 
     Notes
     -----
+    The outcome follows the model's estimand: an *attributed* model plans on attributed
+    value (observed conversions split over touching channels); an *incremental* model
+    (``estimand_ == "incremental"``, e.g. ``get_model("causal")``) plans on each channel's
+    incremental value, and its ``"(baseline)"`` row (conversions expected without any paid
+    channel) is excluded. A negative incremental estimate is planned as zero (the channel is
+    cut towards its lower bound) and noted in :attr:`BudgetPlan.warnings`.
+
     Channels enter the plan when they have a positive cost today: a response curve needs an
     anchor, so unpaid channels, channels with touches but no cost and ``"(no touch)"`` are listed
     in :attr:`BudgetPlan.excluded` with the reason, and their outcome is not part of the totals.
@@ -618,6 +693,7 @@ def plan_budget(
     if isinstance(min_periods, bool) or not isinstance(min_periods, numbers.Integral) or min_periods < 3:
         raise _param_error("plan_budget", "min_periods", "an integer of at least 3", min_periods)
     credits, fitted, journeys, label = _source(comparison_or_credits, model, journeys)
+    estimand = _estimand_of_source(comparison_or_credits, fitted, credits)
     if costs is None:
         costs = getattr(comparison_or_credits, "costs", None)
     if costs is None:
@@ -641,6 +717,8 @@ def plan_budget(
         val = float(credits["value"].get(c, 0.0))
         if c == NO_TOUCH:
             reason = "conversions without any recorded touch: nothing to spend on"
+        elif c == BASELINE:
+            reason = "conversions expected with no paid channel (the incremental model's baseline): nothing to spend on"
         elif np.isnan(cost):
             reason = "touches but no cost row: no spend to anchor a response curve (add its cost to plan it)"
         elif cost <= 0:
@@ -658,14 +736,32 @@ def plan_budget(
     conv0 = credits["conversions"].reindex(channels).fillna(0.0).to_numpy(dtype=np.float64)
     val0 = credits["value"].reindex(channels).fillna(0.0).to_numpy(dtype=np.float64)
     y0 = val0 if objective == "value" else conv0
+    clipped = []
     for c, v in zip(channels, y0):
-        if v < 0:
+        if v < 0 and estimand == "incremental":
+            clipped.append(c)
+        elif v < 0:
             raise ValueError(
                 f"Channel {c!r} has a negative attributed {objective} ({v:,.2f}) under {label}; a response "
                 "curve needs a non-negative outcome. Plan with another model or exclude the channel."
             )
     conv0, val0 = np.maximum(conv0, 0.0), np.maximum(val0, 0.0)
     lo, hi = _bounds(bounds, channels, budget)
+    held, held_reasons = _held_channels(validity, hold, channels)
+    for c in held:
+        i = channels.index(c)
+        lo[i] = hi[i] = s0[i]
+    if held and lo.sum() > budget + 1e-9:
+        raise ValueError(
+            f"Holding {held} at today's spend ({sum(s0[channels.index(c)] for c in held):,.2f}) with the other lower "
+            f"bounds needs {lo.sum():,.2f}, more than the total budget {budget:,.2f}. Raise the budget, or pass "
+            "hold=False (or a shorter list) to let the plan move them."
+        )
+    if held and hi.sum() < budget - 1e-9:
+        raise ValueError(
+            f"Holding {held} at today's spend leaves upper bounds summing to {hi.sum():,.2f}, less than the total "
+            f"budget {budget:,.2f}. Raise the other channels' upper bounds, lower the budget or hold fewer channels."
+        )
 
     # -- elasticities: given, fitted, or the default
     e, given = _elasticities(elasticity, channels)
@@ -747,7 +843,9 @@ def plan_budget(
     return BudgetPlan(
         allocation=allocation, rule_based=rule, curves=curve_table, excluded=excluded_table,
         total_budget=budget, objective=objective, model=label, response=response,
-        _curves=(conv_curves, val_curves),
+        _curves=(conv_curves, val_curves), estimand=estimand,
+        held=pd.Series(held_reasons, dtype=object, name="reason").rename_axis("channel"),
+        clipped=clipped,
     )
 
 
@@ -898,9 +996,20 @@ class BudgetPlan:
     model : str
         The model whose credit drives the plan.
     response : str
+    estimand : {"attributed", "incremental"}
+        What the outcome is: attributed credit, or what the channels caused.
+    held : Series
+        Channels held at today's spend (index channel), with the reason (a D grade in the
+        validity scorecard, or the user's ``hold=``).
+    clipped : list of str
+        Channels whose incremental estimate was negative, planned as zero outcome.
     """
 
-    def __init__(self, *, allocation, rule_based, curves, excluded, total_budget, objective, model, response, _curves):
+    def __init__(self, *, allocation, rule_based, curves, excluded, total_budget, objective, model, response, _curves,
+                 estimand="attributed", held=None, clipped=()):
+        self.estimand = estimand
+        self.held = held if held is not None else pd.Series(dtype=object, name="reason")
+        self.clipped = list(clipped)
         self.allocation = allocation
         self.rule_based = rule_based
         self.curves = curves
@@ -930,6 +1039,10 @@ class BudgetPlan:
     def warnings(self) -> list[str]:
         """Channels left out of the plan and elasticities that are assumed, in words."""
         msgs = [f"{r.channel!r} is not in the plan: {r.reason}." for r in self.excluded.itertuples()]
+        msgs += [f"{c!r} is held at today's spend: {r}." for c, r in self.held.items()]
+        if self.clipped:
+            msgs.append(f"Negative incremental {self.objective} estimated for {self.clipped}: planned as zero "
+                        "(the plan cuts them towards their lower bound).")
         default = self.curves[self.curves["source"] == "default"]
         for note, group in default.groupby("note", sort=False):
             names = group.index.tolist()
@@ -946,7 +1059,9 @@ class BudgetPlan:
     def _title(self) -> str:
         return (
             f"Budget plan: {self.total_budget:,.2f} over {len(self.allocation)} channels, maximising "
-            f"{self.objective} attributed by {self.model} ({self.response} response)"
+            + (f"incremental {self.objective} (caused, estimated by {self.model})" if self.estimand == "incremental"
+               else f"{self.objective} attributed by {self.model} (attributed, not incremental)")
+            + f" ({self.response} response)"
         )
 
     def summary(self) -> str:

@@ -18,7 +18,18 @@ from sklearn.base import clone
 
 from .exceptions import DataQualityWarning
 from .journeys import Journeys
-from .models.base import MODELS, NO_TOUCH, AttributionModel, _load_builtin_models, _param_error, _warn_user, get_model
+from .models.base import (
+    BASELINE,
+    MODELS,
+    NO_TOUCH,
+    PSEUDO_CHANNELS,
+    AttributionModel,
+    _load_builtin_models,
+    _param_error,
+    _warn_user,
+    estimand_of,
+    get_model,
+)
 from .roi import ROIResult, _cost_by_channel, _fmt, _html_table, _html_warnings, _roi_table, _unmatched, normalise_costs
 from .uncertainty import BootstrapResult, _check_level, _model_label
 from .uncertainty import bootstrap as _bootstrap
@@ -107,7 +118,15 @@ def compare(
 
     Notes
     -----
-    Ranks order channels by attributed conversions (1 = most), excluding ``"(no touch)"``;
+    Models may measure different things (``estimand_``): *attributed* credit splits the
+    observed conversions over the channels that touched them; *incremental* credit is what a
+    channel caused, with the rest in a ``"(baseline)"`` row. The tables carry an ``estimand``
+    column, the shares are shares of the *channels'* credit (``"(no touch)"`` and
+    ``"(baseline)"`` left out) so that both kinds are on one scale, and a comparison mixing the
+    two says so in its header, summary and plots.
+
+    Ranks order channels by credited conversions (1 = most), excluding ``"(no touch)"`` and
+    ``"(baseline)"``;
     rank agreement is Spearman's :math:`\\rho` between models' conversion credits over the
     channels, :math:`\\rho = 1 - 6\\sum d_i^2 / (n(n^2 - 1))` without ties (Pearson correlation of
     ranks in general).
@@ -274,17 +293,52 @@ class Comparison:
         frames = []
         for label, model in self.models.items():
             if label in self.bootstraps:
-                cr = self.bootstraps[label].credits
+                cr = self.bootstraps[label].credits.copy()
             else:
-                cr = model.credits_[["conversions", "value", "share"]]
+                cr = model.credits_[["conversions", "value", "share"]].copy()
+            # shares of the channels' credit: pseudo-channels left out (NaN), so attributed and
+            # incremental models sit on one scale
+            real = ~cr.index.isin(PSEUDO_CHANNELS)
+            total = float(cr.loc[real, "conversions"].sum())
+            old_total = float(model.credits_["conversions"].sum())
+            for col in [c for c in cr.columns if c.startswith("share")]:
+                if col == "share":
+                    cr[col] = cr["conversions"] / total if total != 0 else np.nan
+                else:  # bootstrap interval ends: rescaled from shares of all conversions
+                    cr[col] = cr[col] * (old_total / total) if total != 0 else np.nan
+                cr.loc[~real, col] = np.nan
             frame = cr.reset_index()
+            frame.insert(0, "estimand", estimand_of(model))
             frame.insert(0, "model", label)
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True)
         if self.bootstraps:
-            cols = ["model", "channel"] + [f"{m}{s}" for m in _METRICS for s in ("", "_low", "_high")]
+            cols = ["model", "estimand", "channel"] + [f"{m}{s}" for m in _METRICS for s in ("", "_low", "_high")]
             out = out.reindex(columns=cols)
         return out
+
+    @property
+    def estimands(self) -> pd.Series:
+        """The estimand of each model (``"attributed"`` or ``"incremental"``), by label."""
+        return pd.Series({label: estimand_of(m) for label, m in self.models.items()}, name="estimand", dtype=object)
+
+    @property
+    def mixed_estimands(self) -> bool:
+        """True when the comparison holds both attributed and incremental models."""
+        return self.estimands.nunique() > 1
+
+    def _estimand_note(self) -> str:
+        est = self.estimands
+        inc = [k for k, v in est.items() if v == "incremental"]
+        if not inc:
+            return "All models are attributed: credit splits the observed conversions over the channels that touched them."
+        if len(inc) == len(est):
+            return ("All models are incremental: credit is what each channel caused; conversions that would have "
+                    "happened without any paid channel sit in '(baseline)'.")
+        att = [k for k, v in est.items() if v == "attributed"]
+        return (f"Mixed estimands: {att} are attributed (they split observed conversions over the channels that "
+                f"touched them), {inc} are incremental (what each channel caused; the rest sits in '(baseline)'). "
+                "The two are not the same quantity; shares are over the channels' credit only.")
 
     def wide(self, metric: str = "conversions") -> pd.DataFrame:
         """One credit column as a channel × model table.
@@ -300,31 +354,33 @@ class Comparison:
             raise _param_error("Comparison.wide", "metric", f"one of {valid}", metric)
         out = cr.pivot(index="channel", columns="model", values=metric)
         channels = list(dict.fromkeys(cr["channel"]))
-        channels = [c for c in channels if c != NO_TOUCH] + ([NO_TOUCH] if NO_TOUCH in channels else [])
+        channels = [c for c in channels if c not in PSEUDO_CHANNELS] + [c for c in PSEUDO_CHANNELS if c in channels]
         out = out.reindex(index=channels, columns=self.labels)
         out.columns.name = "model"
         return out
 
     @property
     def credits_wide(self) -> pd.DataFrame:
-        """Attributed conversions, channel × model."""
+        """Credited conversions, channel × model (attributed or incremental: see
+        :attr:`estimands`)."""
         return self.wide("conversions")
 
     @property
     def value_wide(self) -> pd.DataFrame:
-        """Attributed value, channel × model."""
+        """Credited value, channel × model."""
         return self.wide("value")
 
     @property
     def shares(self) -> pd.DataFrame:
-        """Share of all conversions, channel × model."""
+        """Share of the channels' credited conversions, channel × model (``"(no touch)"`` and
+        ``"(baseline)"`` are left out of the denominator and are NaN)."""
         return self.wide("share")
 
     @property
     def ranks(self) -> pd.DataFrame:
-        """Rank of each channel under each model by attributed conversions (1 = most; ties share
-        the best rank); ``"(no touch)"`` is left out."""
-        w = self.credits_wide.drop(index=[NO_TOUCH], errors="ignore")
+        """Rank of each channel under each model by credited conversions (1 = most; ties share
+        the best rank); ``"(no touch)"`` and ``"(baseline)"`` are left out."""
+        w = self.credits_wide.drop(index=list(PSEUDO_CHANNELS), errors="ignore")
         return w.rank(ascending=False, method="min")
 
     @property
@@ -332,7 +388,7 @@ class Comparison:
         """Spearman rank correlation of the models' conversion credits (model × model).
 
         NaN where a model gives every channel the same credit (no ranking)."""
-        w = self.credits_wide.drop(index=[NO_TOUCH], errors="ignore")
+        w = self.credits_wide.drop(index=list(PSEUDO_CHANNELS), errors="ignore")
         out = w.corr(method="spearman")
         out.index.name = "model"
         return out
@@ -369,9 +425,15 @@ class Comparison:
             f"({j.total_conversions:,.6g} conversions, value {j.total_value:,.2f}, {j.n_channels} channels)"
         )
 
+    def _estimand_table(self) -> pd.DataFrame:
+        return self.estimands.to_frame().T.rename(index={"estimand": "estimand"})
+
     def summary(self) -> str:
-        """A plain-text summary: shares, ranks, rank agreement, ROI and warnings."""
-        parts = [self._header(), "", "Share of conversions per channel:", _fmt(self.shares, "{:.1%}")]
+        """A plain-text summary: estimands, shares, ranks, rank agreement, ROI and warnings."""
+        parts = [self._header(), self._estimand_note(), "",
+                 "Estimand of each model:", self._estimand_table().to_string(), "",
+                 "Share of the channels' credited conversions ('(no touch)' and '(baseline)' left out):",
+                 _fmt(self.shares, "{:.1%}")]
         if self.bootstraps:
             lvl = next(iter(self.bootstraps.values())).level
             lo, hi = self.wide("share_low"), self.wide("share_high")
@@ -381,7 +443,7 @@ class Comparison:
                     "" if np.isnan(a) else f"[{a:.1%}, {b:.1%}]" for a, b in zip(lo[c].to_numpy(), hi[c].to_numpy())
                 ]
             parts += ["", f"{lvl:.0%} bootstrap intervals of the shares:", iv.to_string()]
-        parts += ["", "Rank by attributed conversions (1 = most):", _fmt(self.ranks, "{:.0f}")]
+        parts += ["", "Rank by credited conversions (1 = most):", _fmt(self.ranks, "{:.0f}")]
         parts += ["", "Rank agreement (Spearman):", _fmt(self.rank_agreement, "{:.2f}")]
         if self._roi is not None:
             parts += ["", "ROI = (value - cost) / cost:", _fmt(self._roi.wide("roi"), "{:.2f}")]
@@ -391,9 +453,12 @@ class Comparison:
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
-        out = [f"<div><p><b>{html.escape(self._header())}</b></p>", "<p>Attributed conversions</p>",
+        out = [f"<div><p><b>{html.escape(self._header())}</b></p>", f"<p>{html.escape(self._estimand_note())}</p>",
+               _html_table(self._estimand_table(), default="{}"),
+               "<p>Credited conversions (estimand per model above)</p>",
                _html_table(self.credits_wide, default="{:,.1f}"),
-               "<p>Share of conversions</p>", _html_table(self.shares, default="{:.1%}"),
+               "<p>Share of the channels' credited conversions ('(no touch)' and '(baseline)' left out)</p>",
+               _html_table(self.shares, default="{:.1%}"),
                "<p>Rank agreement (Spearman)</p>", _html_table(self.rank_agreement, default="{:.2f}")]
         if self._roi is not None:
             out += ["<p>ROI = (value &minus; cost) / cost</p>", _html_table(self._roi.wide("roi"), default="{:.2f}")]

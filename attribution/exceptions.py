@@ -18,6 +18,15 @@ class NotFittedError(AttributionError, ValueError, AttributeError):
     """A fitted attribute (ending in ``_``) was used before ``fit``."""
 
 
+class EstimandError(AttributionError, ValueError, AttributeError):
+    """An incremental quantity was asked of an attributed model (or the estimands of several
+    models were mixed where they cannot be).
+
+    Attributed credit splits the observed conversions over the channels that touched them;
+    incremental credit is what a channel caused. The message says which model is which.
+    """
+
+
 class ExcludedRowsWarning(UserWarning):
     """Rows were excluded by a journey rule (they are counted in ``Journeys.describe()``)."""
 

@@ -33,7 +33,16 @@ store visits) cannot be ranked by ROI, and an ``inf`` would dominate every sort 
 channel with touches but no cost row has cost ``NaN`` (unknown, not free), and a channel with
 cost but no touches keeps its cost with zero conversions (ROI -1, CPA ``inf``): both are listed
 in :attr:`ROIResult.unmatched`, never dropped. The ``"(no touch)"`` pseudo-channel (conversions
-without any recorded touch) has cost 0.
+without any recorded touch) and the ``"(baseline)"`` row of incremental models have cost 0.
+
+Estimands
+---------
+The ``estimand`` column says what the credit measures. For an *attributed* model (rules, Markov,
+Shapley) the figures are attributed ROI, ROAS and CPA: observed conversions split over the
+channels that touched them, per unit of cost. For an *incremental* model
+(``estimand_ == "incremental"``) the same formulas on incremental credit give the incremental
+ROI, the iROAS (incremental value per unit of cost) and the incremental CPA (cost per
+conversion the channel caused); the text and plots name them so.
 """
 
 from __future__ import annotations
@@ -48,12 +57,12 @@ import pandas as pd
 
 from ._validation import example_rows, require_columns
 from .exceptions import DataQualityWarning
-from .models.base import NO_TOUCH, AttributionModel, _param_error, _warn_user
+from .models.base import BASELINE, NO_TOUCH, PSEUDO_CHANNELS, AttributionModel, _param_error, _warn_user, estimand_of
 
 __all__ = ["ROIResult", "channel_roi", "normalise_costs", "ROI_COLUMNS"]
 
 #: The columns of every ROI table, in order (interval columns follow when given).
-ROI_COLUMNS = ("channel", "model", "cost", "conversions", "value", "roi", "roas", "cpa")
+ROI_COLUMNS = ("channel", "model", "estimand", "cost", "conversions", "value", "roi", "roas", "cpa")
 _COST_NAMES = ("cost", "spend", "costs", "amount")
 _PERIOD_NAMES = ("date", "day", "period", "week", "month", "timestamp", "time")
 _UNMATCHED_COLUMNS = ["channel", "issue", "cost", "hint"]
@@ -217,17 +226,30 @@ def _long_credits(credits, label: str | None = None) -> pd.DataFrame:
         cr = credits.credits
         cols = ["conversions", "conversions_low", "conversions_high", "value", "value_low", "value_high"]
         frame = cr[cols].reset_index()
+        frame.insert(0, "estimand", estimand_of(credits.model))
         frame.insert(0, "model", label or credits.label)
         return frame
     if isinstance(credits, AttributionModel):
         frame = credits.credits_[["conversions", "value"]].reset_index()
+        intervals = credits.__dict__.get("credit_intervals_")
+        if isinstance(intervals, pd.DataFrame):
+            cols = ["conversions_low", "conversions_high", "value_low", "value_high"]
+            iv = intervals.reindex(columns=cols).reindex(frame["channel"])
+            for c in cols:
+                frame[c] = iv[c].to_numpy(dtype=np.float64)
+            frame = frame[["channel", "conversions", "conversions_low", "conversions_high", "value", "value_low", "value_high"]]
+        frame.insert(0, "estimand", estimand_of(credits))
         frame.insert(0, "model", label or credits.model_name or type(credits).__name__)
         return frame
     if isinstance(credits, pd.DataFrame):
         df = credits
         if "model" in df.columns:
             require_columns(df, {"channel": "channel", "conversions": "conversions", "value": "value"}, "the credits")
-            return df.reset_index(drop=True)
+            out = df.reset_index(drop=True)
+            if "estimand" not in out.columns:
+                inc = out.groupby("model", sort=False)["channel"].transform(lambda s: (s == BASELINE).any())
+                out.insert(1, "estimand", np.where(inc, "incremental", "attributed"))
+            return out
         if "channel" in df.columns:
             df = df.set_index("channel")
         require_columns(df, {"conversions": "conversions", "value": "value"}, "the credits")
@@ -236,6 +258,8 @@ def _long_credits(credits, label: str | None = None) -> pd.DataFrame:
         frame.index = frame.index.astype(str)
         frame.index.name = "channel"
         frame = frame.reset_index()
+        # a credits table with a "(baseline)" row comes from an incremental model
+        frame.insert(0, "estimand", "incremental" if (frame["channel"] == BASELINE).any() else "attributed")
         frame.insert(0, "model", label or "model")
         return frame
     raise TypeError(
@@ -281,18 +305,24 @@ def _roi_table(long: pd.DataFrame, cost_by_channel: pd.Series) -> pd.DataFrame:
     frames = []
     for m in models:
         part = long[long["model"] == m].set_index("channel")
+        est = str(part["estimand"].iloc[0]) if "estimand" in part.columns and len(part) else "attributed"
         chans = list(part.index)
-        real = [c for c in chans if c != NO_TOUCH]
+        real = [c for c in chans if c not in PSEUDO_CHANNELS]
         extra = [c for c in cost_channels if c not in part.index]
-        order = real + extra + ([NO_TOUCH] if NO_TOUCH in part.index else [])
+        order = real + extra + [c for c in PSEUDO_CHANNELS if c in part.index]
         part = part.reindex(order)
-        num_cols = [c for c in part.columns if c != "model"]
-        part[num_cols] = part[num_cols].astype(np.float64).fillna(0.0)
+        num_cols = [c for c in part.columns if c not in ("model", "estimand")]
+        part[num_cols] = part[num_cols].astype(np.float64)
+        # channels with cost but no credit row get 0 (and a 0-wide interval); a model without
+        # intervals keeps NaN interval columns
+        part.loc[extra, num_cols] = part.loc[extra, num_cols].fillna(0.0)
+        part[["conversions", "value"]] = part[["conversions", "value"]].fillna(0.0)
         part["model"] = m
+        part["estimand"] = est
         frames.append(part.reset_index())
     df = pd.concat(frames, ignore_index=True)
     cost = df["channel"].map(cost_by_channel).astype(np.float64)
-    cost[df["channel"] == NO_TOUCH] = 0.0
+    cost[df["channel"].isin(PSEUDO_CHANNELS)] = 0.0
     df["cost"] = cost.to_numpy()
     roi, roas, cpa = _ratios(df["cost"], df["conversions"], df["value"])
     df["roi"], df["roas"], df["cpa"] = roi, roas, cpa
@@ -316,10 +346,10 @@ def _roi_table(long: pd.DataFrame, cost_by_channel: pd.Series) -> pd.DataFrame:
 def _unmatched(credit_channels, touched_channels, cost_by_channel: pd.Series) -> tuple[pd.DataFrame, list[str]]:
     """Channels with cost but no touches, and with touches but no cost, with hints."""
     cost_channels = [str(c) for c in cost_by_channel.index]
-    touched = [c for c in touched_channels if c != NO_TOUCH]
+    touched = [c for c in touched_channels if c not in PSEUDO_CHANNELS]
     known = set(credit_channels) | set(touched)
     no_touch = [c for c in cost_channels if c not in set(touched)]
-    no_cost = [c for c in dict.fromkeys(list(touched) + [c for c in credit_channels if c != NO_TOUCH])
+    no_cost = [c for c in dict.fromkeys(list(touched) + [c for c in credit_channels if c not in PSEUDO_CHANNELS])
                if c not in cost_by_channel.index]
 
     def hint(name, pool):
@@ -366,6 +396,7 @@ def channel_roi(
     cost: str | None = None,
     period: str | None | bool = None,
     warn: bool = True,
+    validity=None,
 ) -> ROIResult:
     r"""ROI, ROAS and CPA per channel for one or several models' credits.
 
@@ -386,6 +417,10 @@ def channel_roi(
         Column names of ``costs`` (see :func:`normalise_costs`).
     warn : bool, default True
         Warn (:class:`~attribution.exceptions.DataQualityWarning`) when channels are unmatched.
+    validity : ValidityResult, DataFrame or dict, optional
+        A validity scorecard (:func:`attribution.validity.validity`) or a ``grade`` per channel:
+        the table gains a ``grade`` column and channels graded D are flagged in the warnings
+        and the plots (their incremental estimate is not trusted).
 
     Returns
     -------
@@ -427,8 +462,19 @@ def channel_roi(
         counts = np.bincount(journeys.touch_channel, minlength=journeys.n_channels)
         touched = [str(c) for c, k in zip(journeys.channels, counts) if k > 0]
     else:
-        touched = [c for c in credit_channels if c != NO_TOUCH]
+        touched = [c for c in credit_channels if c not in PSEUDO_CHANNELS]
     unmatched, messages = _unmatched(credit_channels, touched, by_channel)
+    if validity is not None:
+        from .budget import _grades
+
+        grades = _grades(validity)
+        table["grade"] = table["channel"].map(grades).astype(object)
+        flagged = [c for c, g in grades.items() if g == "D" and c in set(table["channel"])]
+        if flagged:
+            messages.append(
+                f"Channel(s) {flagged} are graded D by the validity scorecard: their incremental estimate (and so "
+                "their ROI) is not trusted; budget plans hold them at today's spend unless overridden."
+            )
     if warn:
         for m in messages:
             _warn_user(m, DataQualityWarning)
@@ -496,17 +542,31 @@ class ROIResult:
         out["roi"], out["roas"], out["cpa"] = _ratios(out["cost"], out["conversions"], out["value"])
         return out
 
+    @property
+    def estimands(self) -> pd.Series:
+        """The estimand of each model's credit (``"attributed"`` or ``"incremental"``)."""
+        if "estimand" not in self.table.columns:
+            return pd.Series("attributed", index=self.models, name="estimand", dtype=object)
+        return self.table.groupby("model", sort=False)["estimand"].first().reindex(self.models).rename("estimand")
+
+    def _estimand_line(self) -> str:
+        return _estimand_sentence(self.estimands)
+
     def summary(self) -> str:
         """A plain-text summary: ROI per channel and model, blended totals and warnings."""
-        parts = ["ROI = (value - cost) / cost per channel and model:", _fmt(self.wide("roi"), "{:.2f}")]
-        parts += ["", "CPA = cost / conversions:", _fmt(self.wide("cpa"), "{:,.2f}")]
+        parts = [self._estimand_line(), "",
+                 f"{_metric_name('roi', self.estimands)} = (value - cost) / cost per channel and model:",
+                 _fmt(self.wide("roi"), "{:.2f}")]
+        parts += ["", f"{_metric_name('cpa', self.estimands)} = cost / conversions:", _fmt(self.wide("cpa"), "{:,.2f}")]
         parts += ["", "Blended totals per model:", _fmt(self.totals, "{:,.2f}")]
         if self.warnings:
             parts += ["", "Warnings:"] + [f"- {w}" for w in self.warnings]
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
-        out = ["<div><p><b>ROI per channel and model</b> (ROI = (value &minus; cost) / cost)</p>",
+        name = html.escape(_metric_name("roi", self.estimands))
+        out = [f"<div><p>{html.escape(self._estimand_line())}</p>",
+               f"<p><b>{name} per channel and model</b> (ROI = (value &minus; cost) / cost)</p>",
                _html_table(self.wide("roi"), default="{:.2f}"),
                "<p><b>Blended totals</b></p>", _html_table(self.totals, default="{:,.2f}")]
         out += _html_warnings(self.warnings)
@@ -526,6 +586,44 @@ class ROIResult:
 # ---------------------------------------------------------------------------------------------
 # shared presentation helpers (text and escaped HTML)
 # ---------------------------------------------------------------------------------------------
+
+_METRIC_NAMES = {
+    "attributed": {"roi": "Attributed ROI", "roas": "Attributed ROAS", "cpa": "Attributed CPA",
+                   "conversions": "Attributed conversions", "value": "Attributed value"},
+    "incremental": {"roi": "Incremental ROI", "roas": "iROAS", "cpa": "Incremental CPA",
+                    "conversions": "Incremental conversions", "value": "Incremental value"},
+    "mixed": {"roi": "ROI (attributed or incremental, per model)", "roas": "ROAS (attributed) / iROAS (incremental)",
+              "cpa": "CPA (attributed or incremental, per model)",
+              "conversions": "Credited conversions (attributed or incremental, per model)",
+              "value": "Credited value (attributed or incremental, per model)"},
+}
+
+
+def _estimand_kind(estimands) -> str:
+    """``"attributed"``, ``"incremental"`` or ``"mixed"`` for a collection of estimands."""
+    kinds = set(pd.Series(estimands, dtype=object).dropna().astype(str)) or {"attributed"}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def _metric_name(metric: str, estimands) -> str:
+    """Name of a metric under the estimands shown (e.g. "iROAS" for incremental models)."""
+    return _METRIC_NAMES[_estimand_kind(estimands)].get(metric, metric)
+
+
+def _estimand_sentence(estimands) -> str:
+    """One sentence stating which estimand drives the figures."""
+    est = pd.Series(estimands, dtype=object)
+    kind = _estimand_kind(est)
+    if kind == "attributed":
+        return ("Estimand: attributed (observed conversions split over the channels that touched them; not "
+                "what the channels caused).")
+    if kind == "incremental":
+        return ("Estimand: incremental (what each channel caused over the no-ad baseline): incremental ROI, "
+                "iROAS and incremental CPA.")
+    inc = [str(k) for k, v in est.items() if v == "incremental"]
+    att = [str(k) for k, v in est.items() if v != "incremental"]
+    return (f"Mixed estimands: {att} attributed (observed conversions split over touching channels), {inc} "
+            "incremental (what channels caused). The figures are not the same quantity.")
 
 
 def _fmt_value(v: Any, fmt: str) -> str:

@@ -17,9 +17,11 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.validation import check_is_fitted
 from strategies import journeys, relabel
 
-from attribution.exceptions import DataQualityWarning, NotFittedError
+from attribution.exceptions import DataQualityWarning, EstimandError, NotFittedError
 from attribution.journeys import Journeys
 from attribution.models import (
+    BASELINE,
+    ESTIMANDS,
     MODELS,
     NO_TOUCH,
     AttributionModel,
@@ -78,6 +80,20 @@ def test_conservation(name, data):
     assert cr.index.name == "channel"
     assert list(cr.columns) == ["conversions", "value", "share"]
     assert list(cr.index[: j.n_channels]) == list(j.channels)
+    assert model.estimand_ in ESTIMANDS
+    if model.estimand_ == "incremental":
+        # one row per channel, then the baseline; the channels' incremental credit plus the
+        # baseline is every conversion
+        assert list(cr.index) == list(j.channels) + [BASELINE]
+        inc = model.incremental_credits_
+        assert list(inc.index) == list(j.channels)
+        assert inc["conversions"].sum() + cr.loc[BASELINE, "conversions"] == pytest.approx(
+            j.total_conversions, rel=1e-9, abs=1e-9
+        )
+    else:
+        assert BASELINE not in cr.index
+        with pytest.raises(EstimandError, match="attributed model"):
+            model.incremental_credits_  # noqa: B018
     if j.has_place:
         codes, places = place_codes(j)
         pc = model.place_credits_
@@ -99,6 +115,8 @@ def test_no_touch_row(name, data):
     cr = cls().fit(j).credits_
     empty = j.lengths == 0
     carries = (j.conversions[empty].sum() > 0) or (j.value[empty].sum() > 0)
+    if cls.estimand_ == "incremental":
+        carries = False  # walk-in buyers are part of the baseline: no "(no touch)" row
     assert (NO_TOUCH in cr.index) == carries
     if carries:
         assert cr.loc[NO_TOUCH, "conversions"] == pytest.approx(j.conversions[empty].sum(), rel=1e-12)
@@ -145,6 +163,13 @@ def test_fixed_journeys_conserve_per_place(name):
     assert set(pc["place"]) == {"online", "store"}
     assert pc.groupby("place")["conversions"].sum().to_dict() == pytest.approx({"online": 1.0, "store": 3.5})
     assert pc.groupby("place")["value"].sum().to_dict() == pytest.approx({"online": 10.0, "store": 10.0})
+    if model.estimand_ == "incremental":
+        # the walk-in buyer is in the baseline, per place: baseline = place total - channels
+        base = pc[pc["channel"] == BASELINE].set_index("place")
+        chans = pc[pc["channel"] != BASELINE].groupby("place")["conversions"].sum()
+        assert base.loc["store", "conversions"] == pytest.approx(3.5 - chans["store"])
+        assert base.loc["online", "conversions"] == pytest.approx(1.0 - chans["online"])
+        return
     # the walk-in buyer
     assert model.credits_.loc[NO_TOUCH, "conversions"] == 1.5
     row = pc[(pc["channel"] == NO_TOUCH) & (pc["place"] == "store")]
@@ -364,3 +389,65 @@ def test_check_conservation_catches_a_leak():
     j = _fixed_journeys()
     with pytest.raises(AssertionError, match="conversions"):
         check_conservation(Leaky().fit(j), j)
+
+
+# --------------------------------------------------------------------------- estimands
+
+
+class _FixedLift(AttributionModel):
+    """Test-only incremental model: each channel caused 10 % of the conversions (and value)
+    of the journeys it touched, at their place."""
+
+    estimand_ = "incremental"
+
+    def _channel_credit(self, journeys):
+        from attribution.models import ChannelCredit
+
+        codes, places = place_codes(journeys)
+        P = 1 if places is None else len(places)
+        C = journeys.n_channels
+        first = np.zeros((journeys.n_journeys, C), dtype=bool)
+        first[journeys.journey_index, journeys.touch_channel] = True
+        conv = np.zeros((C, P))
+        val = np.zeros((C, P))
+        for p in range(P):
+            at = codes == p
+            conv[:, p] = 0.1 * (first[at] * journeys.conversions[at, None]).sum(axis=0)
+            val[:, p] = 0.1 * (first[at] * journeys.value[at, None]).sum(axis=0)
+        return ChannelCredit(conv, val)
+
+
+def test_incremental_base_machinery_golden():
+    j = _fixed_journeys()
+    m = _FixedLift().fit(j)
+    check_conservation(m, j)
+    cr = m.credits_
+    assert list(cr.index) == ["a", "b", "c", BASELINE]
+    # a touches journeys 0 (1 conv, 10) and 1 (2 conv, 4); b journeys 0 and 2; c journey 0
+    assert cr["conversions"].to_dict() == pytest.approx({"a": 0.3, "b": 0.1, "c": 0.1, BASELINE: 4.5 - 0.5})
+    assert cr["value"].to_dict() == pytest.approx({"a": 1.4, "b": 1.0, "c": 1.0, BASELINE: 20.0 - 3.4})
+    assert cr["share"].sum() == pytest.approx(1.0)
+    pc = m.place_credits_.set_index(["channel", "place"])
+    # store: 2 conv (a>a) + 1.5 walk-in; a's lift there is 0.2
+    assert pc.loc[(BASELINE, "store"), "conversions"] == pytest.approx(3.5 - 0.2)
+    assert list(m.incremental_credits_.index) == ["a", "b", "c"]
+    assert NO_TOUCH not in cr.index
+    assert _FixedLift.estimand_ == "incremental" and MODELS["linear"].estimand_ == "attributed"
+
+
+def test_incremental_credits_unfitted_and_attributed_errors():
+    with pytest.raises(NotFittedError):
+        _FixedLift().incremental_credits_  # noqa: B018
+    lin = get_model("linear").fit(_fixed_journeys())
+    with pytest.raises(EstimandError, match="Linear is an attributed model"):
+        lin.incremental_credits_  # noqa: B018
+    assert not hasattr(lin, "incremental_credits_")  # an AttributeError too
+
+
+def test_register_model_checks_the_estimand():
+    class Odd(AttributionModel):
+        estimand_ = "causal-ish"
+
+    with pytest.raises(ValueError, match="estimand_"):
+        register_model("test_odd_estimand")(Odd)
+    assert "test_odd_estimand" not in MODELS

@@ -60,7 +60,8 @@ def test_golden_credits_ranks_and_spearman():
     assert np.allclose(np.diag(a), 1.0)
     # the long table: one row per model x channel, each model conserving the conversions
     long = comp.credits
-    assert list(long.columns) == ["model", "channel", "conversions", "value", "share"]
+    assert list(long.columns) == ["model", "estimand", "channel", "conversions", "value", "share"]
+    assert set(long["estimand"]) == {"attributed"}
     assert long.groupby("model")["conversions"].sum().tolist() == [10.0, 10.0, 10.0]
 
 
@@ -106,7 +107,7 @@ def test_roi_and_unmatched():
     with pytest.warns(DataQualityWarning):
         comp = compare(_toy(), MODELS3, costs=costs)
     roi = comp.roi
-    assert list(roi.columns) == ["channel", "model", "cost", "conversions", "value", "roi", "roas", "cpa"]
+    assert list(roi.columns) == ["channel", "model", "estimand", "cost", "conversions", "value", "roi", "roas", "cpa"]
     assert len(roi) == 3 * 4  # 3 models x (3 journey channels + tv)
     s = roi.set_index(["model", "channel"])
     # first touch: search 6 conv, value 60, cost 30 -> ROI 1, ROAS 2, CPA 5
@@ -144,7 +145,8 @@ def test_summary_html_and_plots():
     page = comp._repr_html_()
     assert "<script>" not in page and "&lt;script&gt;" in page
     text = comp.summary()
-    for part in ("Share of conversions per channel", "Rank agreement (Spearman)", "ROI = (value - cost) / cost"):
+    for part in ("Share of the channels' credited conversions", "Rank agreement (Spearman)",
+                 "ROI = (value - cost) / cost", "All models are attributed"):
         assert part in text
     assert repr(comp).startswith("<Comparison: 2 models")
 

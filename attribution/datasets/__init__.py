@@ -10,6 +10,7 @@ regenerated with ``python -m attribution.datasets --out data/samples``.
 
 from ._simulate import (
     CHANNELS,
+    REGIMES,
     SAMPLE_PARAMS,
     SimulatedData,
     channel_parameters,
@@ -19,6 +20,6 @@ from ._simulate import (
 from ._experiments import GeoPanel, holdout_test, simulate_geo
 
 __all__ = [
-    "CHANNELS", "SAMPLE_PARAMS", "GeoPanel", "SimulatedData", "channel_parameters", "holdout_test", "load_sample",
-    "simulate", "simulate_geo",
+    "CHANNELS", "REGIMES", "SAMPLE_PARAMS", "GeoPanel", "SimulatedData", "channel_parameters", "holdout_test",
+    "load_sample", "simulate", "simulate_geo",
 ]

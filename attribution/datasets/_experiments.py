@@ -66,8 +66,11 @@ def holdout_test(
     from ..uncertainty import check_random_state
 
     w = sim._world
-    if w is None or w.t is None:
+    if w is None:
         raise ValueError("holdout_test needs a world with its random draws: use attribution.datasets.simulate(...), not a loaded sample.")
+    if getattr(w, "t", None) is None or getattr(w, "cycle", None) is None:
+        raise ValueError(f"holdout_test supports the purchase-cycle worlds of simulate(); this world ({type(w).__name__}, "
+                         f"regime {sim.params.get('regime', 'default')!r}) has no per-cycle decision times.")
     if channel not in CHANNELS:
         raise ValueError(f"Unknown channel {channel!r} for holdout_test. Choose from {list(CHANNELS)}.")
     if not 0 < holdout < 1:

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["CHANNELS", "SAMPLE_PARAMS", "SimulatedData", "channel_parameters", "load_sample", "simulate"]
+__all__ = ["CHANNELS", "REGIMES", "SAMPLE_PARAMS", "SimulatedData", "channel_parameters", "load_sample", "simulate"]
 
 _DAY = 86_400.0
 
@@ -88,6 +88,18 @@ _COST_JITTER = 0.10
 SAMPLE_PARAMS: dict[str, Any] = {"n_customers": 3000, "start": "2026-03-01", "days": 60, "random_state": 0}
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+#: The confounding regimes of :func:`simulate` (``regime=``), the default first.
+REGIMES: tuple[str, ...] = ("episodes", "always_in_market", "randomised")
+
+# regime="always_in_market": touch rate per day = (1 + lambda_c) sigmoid(...) / _AIM_CYCLE_DAYS,
+# daily baseline hazard sigmoid(_AIM_BASE + _BASE_SLOPE z), hazard effect gamma_c = lift_c * _AIM_GAMMA
+# per unit of adstock, adstock half-life _AIM_HALF_LIFE days; people are processed in chunks.
+_AIM_CYCLE_DAYS = 40.0
+_AIM_BASE = -6.0
+_AIM_GAMMA = 0.1
+_AIM_HALF_LIFE = 7.0
+_AIM_CHUNK = 20_000
 #: past_orders ~ Poisson(exp(a + b * intent)) for card holders
 _PAST_ORDERS = (0.3, 0.6)
 
@@ -235,6 +247,114 @@ class _World:
             conversions[lo : lo + chunk] += conv.sum(axis=0)
             cents[lo : lo + chunk] += sub.cents @ conv
         return conversions.astype(np.float64), cents / 100.0
+
+
+@dataclass(frozen=True, eq=False)
+class _DailyWorld:
+    """The fixed draws of ``regime="always_in_market"``: one row per candidate person-day.
+
+    Only person-days that buy with every channel on (``u < p(all)``) are kept: by monotonicity
+    the others buy under no coalition.
+    """
+
+    effect: np.ndarray  # float64 (rows, C): gamma_c * adstock of channel c on that day
+    base: np.ndarray  # float64, daily baseline hazard h(z)
+    u: np.ndarray  # float64, the uniform that decides the purchase
+    cents: np.ndarray  # int64, order value in cents
+    store: np.ndarray  # bool, the purchase would be made in a store
+    person: np.ndarray  # int64
+
+    def converts(self, coalitions: np.ndarray) -> np.ndarray:
+        """Bool (rows, len(coalitions)): does the person-day buy when only ``coalitions`` are on."""
+        coalitions = np.asarray(coalitions, dtype=np.int64)
+        on = ((coalitions[:, None] >> np.arange(_C, dtype=np.int64)[None, :]) & 1).astype(np.float64)
+        # an elementwise product and a sum over the last axis: the same rounding for every chunk
+        # of coalitions, and monotone in the coalition (all terms are >= 0)
+        s = (self.effect[:, None, :] * on[None, :, :]).sum(axis=-1)
+        p = 1.0 - (1.0 - self.base)[:, None] * np.exp(-s)
+        return self.u[:, None] < p
+
+    raw_converts = converts
+
+    def coalition_values(self, coalitions: np.ndarray, chunk: int = 16) -> tuple[np.ndarray, np.ndarray]:
+        """Conversions and value (currency units, summed in cents) for each coalition bitmask."""
+        coalitions = np.asarray(coalitions, dtype=np.int64)
+        bounds = self.converts(np.array([0, (1 << _C) - 1]))
+        fixed = bounds[:, 0]
+        swing = np.flatnonzero(bounds[:, 1] & ~fixed)
+        sub = _DailyWorld(self.effect[swing], self.base[swing], self.u[swing], self.cents[swing],
+                          self.store[swing], self.person[swing])
+        conversions = np.full(len(coalitions), int(fixed.sum()), dtype=np.int64)
+        cents = np.full(len(coalitions), int(self.cents[fixed].sum()), dtype=np.int64)
+        for lo in range(0, len(coalitions), chunk):
+            conv = sub.converts(coalitions[lo : lo + chunk])
+            conversions[lo : lo + chunk] += conv.sum(axis=0)
+            cents[lo : lo + chunk] += sub.cents @ conv
+        return conversions.astype(np.float64), cents / 100.0
+
+
+def _always_in_market(rng, intent, segment, has_cookie, has_card, two_devices, order, days, lifts, targeting):
+    """Touches and candidate purchase days of ``regime="always_in_market"`` (see :func:`simulate`)."""
+    n = intent.size
+    horizon = days * _DAY
+    eligible = np.zeros((n, _C), dtype=bool)
+    eligible[:, np.arange(_C) != _STORE] = has_cookie[:, None]
+    eligible[:, _STORE] = has_card
+    eligible[:, _EMAIL] = has_cookie & has_card
+    rate = (1.0 + _LAMBDA) * _sigmoid(_ALPHA + targeting * _BETA * intent[:, None]) / _AIM_CYCLE_DAYS
+    count = rng.poisson(rate * days * eligible)  # (n, C)
+    # touches, people in the order of their first id (almost sorted output)
+    cell = np.repeat(np.arange(n * _C, dtype=np.int64), count[order].ravel())
+    row, ch = np.divmod(cell, _C)
+    person = order[row]
+    when = rng.random(cell.size) * horizon
+    dev = two_devices[person] & (rng.random(cell.size) < 0.5)
+    touch_parts = [(person, ch, when, dev)]
+
+    # daily adstock and candidate purchase days, people in chunks of index order
+    by_person = np.argsort(person, kind="stable")
+    starts = np.searchsorted(person[by_person], np.arange(n + 1))
+    t_day = (when // _DAY).astype(np.int64)
+    decay = 0.5 ** (1.0 / _AIM_HALF_LIFE)
+    gamma = lifts * _AIM_GAMMA
+    base_all = _sigmoid(_AIM_BASE + _BASE_SLOPE * intent)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("person", "day", "u", "effect")}
+    for lo in range(0, n, _AIM_CHUNK):
+        hi = min(n, lo + _AIM_CHUNK)
+        m = hi - lo
+        sel = by_person[starts[lo] : starts[hi]]
+        daily = np.bincount(((person[sel] - lo) * days + t_day[sel]) * _C + ch[sel], minlength=m * days * _C)
+        daily = daily.reshape(m, days, _C).astype(np.float64)
+        adstock = np.zeros((m, days, _C))
+        for d in range(1, days):
+            adstock[:, d] = decay * adstock[:, d - 1] + daily[:, d - 1]
+        effect = adstock * gamma
+        s_all = effect.sum(axis=-1)
+        p_all = 1.0 - (1.0 - base_all[lo:hi])[:, None] * np.exp(-s_all)
+        u = rng.random((m, days))
+        cand_p, cand_d = np.nonzero(u < p_all)
+        parts["person"].append(lo + cand_p)
+        parts["day"].append(cand_d)
+        parts["u"].append(u[cand_p, cand_d])
+        parts["effect"].append(effect[cand_p, cand_d])
+    cand = {k: np.concatenate(v) if v else np.zeros(0) for k, v in parts.items()}
+    c_person = cand["person"].astype(np.int64)
+    r = c_person.size
+    t = (cand["day"] + rng.random(r)) * _DAY
+    seg = segment[c_person]
+    visited = count[c_person, _STORE] > 0
+    p_store = np.where(seg == 2, 1.0, np.where(seg == 0, 0.0, np.where(visited, _P_STORE_OMNI[1], _P_STORE_OMNI[0])))
+    store = rng.random(r) < p_store
+    med = np.where(store, _VALUE["store"][0], _VALUE["online"][0])
+    sig = np.where(store, _VALUE["store"][1], _VALUE["online"][1])
+    value = np.maximum(np.round(med * np.exp(sig * rng.standard_normal(r)), 2), 1.0)
+    device = two_devices[c_person] & (rng.random(r) < 0.5)
+    world = _DailyWorld(
+        effect=cand["effect"].reshape(r, _C), base=base_all[c_person], u=cand["u"],
+        cents=np.round(value * 100).astype(np.int64), store=store, person=c_person,
+    )
+    cyc = {"person": c_person, "store": store, "device": device, "t": t, "value": value}
+    return world, cyc, touch_parts
 
 
 def _shapley(v: np.ndarray, n: int) -> np.ndarray:
@@ -559,6 +679,8 @@ def simulate(
     identity_rate: float = 0.7,
     two_device_rate: float = 0.08,
     max_purchases: int = 3,
+    regime: str = "episodes",
+    targeting: float | None = None,
 ) -> SimulatedData:
     """Simulate an omnichannel retailer's event log with known true channel effects.
 
@@ -581,7 +703,27 @@ def simulate(
     two_device_rate : float, default 0.08
         Share of online people with a second cookie (second device).
     max_purchases : int, default 3
-        Maximum number of purchase cycles per person.
+        Maximum number of purchase cycles per person (``regime="episodes"`` and
+        ``"randomised"``).
+    regime : {"episodes", "always_in_market", "randomised"}, default "episodes"
+        The confounding regime (the world's generative model; see Notes and :data:`REGIMES`):
+
+        * ``"episodes"`` (the default; the data of earlier versions, byte for byte): purchase
+          episodes with transient intent. Exposure and purchase happen in purchase cycles; a
+          person is "in market" only during a cycle, and the intent-driven channels reach people
+          late in the cycle, shortly before the purchase decision.
+        * ``"always_in_market"``: persistent intent as a person trait; people stay in market for
+          the whole window. Every channel reaches a person as a Poisson process over the window
+          (rate rising with intent for the targeted channels), and the person's daily purchase
+          hazard rises with their intent and with the decayed ("adstocked") exposure to each
+          channel. Repeat purchases do not end the person's time in market.
+        * ``"randomised"``: the episode world with exposure independent of intent (a
+          randomised-exposure experiment: ``targeting=0``, no repeat-cycle shift, e-mail reach
+          independent of past purchases). Path models are least biased here.
+    targeting : float, optional
+        Multiplier of the intent slopes ``beta_c`` of the exposure model: how strongly channels
+        are targeted on intent (``0``: exposure independent of intent). Default 1 (0 for
+        ``regime="randomised"``).
 
     Returns
     -------
@@ -611,6 +753,22 @@ def simulate(
     store visits (showrooming). Costs are the daily touch counts of each paid channel times an
     effective cost per touch, with ±10 % daily price noise, rounded to cents.
 
+    ``regime="always_in_market"`` (persistent intent, no cycles): the same people, segments,
+    ids, places and values, but channel ``c`` reaches eligible person ``i`` as a Poisson process
+    with rate ``r_c(z_i) = (1 + lambda_c) sigmoid(alpha_c + targeting beta_c z_i) / 40`` per day
+    over the whole window (touch times uniform). On day ``d`` the person buys (at most once, at a
+    uniform time in the day) iff ``u_id < 1 - (1 - h(z_i)) exp(-sum_{c in S} gamma_c A_ic(d))``
+    with ``u_id ~ U(0, 1)`` drawn once per person-day, daily baseline hazard
+    ``h(z) = sigmoid(-6 + 1.4 z)``, ``gamma_c = lift_c / 10`` and the adstock
+    ``A_ic(d) = sum_{touches of c on days d' < d} 0.5 ** ((d - 1 - d') / 7)`` (a touch acts from
+    the next day on, half-life 7 days). Exposure does not depend on purchases, so ``v(S)`` is
+    again a deterministic function of the draws and ``truth()`` is exact. Omnichannel people buy
+    in store with probability 0.4 (0.7 if a store visit ever reaches them).
+
+    ``regime="randomised"``: as ``"episodes"`` with ``targeting=0``, no repeat-cycle shift
+    ``r_c`` and e-mail reaching every cookie holder, so a cycle's exposures are independent of
+    intent (and of earlier purchases).
+
     Everything is vectorised over people: 100 000 people (about 480 000 touches) take about half
     a second, 2.2 million people (about 10.5 million touches) about 11 seconds.
 
@@ -628,6 +786,14 @@ def simulate(
     'datetime64[s, UTC]'
     """
     _check_params(n_customers, days, identity_rate, two_device_rate, max_purchases)
+    if regime not in REGIMES:
+        raise ValueError(f"The 'regime' parameter of simulate must be one of {list(REGIMES)}. Got {regime!r} instead.")
+    if targeting is None:
+        targeting = 0.0 if regime == "randomised" else 1.0
+    if isinstance(targeting, bool) or not isinstance(targeting, (int, float, np.number)) or not math.isfinite(float(targeting)):
+        raise ValueError(f"The 'targeting' parameter of simulate must be a finite number such as 1.0 or 0.0. Got {targeting!r} instead.")
+    targeting = float(targeting)
+    randomised = regime == "randomised"
     lifts = _lifts(lift)
     try:
         origin = pd.Timestamp(start)
@@ -672,7 +838,7 @@ def simulate(
     n_rows = 0
     bits = np.int64(1) << np.arange(_C, dtype=np.int64)
     keep = _keep_table(lifts)
-    for k in range(int(max_purchases)):
+    for k in range(0 if regime == "always_in_market" else int(max_purchases)):
         m = active.size
         if m == 0:
             break
@@ -688,8 +854,11 @@ def simulate(
         eligible = np.zeros((m, _C), dtype=bool)
         eligible[:, online_channels] = has_cookie[active, None]
         eligible[:, _STORE] = has_card[active]
-        eligible[:, _EMAIL] = has_cookie[active] & (has_card[active] | (k > 0))
-        q = _sigmoid(_ALPHA + _BETA * z[:, None] + (_REPEAT if k > 0 else 0.0))
+        eligible[:, _EMAIL] = has_cookie[active] & (has_card[active] | (k > 0) | randomised)
+        if targeting == 1.0 and not randomised:  # the default world, byte for byte
+            q = _sigmoid(_ALPHA + _BETA * z[:, None] + (_REPEAT if k > 0 else 0.0))
+        else:
+            q = _sigmoid(_ALPHA + targeting * _BETA * z[:, None] + (_REPEAT if k > 0 and not randomised else 0.0))
         exposed = (rng.random((m, _C)) < q) & eligible
         mask = (exposed * bits).sum(axis=1)
         base = _sigmoid(_BASE_INTERCEPT[min(k, 1)] + _BASE_SLOPE * z)
@@ -727,12 +896,17 @@ def simulate(
         last_t[active] = t
         active = active[converts]
 
-    cyc = {key: np.concatenate(parts) for key, parts in rows.items()}
-    world = _World(
-        cycle=cyc["cycle"], prev=cyc["prev"], mask=cyc["mask"], base=cyc["base"], u=cyc["u"],
-        cents=np.round(cyc["value"] * 100).astype(np.int64), in_window=cyc["in_window"], keep=keep,
-        store=cyc["store"], person=cyc["person"].astype(np.int64), t=cyc["t"],
-    )
+    if regime == "always_in_market":
+        world, cyc, touch_parts = _always_in_market(
+            rng, intent, segment, has_cookie, has_card, two_devices, active, int(days), lifts, targeting
+        )
+    else:
+        cyc = {key: np.concatenate(parts) for key, parts in rows.items()}
+        world = _World(
+            cycle=cyc["cycle"], prev=cyc["prev"], mask=cyc["mask"], base=cyc["base"], u=cyc["u"],
+            cents=np.round(cyc["value"] * 100).astype(np.int64), in_window=cyc["in_window"], keep=keep,
+            store=cyc["store"], person=cyc["person"].astype(np.int64), t=cyc["t"],
+        )
     converted = world.converts(np.array([(1 << _C) - 1]))[:, 0]
 
     # --- frames ---------------------------------------------------------------------------------
@@ -830,6 +1004,7 @@ def simulate(
         "random_state": random_state if isinstance(random_state, (int, np.integer)) else None,
         "lift": dict(zip(CHANNELS, lifts.tolist())), "identity_rate": float(identity_rate),
         "two_device_rate": float(two_device_rate), "max_purchases": int(max_purchases),
+        "regime": regime, "targeting": targeting,
     }
     return SimulatedData(touchpoints, conversions, identities, costs, params=params, _world=world,
                          customers=customers, _person_card=person_card)

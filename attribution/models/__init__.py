@@ -5,6 +5,8 @@ their own modules. Every model is a scikit-learn style estimator (see
 """
 
 from .base import (
+    BASELINE,
+    ESTIMANDS,
     MODELS,
     NO_TOUCH,
     AttributionModel,
@@ -37,6 +39,8 @@ __all__ = [
     "Probabilistic",
     "Shapley",
     "AttributionModel",
+    "BASELINE",
+    "ESTIMANDS",
     "ChannelCredit",
     "CustomWeights",
     "FirstTouch",

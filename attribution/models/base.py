@@ -38,6 +38,24 @@ exactly one of two hooks:
     multi-outcome Markov chain) passes a ``(C, P)`` share matrix.
 
 Both hooks run after :meth:`AttributionModel._validate_params` (put parameter checks there).
+
+Estimands
+---------
+Every model declares :attr:`AttributionModel.estimand_`:
+
+``"attributed"`` (the default: rules, Markov, Shapley, data-driven models)
+    Credit is a *share of the observed conversions*: every conversion of a journey with touches
+    is split over channels, whether or not the channel caused it.
+``"incremental"``
+    Credit is a causal effect: the conversions (and value) a channel added over what would have
+    happened without it. An incremental model implements ``_channel_credit`` returning each
+    channel's incremental conversions and value per place; the base class adds a last row
+    ``"(baseline)"`` (:data:`BASELINE`) holding the rest — the conversions and value expected
+    with no paid channel, including those of journeys without touches (there is no
+    ``"(no touch)"`` row) — so that ``credits_`` still sums to all conversions and value, per
+    place too. :attr:`AttributionModel.incremental_credits_` is ``credits_`` without that row.
+    Incremental models may also expose ``credit_intervals_`` (index channel; columns
+    ``conversions_low, conversions_high, value_low, value_high``) and ``diagnostics_``.
 """
 
 from __future__ import annotations
@@ -57,18 +75,21 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from ..exceptions import NotFittedError
+from ..exceptions import EstimandError, NotFittedError
 from ..journeys import Journeys
 
 __all__ = [
     "AttributionModel",
+    "BASELINE",
     "ChannelCredit",
+    "ESTIMANDS",
     "MODELS",
     "NO_TOUCH",
     "UNKNOWN_PLACE",
     "check_conservation",
     "credit_from_shares",
     "credit_from_touch_weights",
+    "estimand_of",
     "get_model",
     "place_codes",
     "register_model",
@@ -76,6 +97,16 @@ __all__ = [
 
 #: Name of the pseudo-channel that receives the conversions of journeys without touches.
 NO_TOUCH = "(no touch)"
+
+#: Name of the last row of an incremental model's ``credits_``: the conversions and value
+#: expected with no paid channel (see "Estimands" above).
+BASELINE = "(baseline)"
+
+#: The two estimands a model can declare in ``estimand_``.
+ESTIMANDS = ("attributed", "incremental")
+
+#: Pseudo-channels that are not channels one can spend on (left out of shares and ranks).
+PSEUDO_CHANNELS = (NO_TOUCH, BASELINE)
 
 #: Place label for converting journeys whose place is missing (only used when they carry
 #: conversions or value).
@@ -137,6 +168,21 @@ def _warn_user(message: str, category: type[Warning]) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+def _attributed_message(owner: Any) -> str:
+    return (
+        f"{type(owner).__name__} is an attributed model (estimand_ == 'attributed'): its credit "
+        "splits the observed conversions over the channels that touched them, which is not an "
+        "incremental effect, so it has no 'incremental_credits_'. Use credits_, or fit an "
+        "incremental model such as get_model('causal') or get_model('aipw')."
+    )
+
+
+def estimand_of(model: Any) -> str:
+    """The estimand of a model (instance or class); ``"attributed"`` for anything else."""
+    est = getattr(type(model) if not isinstance(model, type) else model, "estimand_", "attributed")
+    return est if est in ESTIMANDS else "attributed"
 
 
 def _not_fitted_message(owner: Any) -> str:
@@ -345,7 +391,17 @@ class AttributionModel(BaseEstimator):
         channel it equals ``credits_``.
     channels_ : ndarray of object
         Channel names of the fitted journeys (without ``"(no touch)"``).
+    estimand_ : {"attributed", "incremental"}
+        What the credit measures (a class attribute, readable before fitting): shares of the
+        observed conversions, or incremental effects with a ``"(baseline)"`` row (see the
+        module docstring).
+    incremental_credits_ : pandas.DataFrame
+        Incremental models only: ``credits_`` without the ``"(baseline)"`` row.
     """
+
+    #: What the credit measures: "attributed" (shares of observed conversions) or
+    #: "incremental" (causal effects, with a "(baseline)" row). See the module docstring.
+    estimand_: ClassVar[str] = "attributed"
 
     #: Registry name, set by :func:`register_model`.
     model_name: ClassVar[str | None] = None
@@ -361,6 +417,8 @@ class AttributionModel(BaseEstimator):
         if name.endswith("_") and not name.startswith("_"):
             if "credits_" not in self.__dict__:
                 raise NotFittedError(_not_fitted_message(self))
+            if name == "incremental_credits_":
+                raise EstimandError(_attributed_message(self))
             if name == "place_credits_":
                 raise AttributeError(
                     f"{type(self).__name__} has no 'place_credits_' because the journeys it was "
@@ -368,6 +426,22 @@ class AttributionModel(BaseEstimator):
                     "column (e.g. Journeys.from_events(..., place=...)) to split credit by place."
                 )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def incremental_credits_(self) -> pd.DataFrame:
+        """``credits_`` without the ``"(baseline)"`` row (incremental models only).
+
+        Raises
+        ------
+        EstimandError
+            On a model whose estimand is ``"attributed"`` (its credit is a share of observed
+            conversions, not an incremental effect).
+        NotFittedError
+            Before ``fit``.
+        """
+        if self.estimand_ != "incremental":
+            raise EstimandError(_attributed_message(self))
+        return self.credits_.drop(index=[BASELINE], errors="ignore")
 
     def __sklearn_is_fitted__(self) -> bool:
         return "credits_" in self.__dict__
@@ -445,15 +519,28 @@ class AttributionModel(BaseEstimator):
                 "per-channel shares."
             )
 
-        # Journeys without touches: the "(no touch)" pseudo-channel.
-        empty = np.asarray(journeys.lengths) == 0
-        nt_conv = np.bincount(codes[empty], weights=np.asarray(journeys.conversions)[empty], minlength=P)
-        nt_val = np.bincount(codes[empty], weights=np.asarray(journeys.value)[empty], minlength=P)
         names = np.asarray(journeys.channels, dtype=object)
-        if np.any(nt_conv != 0) or np.any(nt_val != 0):
-            conv = np.vstack([conv, nt_conv[None, :P]])
-            val = np.vstack([val, nt_val[None, :P]])
-            names = np.append(names, NO_TOUCH).astype(object)
+        if self.estimand_ == "incremental":
+            # The "(baseline)" row: all conversions and value (with or without touches) minus
+            # the channels' incremental credit, per place, so conservation holds exactly.
+            if not (np.isfinite(conv).all() and np.isfinite(val).all()):
+                raise ValueError(
+                    f"{type(self).__name__} produced incremental credit with NaN or infinite values."
+                )
+            all_conv = np.bincount(codes, weights=np.asarray(journeys.conversions, dtype=np.float64), minlength=P)
+            all_val = np.bincount(codes, weights=np.asarray(journeys.value, dtype=np.float64), minlength=P)
+            conv = np.vstack([conv, (all_conv[:P] - conv.sum(axis=0))[None, :]])
+            val = np.vstack([val, (all_val[:P] - val.sum(axis=0))[None, :]])
+            names = np.append(names, BASELINE).astype(object)
+        else:
+            # Journeys without touches: the "(no touch)" pseudo-channel.
+            empty = np.asarray(journeys.lengths) == 0
+            nt_conv = np.bincount(codes[empty], weights=np.asarray(journeys.conversions)[empty], minlength=P)
+            nt_val = np.bincount(codes[empty], weights=np.asarray(journeys.value)[empty], minlength=P)
+            if np.any(nt_conv != 0) or np.any(nt_val != 0):
+                conv = np.vstack([conv, nt_conv[None, :P]])
+                val = np.vstack([val, nt_val[None, :P]])
+                names = np.append(names, NO_TOUCH).astype(object)
 
         conv_ch = conv.sum(axis=1)
         val_ch = val.sum(axis=1)
@@ -569,6 +656,11 @@ def register_model(name: str) -> Callable[[type], type]:
         if old is not None and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
             raise ValueError(
                 f"A model named {name!r} is already registered ({old.__module__}.{old.__qualname__})."
+            )
+        if getattr(cls, "estimand_", "attributed") not in ESTIMANDS:
+            raise ValueError(
+                f"The 'estimand_' of {cls.__name__} must be one of {list(ESTIMANDS)}. "
+                f"Got {cls.estimand_!r} instead."
             )
         cls.model_name = name
         MODELS[name] = cls

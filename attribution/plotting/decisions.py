@@ -79,6 +79,22 @@ def _legend(ax, n: int, title: str = "model"):
               loc="upper left", bbox_to_anchor=(1.0, 1.0), ncols=1 if n <= 12 else 2)
 
 
+def _estimand_labels(table: pd.DataFrame, models: list) -> tuple[str, list[str]]:
+    """(kind, legend labels): kind is "attributed", "incremental" or "mixed"; with mixed
+    estimands each legend label names its model's estimand."""
+    if "estimand" not in table.columns:
+        return "attributed", [str(m) for m in models]
+    est = table.groupby("model", sort=False)["estimand"].first()
+    kinds = set(est.astype(str))
+    kind = kinds.pop() if len(kinds) == 1 else "mixed"
+    if kind != "mixed":
+        return kind, [str(m) for m in models]
+    return kind, [f"{m} ({est.get(m, 'attributed')})" for m in models]
+
+
+_KIND_WORD = {"attributed": "Attributed", "incremental": "Incremental", "mixed": "Attributed or incremental"}
+
+
 def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None):
     """Grouped horizontal bars: attributed credit per channel, one bar per model.
 
@@ -105,9 +121,16 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     w = wide(metric)
     lo = wide(f"{metric}_low") if f"{metric}_low" in credits.columns else None
     hi = wide(f"{metric}_high") if f"{metric}_high" in credits.columns else None
+    kind, legend = _estimand_labels(credits, models)
+    w.columns = legend
+    if lo is not None:
+        lo.columns = legend
+        hi.columns = legend
     ax = _axes(ax, len(channels), len(models))
     _grouped_barh(ax, w, lo, hi)
-    label = _METRIC_LABELS[metric]
+    label = _METRIC_LABELS[metric].replace("Attributed", _KIND_WORD[kind])
+    if metric == "share" and "estimand" in credits.columns:
+        label = f"Share of the channels' {_KIND_WORD[kind].lower()} conversions"
     if metric == "share":
         from matplotlib.ticker import PercentFormatter
 
@@ -117,7 +140,8 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     whisk = ""
     if lo is not None:
         whisk = " (whiskers: bootstrap interval)"
-    ax.set_title(f"{label} per channel, by model{whisk}")
+    extra = "\n(attributed: observed conversions split over touching channels; incremental: caused)" if kind == "mixed" else ""
+    ax.set_title(f"{label} per channel, by model{whisk}{extra}")
     _legend(ax, len(models))
     return ax
 
@@ -151,6 +175,14 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
     lo = wide(f"{metric}_low") if f"{metric}_low" in table.columns else None
     hi = wide(f"{metric}_high") if f"{metric}_high" in table.columns else None
     cost = table.groupby("channel", sort=False)["cost"].first().reindex(channels)
+    kind, legend = _estimand_labels(table, models)
+    w.columns = legend
+    if lo is not None:
+        lo.columns = legend
+        hi.columns = legend
+    flagged = set()
+    if "grade" in table.columns:
+        flagged = set(table.loc[table["grade"].astype(str) == "D", "channel"])
     ax = _axes(ax, len(channels), len(models))
     _grouped_barh(ax, w.replace([np.inf, -np.inf], np.nan), lo, hi)
     conv = table.pivot(index="channel", columns="model", values="conversions").reindex(index=channels)
@@ -164,8 +196,13 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
             labels.append(f"{c} (no conversions)")
         else:
             labels.append(str(c))
+        if c in flagged:
+            labels[-1] += " [grade D: not trusted]"
     ax.set_yticklabels(labels)
+    from ..roi import _metric_name
+
     label = _METRIC_LABELS[metric]
+    label = _metric_name(metric, [kind] if kind != "mixed" else ["attributed", "incremental"]) + " =" + label.split("=", 1)[1]
     if metric in ("roi", "roas"):
         even = 0.0 if metric == "roi" else 1.0
         ax.axvline(even, color="0.3", linewidth=0.9, linestyle="--")
