@@ -245,3 +245,34 @@ def test_presentation(tmp_path):
     draws = cal.draw_factors(4000, random_state=0)
     assert draws["video"].mean() == pytest.approx(cal.factors.loc["video", "factor"], abs=0.02)
     assert draws["video"].std() == pytest.approx(cal.factors.loc["video", "factor_sd"], rel=0.05)
+
+
+def test_tau_posterior_matches_brute_force_integration():
+    """Posterior moments of the factors against a direct 2-d integration over (tau, mu)."""
+    credits = pd.DataFrame({"conversions": [100.0, 80.0, 50.0], "value": [1.0, 1.0, 1.0]},
+                           index=pd.Index(["a", "b", "c"], name="channel"))
+    tests = [LiftTest("a", "2026-01-01", "2026-01-28", incremental=20.0, se=8.0),
+             LiftTest("b", "2026-01-01", "2026-01-28", incremental=96.0, se=16.0)]
+    cal = at.calibrate(credits, tests, tau_scale=0.5, prior_sd=1.0)
+    F = np.array([0.2, 1.2])
+    v = np.array([0.08**2, 0.2**2])
+    tau = np.linspace(0, 4, 801)[:, None, None]
+    mu = np.linspace(-4, 5, 1201)[None, :, None]
+    like = np.prod(stats.norm.pdf(F, mu, np.sqrt(v + tau**2)), axis=2, keepdims=True)
+    w = (stats.norm.pdf(tau, 0, 0.5) * stats.norm.pdf(mu, 1, 1.0) * like)[..., 0]
+    w /= w.sum()
+    B = v / (v + tau**2)
+    mean_f = B * mu + (1 - B) * F  # (tau, mu, 2) conditional means of the tested factors
+    var_f = tau**2 * v / (v + tau**2)
+    f = cal.factors
+    for k, ch in enumerate(["a", "b"]):
+        m = np.sum(w * mean_f[..., k])
+        second = np.sum(w * (var_f[..., k] + mean_f[..., k] ** 2))
+        assert f.loc[ch, "factor"] == pytest.approx(m, abs=2e-3)
+        assert f.loc[ch, "factor_sd"] == pytest.approx(math.sqrt(second - m**2), abs=3e-3)
+    m_c = np.sum(w * mu[..., 0])
+    v_c = np.sum(w * (tau[..., 0] ** 2 + mu[..., 0] ** 2)) - m_c**2
+    assert f.loc["c", "factor"] == pytest.approx(m_c, abs=2e-3)
+    assert f.loc["c", "factor_sd"] == pytest.approx(math.sqrt(v_c), abs=3e-3)
+    # the two tests disagree: each tested channel stays near its own test
+    assert abs(f.loc["a", "factor"] - 0.2) < 0.1 and abs(f.loc["b", "factor"] - 1.2) < 0.2
