@@ -27,6 +27,7 @@ _LAZY = {
     "JourneyValidationError": ".exceptions",
     "NotFittedError": ".exceptions",
     "EstimandError": ".exceptions",
+    "ExperimentError": ".exceptions",
     # models
     "MODELS": ".models",
     "BASELINE": ".models.base",
@@ -63,13 +64,25 @@ _LAZY = {
     "ROIResult": ".roi",
     "channel_roi": ".roi",
     "normalise_costs": ".roi",
+    # experiments and calibration
+    "CalibrationResult": ".calibration",
+    "calibrate": ".calibration",
+    "GeoTestResult": ".experiments",
+    "LiftTest": ".experiments",
+    "geo_mde": ".experiments",
+    "geo_test": ".experiments",
+    "holdout_mde": ".experiments",
+    "holdout_power": ".experiments",
+    "holdout_se": ".experiments",
+    "lift_tests_frame": ".experiments",
+    "read_lift_tests": ".experiments",
     "BootstrapResult": ".uncertainty",
     "bootstrap": ".uncertainty",
 }
 
 #: Sub-modules reachable as attributes (``attribution.models``) without an explicit import.
 _SUBMODULES = frozenset({
-    "budget", "cli", "compare", "datasets", "engines", "exceptions", "graph", "journeys", "kpis",
+    "budget", "calibration", "cli", "compare", "datasets", "engines", "exceptions", "experiments", "graph", "journeys", "kpis",
     "models", "omnichannel", "plotting", "report", "roi", "uncertainty",
 })
 

@@ -57,3 +57,10 @@ class ModelFallbackWarning(UserWarning):
 
     The message names the model, the reason and the fallback.
     """
+
+
+class ExperimentError(AttributionError, ValueError):
+    """A lift or geo test cannot be used as given (a bad test table, a test for an unknown channel).
+
+    The message names the column or parameter, the offending rows and the fix.
+    """

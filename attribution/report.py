@@ -553,6 +553,7 @@ def build_report(
     settings: Mapping[str, str] | None = None,
     notes: Sequence[str] = (),
     progress: bool | Callable[[str, int, int], None] = False,
+    calibration=None,
 ) -> Report:
     """Run what the data allows and collect it into a :class:`Report`.
 
@@ -686,6 +687,7 @@ def build_report(
         journeys, comparison, plan=plan, ropo=ropo_report, kpis=kpi_report, truth=truth_s, title=title,
         inputs=inputs, settings=settings, notes=collected, meta=meta,
     )
+    report.calibration = calibration  # a CalibrationResult: the "Calibration" section
     tick.extend(len(report._figure_specs()) - guess)
     report._render(lambda name: tick(f"figure: {name}"))
     tick.finish()
@@ -1605,6 +1607,8 @@ class Report:
             sections.append(("ropo", "ROPO", self._ropo_section()))
         if self.kpis is not None:
             sections.append(("kpis", "Journey KPIs", self._kpi_section()))
+        if getattr(self, "calibration", None) is not None:
+            sections.append(("calibration", "Calibration", calibration_section(self.calibration, plan=getattr(self, "calibration_plan", None))))
         sections.append(("methods", "Method notes", self._methods_section()))
         nav = "".join(f"<a href='#{sid}'>{_esc(label)}</a>" for sid, label, _ in sections)
         cmp = self.comparison
@@ -1664,3 +1668,71 @@ class Report:
 
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+# ---------------------------------------------------------------------------------------------
+# calibration by experiments (issue 13): a self-contained section
+# ---------------------------------------------------------------------------------------------
+
+
+def calibration_section(cal, *, plan=None) -> str:
+    """The report's "Calibration" section for a :class:`~attribution.calibration.CalibrationResult`.
+
+    Each test and the incrementality factor it implies, credit and ROI before and after with
+    intervals, the factor figure, which channel to test next and (given ``plan``, a plan from
+    :meth:`CalibrationResult.plan_budget`) the calibrated plan with its uncertainty.
+    """
+    h = cal.hyper
+    lv = float(h["level"])
+    parts = [
+        "<section id='calibration'><h2>Calibration by experiments</h2>",
+        _p(f"{len(cal.tests)} test(s) on {int(h['tested_channels'])} channel(s) correct the {cal.estimand} credit of "
+           f"{cal.label}; the result is incremental credit. A test's factor = its incremental outcome, scaled to "
+           "the model's period, ÷ the model's credit; untested channels are shrunk to the tested ones "
+           f"(mean factor {float(h['mu']):.3f} ± {float(h['mu_sd']):.3f}, between-channel sd {float(h['tau']):.3f})."),
+    ]
+    t = cal.tests.set_index("test")[["channel", "kind", "outcome", "start", "end", "incremental", "se", "scale",
+                                     "implied_incremental", "model_credit", "factor", "factor_se"]]
+    t = t.assign(start=t["start"].astype(str), end=t["end"].astype(str))
+    parts.append(_table(t, {"channel": "text", "kind": "text", "outcome": "text", "start": "text", "end": "text",
+                            "scale": "num2", "factor": "num3", "factor_se": "num3"}, index_name="test",
+                        caption="Tests and the incrementality factor each implies"))
+    c = cal.comparison
+    c = c.assign(tested=np.where(c["tested"], "yes", ""))
+    parts.append(_table(c, {"tested": "text", "factor": "num3", "factor_low": "num3", "factor_high": "num3"},
+                        index_name="channel", emphasis=["after"],
+                        caption=f"Conversions credited before ({cal.estimand}) and after calibration (incremental, {lv:.0%} interval)"))
+    parts.append(_calibration_img(cal))
+    if cal.costs is not None:
+        try:
+            roi = cal.roi().table
+            wide = roi.pivot_table(index="channel", columns="model", values="roi", sort=False)
+            lo = roi[roi["model"].str.contains("calibrated, incremental")].set_index("channel")
+            wide["calibrated low"] = lo["roi_low"].reindex(wide.index)
+            wide["calibrated high"] = lo["roi_high"].reindex(wide.index)
+            parts.append(_table(wide, default="num2", index_name="channel",
+                                caption="ROI = (value − cost) / cost before and after calibration"))
+            nt = cal.next_tests()
+            parts.append(_table(nt[["rank", "spend_share", "tested", "factor", "factor_sd", "score"]],
+                                {"rank": "num0", "spend_share": "pct", "tested": "text", "factor": "num3",
+                                 "factor_sd": "num3", "score": "num3"}, index_name="channel",
+                                caption="Which channel to test next: variance of its factor × its share of spend"))
+        except (ValueError, KeyError) as exc:
+            parts.append(_p(f"ROI and test ranking not shown: {exc}", "hint"))
+    if plan is not None:
+        a = plan.allocation
+        cols = [c for c in ("current", "planned", "planned_low", "planned_high", "p_increase") if c in a.columns]
+        parts.append(_table(a[cols], {"p_increase": "pct0"}, default="money", index_name="channel",
+                            caption=f"Budget plan on calibrated credit ({lv:.0%} interval over posterior draws)"))
+    if cal.notes:
+        parts.append(_notes_list(cal.notes))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _calibration_img(cal) -> str:
+    n = len(cal.factors)
+    data = _png(lambda ax: cal.plot(ax=ax), (7.5, 0.42 * n + 1.6))
+    b64 = base64.b64encode(data).decode("ascii")
+    alt = "Incrementality factor per channel: tests and calibrated factors with intervals"
+    return f"<figure><img src='data:image/png;base64,{b64}' alt='{_esc(alt)}'><figcaption>{_esc(alt)}</figcaption></figure>"

@@ -17,5 +17,9 @@ from ._simulate import (
     load_sample,
     simulate,
 )
+from ._experiments import GeoPanel, holdout_test, simulate_geo
 
-__all__ = ["CHANNELS", "REGIMES", "SAMPLE_PARAMS", "SimulatedData", "channel_parameters", "load_sample", "simulate"]
+__all__ = [
+    "CHANNELS", "REGIMES", "SAMPLE_PARAMS", "GeoPanel", "SimulatedData", "channel_parameters", "holdout_test",
+    "load_sample", "simulate", "simulate_geo",
+]

@@ -186,6 +186,7 @@ class _World:
     keep: np.ndarray  # float64[2^C], prod (1 - lift) over each channel subset
     store: np.ndarray | None = None  # bool, the purchase would be made in a store
     person: np.ndarray | None = None  # int64, the person of the cycle
+    t: np.ndarray | None = None  # float64, decision time in seconds after the window start
 
     def raw_converts(self, coalitions: np.ndarray) -> np.ndarray:
         """Bool (rows, len(coalitions)): would the cycle convert, ignoring the earlier cycles."""
@@ -212,7 +213,8 @@ class _World:
         prev = np.where(prev >= 0, new_index[np.maximum(prev, 0)], -1)
         take = lambda a: None if a is None else a[rows]  # noqa: E731
         return _World(self.cycle[rows], prev, self.mask[rows], self.base[rows], self.u[rows],
-                      self.cents[rows], self.in_window[rows], self.keep, take(self.store), take(self.person))
+                      self.cents[rows], self.in_window[rows], self.keep, take(self.store), take(self.person),
+                      take(self.t))
 
     def coalition_values(self, coalitions: np.ndarray, chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
         """Conversions and value (in currency units, summed exactly in cents) for each coalition bitmask.
@@ -903,7 +905,7 @@ def simulate(
         world = _World(
             cycle=cyc["cycle"], prev=cyc["prev"], mask=cyc["mask"], base=cyc["base"], u=cyc["u"],
             cents=np.round(cyc["value"] * 100).astype(np.int64), in_window=cyc["in_window"], keep=keep,
-            store=cyc["store"], person=cyc["person"].astype(np.int64),
+            store=cyc["store"], person=cyc["person"].astype(np.int64), t=cyc["t"],
         )
     converted = world.converts(np.array([(1 << _C) - 1]))[:, 0]
 
