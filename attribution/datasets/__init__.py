@@ -17,4 +17,6 @@ from ._simulate import (
     simulate,
 )
 
-__all__ = ["CHANNELS", "SAMPLE_PARAMS", "SimulatedData", "channel_parameters", "load_sample", "simulate"]
+from ._customers import SimulatedCustomers, simulate_customers
+
+__all__ = ["CHANNELS", "SAMPLE_PARAMS", "SimulatedData", "channel_parameters", "load_sample", "simulate", "SimulatedCustomers", "simulate_customers"]
