@@ -77,6 +77,8 @@ def compare(
     cost: str | None = None,
     channel: str = "channel",
     period: str | None | bool = None,
+    value: str = "observed",
+    clv=None,
 ) -> Comparison:
     """Fit several attribution models on the same journeys and compare their credits.
 
@@ -103,6 +105,14 @@ def compare(
         Progress bars for the bootstrap.
     cost, channel, period : str
         Column names of ``costs`` (see :func:`attribution.roi.normalise_costs`).
+    value : {"observed", "clv"}, default "observed"
+        ``"clv"`` credits lifetime value instead of order value: each customer's expected
+        future value (``clv``) is added to the journey of their first conversion (see
+        :func:`attribution.customers.clv_journeys`), so value credits and ROI read as lifetime
+        value and lifetime ROI. Conversions are unchanged.
+    clv : CLVResult or Series, optional
+        Expected future value per customer, required with ``value="clv"``
+        (:meth:`attribution.customers.CustomerTable.fit_clv`).
 
     Returns
     -------
@@ -160,6 +170,18 @@ def compare(
             "Journeys.from_events(...) or Journeys.from_paths(...)."
         )
     notes: list[str] = []
+    if value not in ("observed", "clv"):
+        raise ValueError(f"The 'value' parameter of compare must be 'observed' or 'clv'. Got {value!r} instead.")
+    if value == "clv":
+        from .customers import clv_journeys
+
+        if clv is None:
+            raise ValueError("compare(value='clv') needs clv=: the expected future value per customer, e.g. "
+                             "customer_table(conversions).fit_clv() or a Series indexed by customer.")
+        journeys = clv_journeys(journeys, clv)
+        notes.append("Value is lifetime value: observed order value plus each customer's expected future value "
+                     f"(BG/NBD x Gamma-Gamma) on their first conversion; {journeys.clv_missing} customer(s) had no "
+                     "CLV estimate (future value 0).")
     lenient = models is None
     items = _labels(DEFAULT_MODELS if lenient else models)
     fitted: dict[str, AttributionModel] = {}

@@ -554,6 +554,7 @@ def build_report(
     notes: Sequence[str] = (),
     progress: bool | Callable[[str, int, int], None] = False,
     calibration=None,
+    customer_analysis=None,
 ) -> Report:
     """Run what the data allows and collect it into a :class:`Report`.
 
@@ -605,6 +606,9 @@ def build_report(
     progress : bool or callable
         ``True``: a tqdm bar on stderr; a callable ``f(stage, done, total)`` is called before
         each stage.
+    customer_analysis : CustomerAnalysis, optional
+        From :meth:`attribution.customers.CustomerTable.analyse`: adds the "Customers" section
+        (segment table, retention heatmap, lifetime value by acquisition channel).
 
     Returns
     -------
@@ -685,7 +689,7 @@ def build_report(
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     report = Report(
         journeys, comparison, plan=plan, ropo=ropo_report, kpis=kpi_report, truth=truth_s, title=title,
-        inputs=inputs, settings=settings, notes=collected, meta=meta,
+        inputs=inputs, settings=settings, notes=collected, meta=meta, customer_analysis=customer_analysis,
     )
     report.calibration = calibration  # a CalibrationResult: the "Calibration" section
     tick.extend(len(report._figure_specs()) - guess)
@@ -1039,7 +1043,8 @@ class Report:
     """
 
     def __init__(self, journeys, comparison=None, *, plan=None, ropo=None, kpis=None, truth=None,
-                 title: str = "Attribution report", inputs=None, settings=None, notes=(), meta=None):
+                 title: str = "Attribution report", inputs=None, settings=None, notes=(), meta=None,
+                 customer_analysis=None):
         if not isinstance(journeys, Journeys):
             raise TypeError(f"Report needs the Journeys the analysis ran on. Got {type(journeys).__name__} instead.")
         self.journeys = journeys
@@ -1047,6 +1052,7 @@ class Report:
         self.plan = plan
         self.ropo = ropo
         self.kpis = kpis
+        self.customer_analysis = customer_analysis  # attribution.customers.CustomerAnalysis, optional
         self.truth = _truth_series(truth)
         self.title = str(title)
         self.inputs = {str(k): str(v) for k, v in (inputs or {}).items()}
@@ -1609,6 +1615,8 @@ class Report:
             sections.append(("kpis", "Journey KPIs", self._kpi_section()))
         if getattr(self, "calibration", None) is not None:
             sections.append(("calibration", "Calibration", calibration_section(self.calibration, plan=getattr(self, "calibration_plan", None))))
+        if self.customer_analysis is not None:  # the section is built by attribution.customers
+            sections.append(("customers", "Customers", self.customer_analysis.section_html()))
         sections.append(("methods", "Method notes", self._methods_section()))
         nav = "".join(f"<a href='#{sid}'>{_esc(label)}</a>" for sid, label, _ in sections)
         cmp = self.comparison

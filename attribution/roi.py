@@ -398,6 +398,8 @@ def channel_roi(
     period: str | None | bool = None,
     warn: bool = True,
     validity=None,
+    value: str = "observed",
+    clv=None,
 ) -> ROIResult:
     r"""ROI, ROAS and CPA per channel for one or several models' credits.
 
@@ -422,6 +424,12 @@ def channel_roi(
         A validity scorecard (:func:`attribution.validity.validity`) or a ``grade`` per channel:
         the table gains a ``grade`` column and channels graded D are flagged in the warnings
         and the plots (their incremental estimate is not trusted).
+    value : {"observed", "clv"}, default "observed"
+        ``"clv"``: lifetime ROI. The fitted model(s) in ``credits`` are refitted (as clones) on
+        ``journeys`` whose value includes each customer's expected future value ``clv`` (see
+        :func:`attribution.customers.clv_journeys`); needs ``journeys`` and fitted models.
+    clv : CLVResult or Series, optional
+        Expected future value per customer, with ``value="clv"``.
 
     Returns
     -------
@@ -454,6 +462,10 @@ def channel_roi(
     0   search  2.0   3.0  10.0
     1  display -0.5   0.5  20.0
     """
+    if value not in ("observed", "clv"):
+        raise ValueError(f"The 'value' parameter of channel_roi must be 'observed' or 'clv'. Got {value!r} instead.")
+    if value == "clv":
+        credits = _clv_credits(credits, journeys, clv)
     long = _long_credits(credits)
     cost_frame = normalise_costs(costs, channel=channel, cost=cost, period=period)
     by_channel = _cost_by_channel(cost_frame)
@@ -480,6 +492,26 @@ def channel_roi(
         for m in messages:
             _warn_user(m, DataQualityWarning)
     return ROIResult(table, unmatched, messages, cost_frame)
+
+
+def _clv_credits(credits, journeys, clv):
+    """Refit the fitted model(s) in ``credits`` on lifetime-value journeys (``value="clv"``)."""
+    from sklearn.base import clone
+
+    from .customers import clv_journeys
+
+    if journeys is None or clv is None:
+        raise ValueError("channel_roi(value='clv') needs journeys= (from Journeys.from_events) and clv= (expected "
+                         "future value per customer, e.g. CustomerTable.fit_clv()).")
+    lj = clv_journeys(journeys, clv)
+    items = credits.items() if isinstance(credits, dict) else [(None, credits)]
+    out = {}
+    for name, model in items:
+        if not hasattr(model, "credits_") or not hasattr(model, "fit"):
+            raise TypeError("channel_roi(value='clv') needs fitted model(s) (or a dict of them) to refit on lifetime "
+                            f"value; got {type(model).__name__}. Use compare(..., value='clv') for other inputs.")
+        out[name or type(model).__name__] = clone(model).fit(lj)
+    return out if isinstance(credits, dict) else next(iter(out.values()))
 
 
 class ROIResult:

@@ -19,7 +19,9 @@ from ._simulate import (
 )
 from ._experiments import GeoPanel, holdout_test, simulate_geo
 
+from ._customers import SimulatedCustomers, simulate_customers
+
 __all__ = [
-    "CHANNELS", "REGIMES", "SAMPLE_PARAMS", "GeoPanel", "SimulatedData", "channel_parameters", "holdout_test",
-    "load_sample", "simulate", "simulate_geo",
+    "CHANNELS", "REGIMES", "SAMPLE_PARAMS", "GeoPanel", "SimulatedCustomers", "SimulatedData", "channel_parameters",
+    "holdout_test", "load_sample", "simulate", "simulate_customers", "simulate_geo",
 ]
