@@ -1005,14 +1005,9 @@ def _calibration_files(cal, plan, out: Path) -> list[Path]:
         put("calibration_next_tests.csv", cal.next_tests())
     if plan is not None:
         put("calibration_plan.csv", plan.allocation)
-    import matplotlib
+    from .plotting import save_png
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ax = cal.plot()
-    ax.figure.savefig(out / "calibration.png", dpi=110, bbox_inches="tight")
-    plt.close(ax.figure)
+    save_png(cal.plot(), out / "calibration.png")
     files.append(out / "calibration.png")
     return files
 
