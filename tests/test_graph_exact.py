@@ -64,9 +64,10 @@ def check(j, order, outcome=None):
     assert got.keys() == edges.keys()
     for k, v in edges.items():
         assert got[k] == pytest.approx(v, rel=1e-12, abs=1e-12), k
-    assert outcome_dict(tc).keys() == out_conv.keys()
+    got_out = outcome_dict(tc)
+    assert got_out.keys() == out_conv.keys()
     for k, v in out_conv.items():
-        assert outcome_dict(tc)[k] == pytest.approx(v, rel=1e-12, abs=1e-12)
+        assert got_out[k] == pytest.approx(v, rel=1e-12, abs=1e-12)
     # edges come sorted by (from, to) node number, every node's state listed once
     key = tc.src * tc.n_nodes + tc.dst
     assert np.all(np.diff(key) > 0)
@@ -83,6 +84,21 @@ def test_transition_counts_match_reference(j, order, data):
                          dtype=np.int64)
     check(j, order)
     check(j, order, outcome)
+
+
+@pytest.mark.parametrize("block, dense_max", [(5, 1 << 22), (1 << 20, 30), (7, 30)])
+@settings(max_examples=25, deadline=None)
+@given(j=journeys_strategy(max_journeys=12, max_length=7), order=st.integers(1, 3))
+def test_blocks_and_hashed_keys_match_reference(block, dense_max, j, order):
+    """Small blocks (many block boundaries) and hashed state / edge keys give the same counts."""
+    import attribution.graph as g
+
+    saved = g.BLOCK_TOUCHES, g.DENSE_MAX
+    g.BLOCK_TOUCHES, g.DENSE_MAX = block, dense_max
+    try:
+        check(j, order)
+    finally:
+        g.BLOCK_TOUCHES, g.DENSE_MAX = saved
 
 
 @needs_data
