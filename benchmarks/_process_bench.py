@@ -44,6 +44,17 @@ fit = time.perf_counter() - t
 r["result"].to_csv({out!r})
 json.dump({{"fit_s": fit}}, open({side!r}, "w"))
 """,
+    "shapley": """
+import time, json
+import pandas as pd
+from attribution import Journeys, Shapley
+df = pd.read_csv({csv!r}, sep=";")
+t = time.perf_counter()
+m = Shapley(method="conversion_rate").fit(Journeys.from_paths(df))
+fit = time.perf_counter() - t
+m.credits_.to_csv({out!r})
+json.dump({{"fit_s": fit}}, open({side!r}, "w"))
+""",
     # the floor: the bare imports plus Arrow read + split + dictionary encode of the paths
     "floor": """
 import numpy, scipy.sparse.linalg
@@ -123,6 +134,28 @@ def process_benchmark(cells, tools, repeats: int, root: Path, dataset_path, log=
         msg = ", ".join(f"{t} {median([x['wall_s'] for x in runs[t]]):.2f} s" for t in tools if runs[t])
         log(f"  {ds} order {order}: {msg} (load {loads[-1]})")
     return {"runs": results, "loads": loads}
+
+
+def shapley_benchmark(csv: Path, repeats: int, root: Path, log=print) -> dict:
+    """Exact Shapley (conversion-rate game) whole process, interleaved with the floor."""
+    runs = {"shapley": [], "floor": []}
+    loads = [load_average()]
+    for _ in range(repeats):
+        for t in runs:
+            runs[t].append(run_script(t, csv, 1, root))
+        loads.append(load_average())
+    log("  " + ", ".join(f"{t} {median([x['wall_s'] for x in v]):.2f} s" for t, v in runs.items()))
+    return {"runs": runs, "loads": loads}
+
+
+def shapley_table(res: dict, label: str) -> list[str]:
+    s, f = res["runs"]["shapley"], res["runs"]["floor"]
+    sw, fw = median([x["wall_s"] for x in s]), median([x["wall_s"] for x in f])
+    return ["| data | ours s | ours peak MB | ours user+sys s | model step s | floor s | ours / floor |",
+            "|---|---|---|---|---|---|---|",
+            f"| {label} | {_fmt_s(sw)} | {median([x['peak_mb'] for x in s]):,.0f} | "
+            f"{median([x['user_s'] + x['sys_s'] for x in s]):.2f} | {_fmt_s(median([x['fit_s'] for x in s]))} | "
+            f"{_fmt_s(fw)} | {sw / fw:.2f}× |"]
 
 
 def startup_benchmark(repeats: int, root: Path, log=print) -> dict:

@@ -749,6 +749,20 @@ PROCESS_MD = HERE / "results" / "markov_process.md"
 PROCESS_JSON = DATA_DIR / "markov_process.json"
 
 
+def ensure_shapley_table() -> Path:
+    """The path table of bench_shapley.py's 10^6 journeys over 20 channels, as a CSV (written once)."""
+    path = DATA_DIR / "shapley_1e6_20ch.csv"
+    if not path.exists():
+        sys.path.insert(0, str(HERE))
+        import bench_shapley
+
+        table, _ = bench_shapley.generate(10**6, 20)
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path.with_suffix(".tmp"), sep=";", index=False)
+        path.with_suffix(".tmp").replace(path)
+    return path
+
+
 def process_main(args, argv) -> None:
     """``--process``: whole-process timings (fresh interpreter per run), then the startup table."""
     sys.path.insert(0, str(HERE))
@@ -766,11 +780,15 @@ def process_main(args, argv) -> None:
     print(f"Whole-process Markov benchmark: {cells}; tools {tools}; {args.repeats} interleaved runs each "
           f"(load average {open('/proc/loadavg').read().split()[:3]})", flush=True)
     res = pb.process_benchmark(cells, tools, args.repeats, ROOT, dataset_path)
+    print("Exact Shapley, 10^6 journeys, 20 channels:", flush=True)
+    shap_csv = ensure_shapley_table()
+    shap = pb.shapley_benchmark(shap_csv, args.repeats, ROOT)
     print("Startup:", flush=True)
     start = pb.startup_benchmark(max(args.repeats, 5), ROOT)
     total = time.perf_counter() - t0
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    PROCESS_JSON.write_text(json.dumps({"markov": res, "startup": start, "version": version}, indent=1))
+    PROCESS_JSON.write_text(json.dumps({"markov": res, "shapley": shap, "startup": start, "version": version},
+                                       indent=1))
 
     def label(ds):
         if ds == "Data.csv":
@@ -779,7 +797,8 @@ def process_main(args, argv) -> None:
         return f"{n:,} unique paths, {c} channels"
 
     main_rows, warm_rows = pb.process_tables(res, label)
-    loads = res["loads"] + start["loads"]
+    shap_rows = sum(1 for _ in open(shap_csv)) - 1
+    loads = res["loads"] + shap["loads"] + start["loads"]
     text = [
         "# Markov, whole process: ours vs ChannelAttribution",
         "",
@@ -804,6 +823,15 @@ def process_main(args, argv) -> None:
         "ChannelAttribution the `markov_model` call.",
         "",
         *warm_rows,
+        "",
+        "## Exact Shapley, whole process",
+        "",
+        "`Shapley(method=\"conversion_rate\").fit(Journeys.from_paths(df))` (the exact Shapley value of the "
+        "conversion-rate game over all 2^20 coalitions) on the path table of `bench_shapley.py`'s 10^6 "
+        f"journeys over 20 channels ({shap_rows:,} unique paths), same script shape as above; interleaved with "
+        "the floor.",
+        "",
+        *pb.shapley_table(shap, "10^6 journeys, 20 channels"),
         "",
         "## Start-up",
         "",
