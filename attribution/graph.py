@@ -135,28 +135,29 @@ def _check_order(order) -> int:
     return int(order)
 
 
-def _state_keys(journeys, order: int):
+def _check_key_size(n_channels: int, order: int) -> None:
+    if order * np.log2(n_channels + 1) >= 62:
+        raise ValueError(
+            f"order={order} with {n_channels} channels gives more states than fit a 64-bit key; "
+            "lower the order or group channels."
+        )
+
+
+def _state_keys(touch_channel: np.ndarray, offsets: np.ndarray, n_channels: int, order: int) -> np.ndarray:
     """The order-k state key of every touch, 0 where the touch ends no state window.
 
     A touch ends a window when its position in the journey is ``>= order - 1``, or when it is
     the last touch of a path shorter than ``order`` (that path is one state). Keys are digits
     base ``C + 1``, the latest touch in the lowest digit, 0 for padding (int32 when they fit).
+    ``offsets`` start at 0 and delimit the journeys of ``touch_channel``.
     """
-    C = journeys.n_channels
-    base = C + 1
-    if order * np.log2(base) >= 62:
-        raise ValueError(
-            f"order={order} with {C} channels gives more states than fit a 64-bit key; "
-            "lower the order or group channels."
-        )
+    base = n_channels + 1
     kdt = np.int32 if base**order < 2**31 else np.int64
-    tc = journeys.touch_channel
-    T = len(tc)
-    key = tc.astype(kdt)
+    T = len(touch_channel)
+    key = touch_channel.astype(kdt)
     key += 1
     if order == 1 or T == 0:
         return key
-    offsets = journeys.offsets
     starts, lengths = offsets[:-1], np.diff(offsets)
     # inside a journey the window key is a plain sliding sum of digits
     low = key.copy()
@@ -175,6 +176,23 @@ def _state_keys(journeys, order: int):
     return key
 
 
+#: Touches per block of :func:`transition_counts` (bounds its temporary arrays).
+BLOCK_TOUCHES = 1 << 20
+#: Largest key space counted with a dense table (``np.bincount``); larger ones are hashed.
+DENSE_MAX = 1 << 22
+
+
+def _blocks(offsets: np.ndarray, touches: int | None = None) -> list[tuple[int, int]]:
+    """Journey ranges ``(j0, j1)`` of about ``touches`` touches each (at least one journey)."""
+    J = len(offsets) - 1
+    if J == 0:
+        return []
+    touches = touches or BLOCK_TOUCHES
+    cuts = np.searchsorted(offsets, np.arange(touches, int(offsets[-1]), touches), side="left")
+    edges = np.unique(np.concatenate([[0], cuts, [J]]))
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
 def state_sequence(journeys, order: int):
     """The order-k state of every window-ending touch.
 
@@ -182,7 +200,8 @@ def state_sequence(journeys, order: int):
     latest touch in the lowest digit, 0 for padding) and the journey of each visit, in walk order.
     """
     order = _check_order(order)
-    key = _state_keys(journeys, order)
+    _check_key_size(journeys.n_channels, order)
+    key = _state_keys(journeys.touch_channel, journeys.offsets, journeys.n_channels, order)
     visit = key > 0
     return key[visit].astype(np.int64), journeys.journey_index[visit]
 
@@ -218,60 +237,94 @@ def transition_counts(journeys, order: int = 1, outcome=None, n_outcomes: int | 
     """
     order = _check_order(order)
     C = journeys.n_channels
+    _check_key_size(C, order)
     J = journeys.n_journeys
     offsets = journeys.offsets
-    starts, lengths = offsets[:-1], np.diff(offsets)
-    T = int(offsets[-1])
-    key = _state_keys(journeys, order)
-    uniq, node = _codes(key, (C + 1) ** order)  # node: 0..; key 0 (no window) sorts first
-    del key
-    if len(uniq) and uniq[0] == 0:
-        uniq = uniq[1:]  # node 0 = (start) stands for "no window" on touches: never counted
-    else:
-        node += 1  # 0 is (start)
+    lengths = np.diff(offsets)
+    touch_channel = journeys.touch_channel
+    base = C + 1
+    w = journeys.conversions + journeys.nulls
+
+    # Blocks of about a million touches bound the temporaries; the counts are sums over blocks.
+    key_bound = base**order
+    blocks = _blocks(offsets) if key_bound <= DENSE_MAX else [(0, J)] if J else []
+
+    def block_keys(j0, j1):
+        lo, hi = offsets[j0], offsets[j1]
+        return _state_keys(touch_channel[lo:hi], offsets[j0 : j1 + 1] - lo, C, order)
+
+    if key_bound <= DENSE_MAX:
+        # the states present, numbered 1..S in key order (0 is (start); key 0 = no window)
+        present = np.zeros(key_bound, dtype=bool)
+        for j0, j1 in blocks:
+            present[block_keys(j0, j1)] = True
+        present[0] = False
+        uniq = np.flatnonzero(present).astype(np.int64)
+        del present
+        lookup = np.zeros(key_bound, dtype=np.int32)
+        lookup[uniq] = np.arange(1, len(uniq) + 1, dtype=np.int32)
+        node_of = lookup.take
+    else:  # very many possible states: hash the keys of all touches at once
+        uniq, code = _codes(block_keys(0, J), key_bound)
+        if len(uniq) and uniq[0] == 0:
+            uniq = uniq[1:]
+        else:
+            code += 1
+        node_of = lambda key: code  # noqa: E731  (one block)
     S = len(uniq)
     n = S + 3
     conv_node, null_node = S + 1, S + 2
-    w = journeys.conversions + journeys.nulls
 
-    # first and last state of each journey; journeys without touches absorb from (start)
-    nonempty = lengths > 0
-    last = np.zeros(J, dtype=np.int32)
-    last[nonempty] = node[offsets[1:][nonempty] - 1]
-    first = node[(starts + np.minimum(order, lengths) - 1)[nonempty]]
-
-    # consecutive touches t -> t + 1, weighted by the journey's count; 0 unless t + 1 is at
-    # position >= order (then both end a window of the same journey)
-    wt = np.repeat(w, lengths)
-    for d in range(order):
-        wt[starts[lengths > d] + d] = 0.0
-    wt = wt[1:]
     # An inner step's target state is its source state shifted by one touch: the source's
     # newest order - 1 channels plus the next touch's channel. So (source node, next channel)
     # identifies the edge, and its key space (S + 1) * (C + 1) is small enough for a bincount.
-    base = C + 1
     bound = (S + 1) * base
-    if bound <= 1 << 22:
-        edge = node[:-1] * np.int32(base)
-        del node
-        edge += journeys.touch_channel[1:]
-        edge += 1
-        cell_count = np.bincount(edge, weights=wt, minlength=bound) if T > 1 else np.zeros(bound)
-        del edge, wt
+    dense = bound <= DENSE_MAX
+    cell_count = np.zeros(bound) if dense else None
+    cells, cell_counts = [], []
+    last = np.zeros(J, dtype=np.int32)  # journeys without touches absorb from (start)
+    first = np.zeros(J, dtype=np.int32)
+    for j0, j1 in blocks:
+        lo, hi = int(offsets[j0]), int(offsets[j1])
+        node = node_of(block_keys(j0, j1))
+        st, ln = offsets[j0:j1] - lo, lengths[j0:j1]
+        ne = ln > 0
+        last[j0:j1][ne] = node[(st + ln - 1)[ne]]
+        first[j0:j1][ne] = node[(st + np.minimum(order, ln) - 1)[ne]]
+        if hi - lo < 2:
+            continue
+        # consecutive touches t -> t + 1 weighted by the journey's count; 0 unless t + 1 is at
+        # position >= order (then both end a window of the same journey)
+        wt = np.repeat(w[j0:j1], ln)
+        for d in range(order):
+            wt[st[ln > d] + d] = 0.0
+        wt = wt[1:]
+        if dense:
+            edge = node[:-1] * np.int32(base) if bound < 2**31 else node[:-1].astype(np.int64) * base
+            del node
+            edge += touch_channel[lo + 1 : hi]
+            edge += 1
+            cell_count += np.bincount(edge, weights=wt, minlength=bound)
+            del edge, wt
+        else:
+            pairs = np.flatnonzero(wt)
+            edge = node[pairs].astype(np.int64) * base + touch_channel[lo + 1 : hi][pairs] + 1
+            cell, code2 = _codes(edge, bound)
+            cells.append(cell)
+            cell_counts.append(np.bincount(code2, weights=wt[pairs], minlength=len(cell)))
+            del node, edge, code2, pairs, wt
+    if dense:
         cell = np.flatnonzero(cell_count)
         inner_count = cell_count[cell]
-        src, digit = cell // base, cell % base
-    else:  # very many states: hash the (source, next channel) pairs
-        pairs = np.flatnonzero(wt)
-        edge = node[pairs].astype(np.int64) * base + journeys.touch_channel[pairs + 1] + 1
-        del node
-        cell, code = _codes(edge, bound)
-        inner_count = np.bincount(code, weights=wt[pairs], minlength=len(cell))
-        del edge, code, pairs, wt
-        src, digit = cell // base, cell % base
+    else:
+        cell, code = _codes(np.concatenate(cells), bound) if cells else (np.zeros(0, np.int64), None)
+        inner_count = np.bincount(code, weights=np.concatenate(cell_counts), minlength=len(cell)) if cells else np.zeros(0)
+    src, digit = cell // base, cell % base
     dst_key = (uniq[src - 1] % base ** (order - 1)) * base + digit
     dst = np.searchsorted(uniq, dst_key) + 1
     inner_key = src * n + dst
+    nonempty = lengths > 0
+    first = first[nonempty]
 
     start_count = np.bincount(first, weights=w[nonempty], minlength=n)
     conv_count = np.bincount(last, weights=journeys.conversions, minlength=n)

@@ -861,21 +861,25 @@ def _split_paths(df: pd.DataFrame, path: str, sep: str, what: str, warn: bool):
     import pyarrow.compute as pc
 
     strings = _arrow_strings(df[path])
-    lists = pc.split_pattern(strings, sep)
-    del strings
-    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    enc = pc.dictionary_encode(pc.list_flatten(lists))
-    del lists
-    chunks = enc.chunks if isinstance(enc, pa.ChunkedArray) else [enc]
-    if len(chunks) > 1 and not all(c.dictionary.equals(chunks[0].dictionary) for c in chunks):
-        chunks = enc.unify_dictionaries().chunks  # (the hash kernel shares one dictionary already)
-    if chunks:
-        dictionary = chunks[0].dictionary
-        codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int32, copy=False)
-    else:
-        dictionary, codes = pa.array([], pa.string()), np.zeros(0, np.int32)
-    raw_names = np.asarray(pc.utf8_trim_whitespace(dictionary).to_pylist(), dtype=object)
-    del enc, chunks
+    # chunk by chunk (as read), so that the split tokens of one chunk only are alive at a time
+    chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
+    index: dict = {}  # raw token -> its number (first seen first)
+    code_parts, length_parts = [], []
+    for chunk in chunks:
+        lists = pc.split_pattern(chunk, sep)
+        length_parts.append(pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False))
+        enc = pc.dictionary_encode(pc.list_flatten(lists))
+        del lists
+        remap = np.array([index.setdefault(t, len(index)) for t in enc.dictionary.to_pylist()], dtype=np.int32)
+        code_parts.append(remap[enc.indices.to_numpy(zero_copy_only=False)] if len(remap) else
+                          np.zeros(0, np.int32))
+        del enc
+    del strings, chunks
+    lengths = np.concatenate(length_parts).astype(np.int64) if length_parts else np.zeros(0, np.int64)
+    codes = np.concatenate(code_parts) if code_parts else np.zeros(0, np.int32)
+    del code_parts
+    raw_names = np.asarray(pc.utf8_trim_whitespace(pa.array(list(index), pa.large_string())).to_pylist(),
+                           dtype=object)
     null = df[path].isna().to_numpy(dtype=bool)
     empty_name = raw_names == ""
     if empty_name.any() or null.any():
@@ -910,9 +914,10 @@ def _split_paths(df: pd.DataFrame, path: str, sep: str, what: str, warn: bool):
     names, recode = np.unique(raw_names[used].astype(str), return_inverse=True)
     lookup = np.zeros(len(raw_names), dtype=np.int32)
     lookup[used] = recode.astype(np.int32)
+    np.take(lookup, codes, out=codes)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    return names.astype(object), lookup[codes], offsets
+    return names.astype(object), codes, offsets
 
 
 def _person_time_keys(person_t, t_time, person_c, c_time):

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.linalg import splu
-
 from ..graph import TransitionCounts, to_networkx, transition_counts
 from ..journeys import Journeys
 from .._resources import check_memory
@@ -30,7 +27,9 @@ SMOOTHING = 2.0
 def absorption(tc: TransitionCounts, removed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """P(conversion) and expected conversion value from ``(start)``, exactly, per outcome.
 
-    Solves ``(I - Q) X = B`` by sparse LU over the transient nodes (start and channel states).
+    Solves ``(I - Q) X = B`` by LU over the transient nodes (start and channel states): dense
+    (``numpy.linalg.solve``) up to ``DENSE_SOLVE_MAX`` nodes, sparse (``scipy.sparse.linalg.splu``)
+    beyond.
     Column ``p`` of ``B`` holds the one-step probability of converting with outcome ``p`` (e.g.
     at place ``p``); the value columns hold that probability times the mean value of those
     conversions, i.e. ``outcome_value / out_count``. States flagged in ``removed`` are deleted:
@@ -60,19 +59,33 @@ def absorption(tc: TransitionCounts, removed: np.ndarray | None = None) -> tuple
     B = np.hstack([tc.outcome_count / safe, tc.outcome_value / safe])
     idx = np.cumsum(keep_node) - 1  # new index of kept nodes
     n = int(keep_node.sum())
-    Q = sp.csc_matrix((prob[inner], (idx[src[inner]], idx[dst[inner]])), shape=(n, n))
-    A = (sp.identity(n, format="csc") - Q).tocsc()
-    x = splu(A).solve(np.ascontiguousarray(B[keep_node]))
+    rows, cols = idx[src[inner]], idx[dst[inner]]
+    rhs = np.ascontiguousarray(B[keep_node])
+    if n <= DENSE_SOLVE_MAX:  # small chains: dense LU, and no scipy import for a first-order fit
+        A = np.eye(n)
+        np.add.at(A, (rows, cols), -prob[inner])
+        x = np.linalg.solve(A, rhs)
+    else:
+        import scipy.sparse as sp
+        from scipy.sparse.linalg import splu
+
+        Q = sp.csc_matrix((prob[inner], (rows, cols)), shape=(n, n))
+        A = (sp.identity(n, format="csc") - Q).tocsc()
+        x = splu(A).solve(rhs)
     P = tc.outcome_count.shape[1]
     return x[0, :P].copy(), x[0, P:].copy()
 
 
+#: Chains with at most this many transient nodes are solved by dense LU (see absorption).
+DENSE_SOLVE_MAX = 250
 #: Chains with more transient states than this are solved by iteration (see _solve_all).
 LU_MAX_STATES = 1500
 
 
 def _chain(tc: TransitionCounts):
     """(Q without self-loops, B) over the transient nodes; see :func:`_solve_all`."""
+    import scipy.sparse as sp
+
     n = tc.n_states + 1
     prob = tc.probability()
     src, dst = tc.src, tc.dst
