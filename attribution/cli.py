@@ -397,7 +397,7 @@ def _load_journeys_duckdb(ns, *, label: str = ""):
         except ImportError as exc:
             raise UserError(f"--engine duckdb: {_one_line(exc)[0]}") from exc
         except Exception as exc:
-            if type(exc).__module__.split(".")[0] != "duckdb" or isinstance(exc, (ValueError, TypeError, KeyError)):
+            if "duckdb" not in type(exc).__module__ or isinstance(exc, (ValueError, TypeError, KeyError)):
                 raise
             where = touch + (f" / {conversions}" if conversions else "")
             raise UserError(f"--engine duckdb cannot read {where}: {_one_line(exc)[0]} Check that the files are "

@@ -909,9 +909,36 @@ def _png(draw: Callable, figsize: tuple[float, float]) -> bytes:
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         draw(ax)
+        _truncate_labels(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, facecolor="white", metadata={"Software": None})
     return buf.getvalue()
+
+
+#: Longest label drawn in a figure (longer names are cut with an ellipsis; tables keep them whole).
+MAX_LABEL = 40
+#: Most channels drawn in the credits figure; the rest are summed into one "(other N channels)" bar.
+MAX_FIGURE_CHANNELS = 40
+
+
+def _short(text: str, n: int = MAX_LABEL) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def _truncate_labels(fig) -> None:
+    """Cut every tick label, legend entry and annotation of ``fig`` to :data:`MAX_LABEL` characters."""
+    from matplotlib.ticker import FuncFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            axis.set_major_formatter(FuncFormatter(lambda x, pos, f=fmt: _short(f(x, pos))))
+        legend = ax.get_legend()
+        texts = list(ax.texts) + (list(legend.get_texts()) if legend is not None else [])
+        for t in texts:
+            if len(t.get_text()) > MAX_LABEL:
+                t.set_text(_short(t.get_text()))
 
 
 def _cut_outliers(ax, ratio: float = 2.5) -> None:
@@ -1138,6 +1165,12 @@ class Report:
                 t = self.truth.reindex(order).fillna(0.0)
                 credits = pd.concat([credits, pd.DataFrame({"model": "truth", "channel": t.index, "conversions": t.to_numpy()})],
                                     ignore_index=True)
+            if len(order) > MAX_FIGURE_CHANNELS:  # draw the top channels, sum the rest into one bar
+                rest = order[MAX_FIGURE_CHANNELS - 1:]
+                other = f"(other {len(rest):,} channels)"
+                credits = credits.assign(channel=credits["channel"].where(~credits["channel"].isin(rest), other))
+                credits = credits.groupby(["model", "channel"], as_index=False, sort=False)[["conversions"]].sum()
+                order = list(order[: MAX_FIGURE_CHANNELS - 1]) + [other]
             credits["channel"] = pd.Categorical(credits["channel"], categories=order, ordered=True)
             credits = credits.sort_values(["channel"], kind="stable")
             credits["channel"] = credits["channel"].astype(str)
