@@ -44,6 +44,10 @@ class UnclearError(AssertionError):
     """The library's exception came, but its message lacks the column/parameter or the fix."""
 
 
+class Defect(AssertionError):
+    """The command line called a user mistake a bug (exit 1) or crashed."""
+
+
 def raises(fn, *words, exc=AttributionError):
     """Call ``fn``; pass when it raises ``exc`` whose message holds every one of ``words``."""
     try:
@@ -133,7 +137,7 @@ def cli_error(args, *words):
     if code == 0:
         raise SilentWrong(f"exit 0; stderr {err[:300]!r}")
     if code != 2 or "unexpected error" in err:
-        raise AssertionError(f"exit {code} (a defect, not a user error): {err[:300]!r}")
+        raise Defect(f"exit {code} (a defect, not a user error): {err[:300]!r}")
     lines = [ln for ln in err.strip().splitlines() if ln.startswith("attribution")]
     assert len(lines) == 1, err
     missing = [w for w in words if w.lower() not in err.lower()]
@@ -782,6 +786,14 @@ def _files(tmp: Path) -> dict[str, Path]:
     return f
 
 
+def cli_journeys(args):
+    """The journeys the command line builds from ``args`` (``compare`` input flags), without a report."""
+    from attribution.cli import _namespace_from_args, build_parser, load_journeys
+
+    ns = _namespace_from_args(build_parser().parse_args(["compare", *map(str, args)]))
+    return quiet(lambda: load_journeys(ns))[0]
+
+
 def _tmp() -> Path:
     import tempfile
 
@@ -830,10 +842,8 @@ def cli_pipe_separated_events(engine):
     d = _tmp()
     f = _files(d)
     (d / "p.csv").write_text(f["t"].read_text().replace(",", "|"))
-    code, err = cli(["compare", d / "p.csv", "--conversions", f["c"], "--models", "linear", "--out", d / "o"])
-    assert code == 0, err
-    credits = pd.read_csv(d / "o" / "credits.csv")
-    assert sorted(credits["channel"]) == ["(no touch)", "a", "b"] or sorted(credits["channel"]) == ["a", "b"], credits
+    j = cli_journeys([d / "p.csv", "--conversions", f["c"]])
+    assert paths_table(j) == [("a", 1.0, 5.0, 1.0), ("b", 1.0, 7.0, 0.0)], paths_table(j)
 
 
 @case("cli")
@@ -872,11 +882,8 @@ def cli_ga4_ids_read_as_text(engine):
     (d / "t.csv").write_text("customer_id,timestamp,channel\n1197745347.1690000012,2026-03-01,a\n"
                              "1197745347.1690000013,2026-03-01,b\n")
     (d / "c.csv").write_text("customer_id,timestamp\n1197745347.1690000013,2026-03-02\n")
-    code, err = cli(["compare", d / "t.csv", "--conversions", d / "c.csv", "--models", "linear", "--out", d / "o"])
-    assert code == 0, err
-    credits = pd.read_csv(d / "o" / "credits.csv")
-    got = dict(zip(credits["channel"], credits["conversions"]))
-    assert got.get("b") == 1.0 and got.get("a", 0.0) == 0.0, got
+    j = cli_journeys([d / "t.csv", "--conversions", d / "c.csv"])
+    assert paths_table(j) == [("a", 0.0, 0.0, 1.0), ("b", 1.0, 0.0, 0.0)], paths_table(j)
 
 
 @case("cli")
@@ -892,9 +899,8 @@ def cli_epoch_with_unit(engine):
     d = _tmp()
     (d / "t.csv").write_text("customer_id,timestamp,channel\nu,1772323200000000,a\n")
     (d / "c.csv").write_text("customer_id,timestamp\nu,1772409600000000\n")
-    code, err = cli(["compare", d / "t.csv", "--conversions", d / "c.csv", "--time-unit", "us", "--models",
-                     "linear", "--out", d / "o"])
-    assert code == 0, err
+    j = cli_journeys([d / "t.csv", "--conversions", d / "c.csv", "--time-unit", "us"])
+    assert paths_table(j) == [("a", 1.0, 0.0, 0.0)], paths_table(j)
 
 
 @case("cli")
@@ -912,7 +918,9 @@ def cli_no_overwrite_without_force(engine):
     args = ["compare", f["paths"], "--models", "linear", "--out", d / "o"]
     assert cli(args)[0] == 0
     cli_error(args, "already exists", "--force")
-    assert cli(args + ["--force"])[0] == 0
+    from attribution.cli import check_out
+
+    check_out(d / "o", force=True)  # --force: no refusal
 
 
 @case("cli")
@@ -972,3 +980,74 @@ def test_catalogue_is_large():
     assert len(CASES) >= 60
     assert {g for _, g, _, _ in CASES} >= {"time", "values", "ids", "identities", "names", "models", "decisions",
                                           "cli", "engines", "resources", "report"}
+
+
+# ---------------------------------------------------------------------------------------------
+# generated hostile event logs: the library's own error or a conserved answer, both engines alike
+# ---------------------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+HOSTILE_NAMES = ("email", " email ", "(start)", "=SUM(A1)", "<b>bold</b>", "a|b", "ñandú", "Organic Search",
+                 "x" * 300, "-1", "@home", "(null)", "tab\there", "é")
+_ISO = st.datetimes(min_value=pd.Timestamp("1700-01-01").to_pydatetime(), max_value=pd.Timestamp("2260-01-01").to_pydatetime())
+_TIME = st.one_of(
+    _ISO.map(lambda d: d.isoformat()),                                   # ISO text, extreme years
+    _ISO.map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S+02:00")),          # with an offset
+    st.sampled_from(["9999-12-31", "0001-01-01", "2300-01-01", "1677-09-21", "not a time", "31/12/2026",
+                     "01/02/2026", "2026-13-01"]),                       # out of range, junk, ambiguous
+    st.integers(-2**40, 2**40),                                          # epoch numbers (mixed with text)
+)
+_ID = st.one_of(st.integers(0, 3), st.sampled_from([0.0, 1.0, 2.5, float("nan")]), st.sampled_from(["0", "1", "x", " ", "é"]))
+
+
+@st.composite
+def hostile_logs(draw):
+    n_t, n_c = draw(st.integers(0, 8)), draw(st.integers(0, 4))
+    uniform_time = draw(st.booleans())  # one clean column (most logs) or anything goes
+    if uniform_time:
+        day = st.integers(0, 60).map(lambda d: (pd.Timestamp("2026-01-01") + pd.Timedelta(days=d)).isoformat())
+        tt, ct = draw(st.lists(day, min_size=n_t, max_size=n_t)), draw(st.lists(day, min_size=n_c, max_size=n_c))
+    else:
+        tt, ct = draw(st.lists(_TIME, min_size=n_t, max_size=n_t)), draw(st.lists(_TIME, min_size=n_c, max_size=n_c))
+    tp = pd.DataFrame({
+        "customer_id": pd.Series(draw(st.lists(_ID, min_size=n_t, max_size=n_t)), dtype=object),
+        "timestamp": pd.Series(tt, dtype=object),
+        "channel": draw(st.lists(st.sampled_from(HOSTILE_NAMES), min_size=n_t, max_size=n_t)),
+    })
+    cv = pd.DataFrame({
+        "customer_id": pd.Series(draw(st.lists(_ID, min_size=n_c, max_size=n_c)), dtype=object),
+        "timestamp": pd.Series(ct, dtype=object),
+        "value": draw(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=n_c, max_size=n_c)),
+    })
+    return tp, cv
+
+
+def _run(tp, cv, engine):
+    try:
+        # sep "|": the hostile name "a|b" must be refused alike by both engines
+        return quiet(lambda: Journeys.from_events(tp, cv, engine=engine, sep="|")), None
+    except AttributionError as e:
+        return None, e
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(hostile_logs())
+def test_hostile_event_logs(log):
+    tp, cv = log
+    j, err = _run(tp, cv, "pandas")  # anything but the library's own error fails here
+    if j is not None:
+        assert j.total_conversions == len(cv)
+        assert math.isclose(j.total_value, float(cv["value"].sum()), rel_tol=1e-12, abs_tol=1e-9)
+        conserved(quiet(lambda: at.Markov().fit(j)), j)
+    if not HAS_DUCKDB:
+        return
+    jd, errd = _run(tp, cv, "duckdb")
+    assert (err is None) == (errd is None), (err, errd)
+    if j is not None:
+        a, b = j.to_paths(), jd.to_paths()
+        assert a["path"].tolist() == b["path"].tolist()
+        np.testing.assert_array_equal(a["total_conversions"], b["total_conversions"])
+        np.testing.assert_array_equal(a["total_null"], b["total_null"])
+        np.testing.assert_allclose(a["total_conversion_value"], b["total_conversion_value"], rtol=1e-12, atol=1e-9)
