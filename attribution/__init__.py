@@ -28,6 +28,11 @@ _LAZY = {
     "NotFittedError": ".exceptions",
     "EstimandError": ".exceptions",
     "ExperimentError": ".exceptions",
+    "ModelFallbackWarning": ".exceptions",
+    "ParameterError": ".exceptions",
+    "ResourceLimitError": ".exceptions",
+    "max_memory": "._resources",
+    "set_max_memory": "._resources",
     # models
     "MODELS": ".models",
     "BASELINE": ".models.base",

@@ -340,6 +340,8 @@ def load_journeys(ns, *, label: str = ""):
             try:
                 journeys = Journeys.from_paths(table, path=ns.path_column, sep=ns.sep)
             except (ValueError, TypeError) as exc:
+                if not _is_user_error(exc):
+                    raise
                 raise UserError(f"cannot read the path table {ns.input}: {_one_line(exc)[0]}") from exc
             settings["layout"] = "path table"
         else:
@@ -373,6 +375,8 @@ def load_journeys(ns, *, label: str = ""):
                     **_time_options(ns),
                 )
             except (ValueError, TypeError, KeyError) as exc:
+                if not _is_user_error(exc):  # raised inside pandas or numpy: a defect, not dressed up
+                    raise
                 where = ns.input + (f" / {ns.conversions}" if ns.conversions else "")
                 raise UserError(f"cannot build journeys from {where}: {_one_line(exc)[0]}") from exc
             settings["lookback"] = str(lookback) if lookback else "none"
@@ -432,15 +436,17 @@ def _load_journeys_duckdb(ns, *, label: str = ""):
             )
         except ImportError as exc:
             raise UserError(f"--engine duckdb: {_one_line(exc)[0]}") from exc
+        except (ValueError, TypeError, KeyError) as exc:
+            if not _is_user_error(exc):
+                raise
+            where = touch + (f" / {conversions}" if conversions else "")
+            raise UserError(f"cannot build journeys from {where}: {_one_line(exc)[0]}") from exc
         except Exception as exc:
-            if type(exc).__module__.split(".")[0] != "duckdb" or isinstance(exc, (ValueError, TypeError, KeyError)):
+            if "duckdb" not in type(exc).__module__:
                 raise
             where = touch + (f" / {conversions}" if conversions else "")
             raise UserError(f"--engine duckdb cannot read {where}: {_one_line(exc)[0]} Check that the files are "
                             "complete CSV (optionally .gz) or Parquet.") from exc
-        except (ValueError, TypeError, KeyError) as exc:
-            where = touch + (f" / {conversions}" if conversions else "")
-            raise UserError(f"cannot build journeys from {where}: {_one_line(exc)[0]}") from exc
     settings = {"engine": "duckdb (aggregated path table)", "lookback": str(lookback) if lookback else "none"}
     if identities is not None:
         settings["identity links"] = f"{len(identities):,}"

@@ -915,9 +915,43 @@ def _png(draw: Callable, figsize: tuple[float, float]) -> bytes:
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         draw(ax)
+        _truncate_labels(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, facecolor="white", metadata={"Software": None})
     return buf.getvalue()
+
+
+#: Longest label drawn in a figure (longer names are cut with an ellipsis; tables keep them whole).
+MAX_LABEL = 40
+#: Most channels drawn in the credits figure; the rest are summed into one "(other N channels)" bar.
+MAX_FIGURE_CHANNELS = 40
+
+
+def _short(text: str, n: int = MAX_LABEL) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def _note_top(ax, shown: int, total: int) -> None:
+    """Say in the title when a figure shows only the first ``shown`` of ``total`` channels."""
+    if shown < total:
+        ax.set_title((ax.get_title() + "\n" if ax.get_title() else "")
+                     + f"(the first {shown} of {total:,} channels; the tables list all)", fontsize=9)
+
+
+def _truncate_labels(fig) -> None:
+    """Cut every tick label, legend entry and annotation of ``fig`` to :data:`MAX_LABEL` characters."""
+    from matplotlib.ticker import FuncFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            axis.set_major_formatter(FuncFormatter(lambda x, pos, f=fmt: _short(f(x, pos))))
+        legend = ax.get_legend()
+        texts = list(ax.texts) + (list(legend.get_texts()) if legend is not None else [])
+        for t in texts:
+            if len(t.get_text()) > MAX_LABEL:
+                t.set_text(_short(t.get_text()))
 
 
 def _cut_outliers(ax, ratio: float = 2.5) -> None:
@@ -1146,6 +1180,12 @@ class Report:
                 t = self.truth.reindex(order).fillna(0.0)
                 credits = pd.concat([credits, pd.DataFrame({"model": "truth", "channel": t.index, "conversions": t.to_numpy()})],
                                     ignore_index=True)
+            if len(order) > MAX_FIGURE_CHANNELS:  # draw the top channels, sum the rest into one bar
+                rest = order[MAX_FIGURE_CHANNELS - 1:]
+                other = f"(other {len(rest):,} channels)"
+                credits = credits.assign(channel=credits["channel"].where(~credits["channel"].isin(rest), other))
+                credits = credits.groupby(["model", "channel"], as_index=False, sort=False)[["conversions"]].sum()
+                order = list(order[: MAX_FIGURE_CHANNELS - 1]) + [other]
             credits["channel"] = pd.Categorical(credits["channel"], categories=order, ordered=True)
             credits = credits.sort_values(["channel"], kind="stable")
             credits["channel"] = credits["channel"].astype(str)
@@ -1160,31 +1200,55 @@ class Report:
             if self.has_costs:
                 roi = self.comparison.roi
                 paid = [c for c in self._roi_order() if (roi.loc[roi["channel"] == c, "cost"] > 0).any()]
+                n_paid = len(paid)
+                paid = paid[:MAX_FIGURE_CHANNELS]  # the first in the table's order; the table lists all
                 if paid:
                     roi = roi[roi["channel"].isin(paid)].copy()
                     roi["channel"] = pd.Categorical(roi["channel"], categories=paid, ordered=True)
                     roi = roi.sort_values("channel", kind="stable")
                     roi["channel"] = roi["channel"].astype(str)
 
-                    def draw_roi(ax, r=roi):
+                    def draw_roi(ax, r=roi, n_paid=n_paid):
                         decisions.plot_roi(r, ax=ax)
                         _cut_outliers(ax)
+                        _note_top(ax, len(paid), n_paid)
 
                     specs.append(("roi", draw_roi, (10.0, _bar_height(len(paid), roi["model"].nunique()))))
         if self.plan is not None:
             n = len(self.plan.allocation)
-            specs.append(("budget", lambda ax: decisions.plot_budget(self._plan_sorted(), rule_based=False, ax=ax),
-                          (10.0, _bar_height(n, 2))))
+
+            def draw_budget(ax, n=n):
+                plan = self._plan_sorted()
+                plan.allocation = plan.allocation.head(MAX_FIGURE_CHANNELS)
+                plan.rule_based = plan.rule_based.head(MAX_FIGURE_CHANNELS)
+                decisions.plot_budget(plan, rule_based=False, ax=ax)
+                _note_top(ax, min(n, MAX_FIGURE_CHANNELS), n)
+
+            specs.append(("budget", draw_budget, (10.0, _bar_height(min(n, MAX_FIGURE_CHANNELS), 2))))
         if self.ropo is not None:
             online = self.ropo.by_channel[self.ropo.by_channel["group"] == "online"]
             specs.append(("ropo", lambda ax: omnichannel.plot_place_credit(online, ax=ax),
                           (10.0, 0.35 * len(online) + 1.8)))
         if self.kpis is not None:
-            n = len(self.kpis.by_channel)
-            specs.append(("kpi_positions", lambda ax: jplots.plot_positions(self.kpis.by_channel, ax=ax),
-                          (10.0, max(3.0, 0.36 * n + 1.4) + 0.5)))
-            specs.append(("kpi_drop_off", lambda ax: jplots.plot_drop_off(self.kpis.drop_off, ax=ax),
-                          (10.0, max(3.0, 0.36 * len(self.kpis.drop_off) + 1.4))))
+            k = MAX_FIGURE_CHANNELS
+            by = self.kpis.by_channel
+            n = len(by)
+            if n > k and "journeys" in by.columns:  # the channels in most journeys
+                by = by.loc[by["journeys"].sort_values(ascending=False, kind="stable").index[:k]]
+            drop = self.kpis.drop_off
+            n_drop = len(drop)
+            drop = drop.head(k) if n_drop > k else drop
+
+            def draw_positions(ax, by=by, n=n):
+                jplots.plot_positions(by, ax=ax)
+                _note_top(ax, len(by), n)
+
+            def draw_drop(ax, drop=drop, n=n_drop):
+                jplots.plot_drop_off(drop, ax=ax)
+                _note_top(ax, len(drop), n)
+
+            specs.append(("kpi_positions", draw_positions, (10.0, max(3.0, 0.36 * len(by) + 1.4) + 0.5)))
+            specs.append(("kpi_drop_off", draw_drop, (10.0, max(3.0, 0.36 * len(drop) + 1.4))))
         return specs
 
     @property

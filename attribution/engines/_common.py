@@ -137,7 +137,7 @@ def _check_numeric_time(backend, chk, src, types, time, what, time_unit, d) -> N
     q = _sql.ident(time, d)
     x = f"abs(CAST({q} AS DOUBLE))"
     if time_unit is None:
-        med = backend.fetch(f"SELECT median({x}) AS m, COUNT({q}) AS n FROM {src.view}")
+        med = backend.fetch(f"SELECT AVG({x}) AS m, COUNT({q}) AS n FROM {src.view}")
         if int(med["n"].iloc[0]) == 0:
             return
         unit = guess_time_unit([float(med["m"].iloc[0])])

@@ -171,9 +171,7 @@ def time_ns(expr: str, dialect: str, source_type: str | None = None, *, time_uni
             wide = f"(CAST({expr} AS {big}) * {factor})"
         else:
             wide = f"CAST(round(CAST({expr} AS DOUBLE) * {factor}) AS {big})"
-        lo_ns, hi_ns = -9223372036854775807 + 1, 9223372036854775807
-        lo_ns = -9214646400000000000  # 1677-09-22
-        hi_ns = 9223286400000000000  # 2262-04-11
+        lo_ns, hi_ns = -9223286400000000000, 9223286400000000000  # 1677-09-22, 2262-04-11
         return f"(CASE WHEN {wide} BETWEEN {lo_ns} AND {hi_ns} THEN CAST({wide} AS BIGINT) END)"
     if d == "spark":
         if kind.startswith("TIMESTAMP"):

@@ -34,6 +34,7 @@ import shutil
 import tempfile
 import uuid
 
+import numpy as np
 import pandas as pd
 
 from . import _sql
@@ -124,10 +125,20 @@ def _as_paths(obj) -> list[str] | None:
     return None
 
 
-def _register_source(con, duckdb, obj, what: str, prefix: str, made: list[str]) -> Source:
-    """A view over ``obj`` with the input row number :data:`_sql.ROW` (DataFrame, relation, files)."""
+def _register_source(con, duckdb, obj, what: str, prefix: str, made: list[str], id_column=None) -> Source:
+    """A view over ``obj`` with the input row number :data:`_sql.ROW` (DataFrame, relation, files).
+
+    A DataFrame id column of mixed Python objects (ints, floats, text) is normalised as the
+    pandas engine does (an integral float equals its int) before DuckDB reads it as text.
+    """
     raw = prefix + what + "_raw"
     view = prefix + what + "_src"
+    if isinstance(obj, pd.DataFrame) and id_column in obj.columns and obj[id_column].dtype == object:
+        from .._validation import id_strings
+
+        ids = obj[id_column]
+        if ids.map(lambda v: isinstance(v, (float, np.floating))).any():
+            obj = obj.assign(**{id_column: id_strings(ids).where(ids.notna(), None)})
     if isinstance(obj, pd.DataFrame):
         try:  # DuckDB scans the frame in place
             con.register(raw, obj)
@@ -324,8 +335,9 @@ def aggregate_events(
     backend = _DuckDBBackend(con)
     prefix = f"__attribution_{uuid.uuid4().hex[:10]}_"
     try:
-        tsrc = _register_source(con, duckdb, touchpoints, "touchpoints", prefix, made)
-        csrc = None if conversions is None else _register_source(con, duckdb, conversions, "conversions", prefix, made)
+        tsrc = _register_source(con, duckdb, touchpoints, "touchpoints", prefix, made, customer)
+        csrc = None if conversions is None else _register_source(con, duckdb, conversions, "conversions", prefix, made,
+                                                                 customer)
         ids = _identities_frame(con, duckdb, identities, prefix, made)
 
         def close_sources():
