@@ -5,6 +5,7 @@ their own modules. Every model is a scikit-learn style estimator (see
 """
 
 from .base import (
+    BASELINE,
     MODELS,
     NO_TOUCH,
     AttributionModel,
@@ -28,10 +29,14 @@ from .rules import (
     TimeDecay,
 )
 from .markov import Markov
+from .incremental import Causal, market_persistence
 
 from .shapley import Shapley
 
 __all__ = [
+    "BASELINE",
+    "Causal",
+    "market_persistence",
     "Fractribution",
     "Logistic",
     "Probabilistic",
