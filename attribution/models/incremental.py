@@ -37,7 +37,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import expit, logsumexp
+from scipy.special import expit
 
 from .._validation import parse_duration
 from ..exceptions import DataQualityWarning, JourneyValidationError
@@ -136,14 +136,30 @@ def _prepare(journeys: Journeys, id_type: Callable[[str], str] | None) -> _Data:
     P = int(person.max()) + 1 if J else 0
 
     # id-type groups: the set of id types merged into each person
-    f = id_type or _default_id_type
-    types: list[set] = [{f(str(n))} if has_customer else {""} for n in id_names]
-    if has_customer and journeys.id_map is not None and len(journeys.id_map):
-        where = pd.Index(id_names.astype(str)).get_indexer(journeys.id_map.astype(str).to_numpy())
-        for src, dst in zip(journeys.id_map.index.astype(str), where):
-            if dst >= 0:
-                types[dst].add(f(src))
-    labels = ["+".join(sorted(t)) for t in types]
+    if id_type is None:
+        def types_of(ids: pd.Series) -> np.ndarray:
+            return ids.astype(str).str.extract(r"^(\D*)", expand=False).fillna("").to_numpy(dtype=object)
+    else:
+        def types_of(ids: pd.Series) -> np.ndarray:
+            return np.array([str(id_type(str(i))) for i in ids], dtype=object)
+    if has_customer:
+        own = types_of(pd.Series(id_names))
+        people, types = [np.arange(P)], [own]
+        if journeys.id_map is not None and len(journeys.id_map):
+            where = pd.Index(id_names.astype(str)).get_indexer(journeys.id_map.astype(str).to_numpy())
+            ok = where >= 0
+            people.append(where[ok])
+            types.append(types_of(pd.Series(journeys.id_map.index[ok])))
+        tcodes, tnames = pd.factorize(pd.Series(np.concatenate(types), dtype=object), sort=True)
+        if len(tnames) > 60:
+            raise JourneyValidationError(f"Causal found {len(tnames)} id types; pass id_type= mapping ids to a few types (e.g. cookie, loyalty card).")
+        bits = np.zeros(P, dtype=np.int64)
+        np.bitwise_or.at(bits, np.concatenate(people), np.int64(1) << tcodes.astype(np.int64))
+        ub, binv = np.unique(bits, return_inverse=True)
+        names_b = np.array(["+".join(str(tnames[i]) for i in range(len(tnames)) if (int(b) >> i) & 1) for b in ub], dtype=object)
+        labels = names_b[binv.ravel()]
+    else:
+        labels = np.array([""] * P, dtype=object)
     gcodes, gnames = pd.factorize(pd.Series(labels, dtype=object), sort=True)
     group = gcodes.astype(np.int64) if P else np.zeros(0, dtype=np.int64)
 
@@ -358,22 +374,25 @@ def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturi
         hi = min(P, lo + chunk)
         m = hi - lo
         sel = slice(bounds[lo], bounds[hi])
-        daily = np.bincount(((tp_sorted[sel] - lo) * D + t_day[sel]) * C + t_ch[sel], minlength=m * D * C)
-        daily = daily.reshape(m, D, C).astype(np.float64)
-        ad = np.zeros((m, D, C, H))
+        # day-major layout: the recursion over days reads and writes contiguous blocks
+        daily = np.bincount((t_day[sel] * m + (tp_sorted[sel] - lo)) * C + t_ch[sel], minlength=D * m * C)
+        daily = daily.reshape(D, m, C, 1).astype(np.float64)
+        ad = np.empty((D, m, C, H))
+        ad[0] = 0.0
         for t in range(1, D):
-            ad[:, t] = decay * ad[:, t - 1] + daily[:, t - 1, :, None]
-        ad = ad.reshape(m, D, C * H)
+            np.multiply(ad[t - 1], decay, out=ad[t])
+            ad[t] += daily[t - 1]
+        ad = ad.reshape(D, m, C * H)
         ev = ev_order[ev_bounds[lo] : ev_bounds[hi]]
         if ev.size:
-            E_ad[ev] = ad[c_person[ev] - lo, c_day[ev]]
+            E_ad[ev] = ad[c_day[ev], c_person[ev] - lo]
         people = np.flatnonzero(touched[lo:hi])
         if people.size == 0 or hi_day <= lo_day:
             continue
         y = ev_day[lo + people, lo_day:hi_day] > 0
         keep = y | (rng.random(y.shape) < q)
         pi, di = np.nonzero(keep)
-        parts["ad"].append(ad[people[pi], lo_day + di])
+        parts["ad"].append(ad[lo_day + di, people[pi]])
         parts["y"].append(y[pi, di].astype(np.float64))
         parts["w"].append(np.where(y[pi, di], 1.0, 1.0 / q))
         parts["p"].append(lo + people[pi])
@@ -515,52 +534,61 @@ class _JourneyModel:
         return ([(-12.0, 12.0)] * (G * C) + [(-6.0, 6.0)] * C + [(-6.0, 6.0)] * C
                 + [(-15.0, 10.0), (0.0, 6.0), (-6.0, 6.0)] + [(0.0, 8.0)] * C)
 
-    def terms(self, x, u: _Units):
+    def terms(self, x, q):
+        """Per-unit log-likelihood at each node, (Q, K); the exposure part uses that the
+        non-linear terms depend only on (group, repeat, node, channel)."""
         a, b, e, d0, d1, drep, th = self.unpack(x)
         z = self.z
-        R = self.reach[u.g][:, None, :]
-        eta = a[u.g][:, None, :] + b[None, None, :] * z[None, :, None] + e[None, None, :] * u.rep[:, None, None]
-        log1msig = -np.logaddexp(0.0, eta)
-        logsig = eta + log1msig
-        Ek = u.E[:, None, :]
-        lE = (R * (Ek * logsig + (1.0 - Ek) * log1msig)).sum(axis=-1)
-        eb = d0 + d1 * z[None, :] + drep * u.rep[:, None]
+        reps = np.array([0.0, 1.0])
+        eta_tab = a[:, None, None, :] + b[None, None, None, :] * z[None, None, :, None] + e * reps[None, :, None, None]
+        S_tab = (self.reach[:, None, None, :] * np.logaddexp(0.0, eta_tab)).sum(axis=-1)  # (G, 2, K)
+        ri = (q.rep > 0).astype(np.int64)
+        lin = (q.E * a[q.g]).sum(axis=1) + q.rep * (q.E @ e)
+        S = S_tab[q.g, ri]  # (Q, K)
+        lE = lin[:, None] + z[None, :] * (q.E @ b)[:, None] - S
+        eb = d0 + d1 * z[None, :] + drep * q.rep[:, None]
         spb = np.logaddexp(0.0, eb)
-        s = spb + (u.E @ th)[:, None]
-        Yk = u.Y[:, None] > 0
+        s = spb + (q.E @ th)[:, None]
+        Yk = q.Y[:, None] > 0
         lY = np.where(Yk, np.log(-np.expm1(-np.maximum(s, 1e-300))), -s)
-        logP0 = (R * log1msig).sum(axis=-1) - spb
-        P0 = np.minimum(np.exp(logP0), 1.0 - 1e-12)
+        P0 = np.minimum(np.exp(-S - spb), 1.0 - 1e-12)
         L = lE + lY - np.log1p(-P0)
-        return L, (R, logsig, eb, s, Yk, P0)
+        return L, (eta_tab, ri, eb, s, Yk, P0)
 
     def person_loglik(self, L, u: _Units):
         joint = u.M @ L + self.logw[None, :]
-        ll = logsumexp(joint, axis=1)
-        post = np.exp(joint - ll[:, None])
+        top = joint.max(axis=1, keepdims=True)
+        ex = np.exp(joint - top)
+        tot = ex.sum(axis=1, keepdims=True)
+        ll = (top + np.log(tot))[:, 0]
+        post = ex / tot
         return ll, post
 
     def fun(self, x, u: _Units):
         q = u.pattern
-        Lq, (R, logsig, eb, s, Yk, P0) = self.terms(x, q)
+        Lq, (eta_tab, ri, eb, s, Yk, P0) = self.terms(x, q)
         ll, post = self.person_loglik(Lq[u.inv], u)
         N = max(u.pw.sum(), 1e-12)
         pen = self.penalty
         f = -(u.pw * ll).sum() / N + 0.5 * pen * np.sum(x * x)
         m = u.A @ ((u.pw[u.person] * u.wu)[:, None] * post[u.person] / N)  # (Q, K)
-        sig = np.exp(logsig)
+        z = self.z
         tau = P0 / (1.0 - P0)
-        Gm = R * (q.E[:, None, :] - (1.0 + tau)[:, :, None] * sig) * m[:, :, None]  # (Q, K, C)
+        sig_tab = expit(eta_tab)  # (G, 2, K, C)
+        W = np.zeros((self.G, 2, z.size))
+        np.add.at(W, (q.g, ri), m * (1.0 + tau))
+        Mq = m.sum(axis=1)
+        R = self.reach
+        ga = np.zeros((self.G, self.C))
+        np.add.at(ga, q.g, q.E * Mq[:, None])
+        ga -= R * np.einsum("grk,grkc->gc", W, sig_tab)
+        gb = (q.E * (m @ z)[:, None]).sum(axis=0) - np.einsum("grk,k,grkc,gc->c", W, z, sig_tab, R)
+        ge = (q.E * (q.rep * Mq)[:, None]).sum(axis=0) - np.einsum("gk,gkc,gc->c", W[:, 1], sig_tab[:, 1], R)
         D = np.where(Yk, 1.0 / np.expm1(np.maximum(s, 1e-300)), -1.0)
         sb = expit(eb)
         Hm = (D * sb - tau * sb) * m
-        Gu = Gm.sum(axis=1)  # (U, C)
-        ga = np.zeros((self.G, self.C))
-        np.add.at(ga, q.g, Gu)
-        gb = (Gm * self.z[None, :, None]).sum(axis=(0, 1))
-        ge = (Gu * q.rep[:, None]).sum(axis=0)
         gd0 = Hm.sum()
-        gd1 = (Hm * self.z[None, :]).sum()
+        gd1 = (Hm * z[None, :]).sum()
         gdrep = (Hm.sum(axis=1) * q.rep).sum()
         gth = ((D * m).sum(axis=1)[:, None] * q.E).sum(axis=0)
         grad = np.concatenate([ga.ravel(), gb, ge, [gd0, gd1, gdrep], gth])
@@ -641,20 +669,24 @@ class Causal(AttributionModel):
     history : duration, default "7D"
         Hazard model: the first days of the data only build up exposure history (touches before
         the data are unseen); person-days from then on are fitted.
-    maturity : duration or None, default "7D"
+    maturity : duration, "auto" or None, default "auto"
         Right-censoring: journeys that start (hazard model: person-days that lie) less than this
         before the end of the data are not used to fit (a journey still open at the end looks
-        like a non-conversion). Their conversions are still credited.
+        like a non-conversion). Their conversions are still credited. ``"auto"``: for the
+        journey model the 90th percentile of the time from first touch to conversion of the
+        converting journeys (reported in ``diagnostics_["maturity_days"]``); for the hazard
+        model none (a person-day is a complete observation).
     id_type : callable, optional
         Maps an id (as in the journeys' ``customer`` and ``id_map``) to its type, e.g. cookie
         or loyalty card. Default: the id's non-numeric prefix (``"c000123"`` -> ``"c"``). A
         person's id-type group (the set of types of their stitched ids) decides which channels
         can reach them (a loyalty card cannot be retargeted) and shifts their baseline.
-    n_boot : int, default 20
-        Person-level (Poisson) bootstrap replicates for ``credit_intervals_``; 0 skips it.
+    n_boot : int, default 0
+        Person-level (Poisson) bootstrap replicates for ``credit_intervals_`` (e.g. 20; each
+        refits the model, warm-started); 0 skips it (the interval columns are then NaN).
     level : float, default 0.9
         Coverage of the percentile intervals.
-    max_rows : int, default 200_000
+    max_rows : int, default 100_000
         Hazard model: non-converting person-days are sampled down to about this many rows
         (weighted by the inverse sampling rate, so the fit stays consistent).
     penalty : float, default 1e-4
@@ -747,8 +779,8 @@ class Causal(AttributionModel):
     estimand_: ClassVar[str] = "incremental"
 
     def __init__(self, unit: str = "auto", half_lives: tuple = (2.0, 10.0), history: Any = "7D",
-                 maturity: Any = "7D", id_type: Callable | None = None, n_boot: int = 20,
-                 level: float = 0.9, max_rows: int = 200_000, penalty: float = 1e-4,
+                 maturity: Any = "auto", id_type: Callable | None = None, n_boot: int = 0,
+                 level: float = 0.9, max_rows: int = 100_000, penalty: float = 1e-4,
                  n_nodes: int = 11, random_state: Any = 0):
         self.unit = unit
         self.half_lives = half_lives
@@ -777,6 +809,9 @@ class Causal(AttributionModel):
         self._half_lives = hl
         for name in ("history", "maturity"):
             value = getattr(self, name)
+            if name == "maturity" and isinstance(value, str) and value == "auto":
+                self._maturity = None
+                continue
             td = parse_duration(value, name, type(self).__name__) if value not in (None, 0, "0D") else None
             setattr(self, "_" + name, 0.0 if td is None else td / pd.Timedelta(days=1))
         for name, lo in (("n_boot", 0), ("max_rows", 100), ("n_nodes", 3)):
@@ -813,6 +848,13 @@ class Causal(AttributionModel):
         journeys = self._check_journeys(journeys)
         self._validate_params()
         _check_time_journeys(journeys, type(self).__name__)
+        from threadpoolctl import threadpool_limits
+
+        # many small BLAS calls (L-BFGS-B steps): threads only add synchronisation cost
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(journeys)
+
+    def _fit(self, journeys: Journeys) -> "Causal":
         rng = np.random.default_rng(self.random_state)
         d = _prepare(journeys, self.id_type)
         diag: dict[str, Any] = {}
@@ -854,7 +896,9 @@ class Causal(AttributionModel):
         ones = np.ones(d.n_person)
         if unit == "time":
             H = len(self._half_lives)
-            panel = _build_panel(d, self._half_lives, self._history, self._maturity, self.max_rows, rng)
+            maturity = 0.0 if self._maturity is None else self._maturity
+            diag["maturity_days"] = maturity
+            panel = _build_panel(d, self._half_lives, self._history, maturity, self.max_rows, rng)
             X = np.hstack([np.ones((panel.y.size, 1)), panel.X_ad, panel.X_person])
             beta = _fit_logit(X, panel.y, panel.w, d.C * H, self.penalty)
             phi, base = _hazard_credit(panel, beta, d, H)
@@ -865,10 +909,16 @@ class Causal(AttributionModel):
             diag["person_days"] = int(d.n_person * panel.n_days)
 
             def replicate(pw):
-                b = _fit_logit(X, panel.y, panel.w * pw[panel.row_person], d.C * H, self.penalty, x0=beta, maxiter=200)
+                b = _fit_logit(X, panel.y, panel.w * pw[panel.row_person], d.C * H, self.penalty, x0=beta, maxiter=100)
                 return _hazard_credit(panel, b, d, H)
         else:
-            fit_rows = np.flatnonzero(d.start_day <= d.end_day - self._maturity)
+            maturity = self._maturity
+            if maturity is None:
+                conv = (d.conversions > 0) & (d.mask != 0) & ~np.isnan(d.conv_day)
+                dur = d.conv_day[conv] - d.start_day[conv]
+                maturity = float(np.quantile(dur, 0.9)) if dur.size else 0.0
+            diag["maturity_days"] = maturity
+            fit_rows = np.flatnonzero(d.start_day <= d.end_day - maturity)
             diag["journeys_too_young"] = int(d.J - fit_rows.size)
             units = _journey_units(d, fit_rows, ones)
             reach = np.zeros((d.n_group, d.C), dtype=bool)
@@ -886,7 +936,7 @@ class Causal(AttributionModel):
 
             def replicate(pw):
                 u = _journey_units(d, fit_rows, pw)
-                xb = jm.fit(u, x0=x, maxiter=100)
+                xb = jm.fit(u, x0=x, maxiter=40)
                 return _journey_credit(jm, xb, d, rows, pw)
 
         conv_w = d.conversions[rows]
