@@ -39,6 +39,8 @@ from .report import Report, build_report
 from .plotting.journeys import plot_flows, plot_graph, plot_transition_heatmap
 from .roi import ROIResult, channel_roi, normalise_costs
 from .uncertainty import BootstrapResult, bootstrap
+from .validity import ValidityResult, validity
+from .models.aipw import AIPW
 
 __version__ = "0.1.0"
 
@@ -72,6 +74,8 @@ __all__ = [
     "RopoReport",
     "Shapley",
     "TimeDecay",
+    "ValidityResult",
+    "AIPW",
     "__version__",
     "bootstrap",
     "build_report",
@@ -88,4 +92,5 @@ __all__ = [
     "register_model",
     "rule_based_allocation",
     "ropo",
+    "validity",
 ]

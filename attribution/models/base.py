@@ -123,6 +123,7 @@ _BUILTIN_MODULES = (
     "attribution.models.markov",
     "attribution.models.shapley",
     "attribution.models.datadriven",
+    "attribution.models.aipw",
 )
 
 
