@@ -195,6 +195,7 @@ class ChannelEffect:
     smd_after: float  # same, unexposed weighted by e / (1 - e)
     note: str = ""
     exposed_extreme: float = np.nan  # share of exposed units with propensity above 0.95
+    naive_att: float = np.nan  # unadjusted difference of conversion rates, exposed - unexposed
 
     @property
     def conversions(self) -> float:
@@ -493,8 +494,9 @@ def _aipw_effects(exposure, covariates, units, *, channels, outcome, outcome_val
         smd_b, smd_a = _smd(X, t, w, r)
         if not value:
             att_v, se_v = np.nan, np.nan
+        naive = treated_rate - float((w * (1 - t) * y).sum() / n0)
         out.append(ChannelEffect(n1, n0, att, se, att_v, se_v, treated_rate, raw_e, share_extreme,
-                                 min(ess_ratio, 1.0), smd_b, smd_a, exposed_extreme=exposed_extreme))
+                                 min(ess_ratio, 1.0), smd_b, smd_a, exposed_extreme=exposed_extreme, naive_att=naive))
     return out
 
 
@@ -621,6 +623,7 @@ class AIPW(AttributionModel):
             "share_extreme": [e.share_extreme for e in effects],
             "exposed_extreme": [e.exposed_extreme for e in effects], "ess_ratio": [e.ess_ratio for e in effects],
             "smd_before": [e.smd_before for e in effects], "smd_after": [e.smd_after for e in effects],
+            "naive_conversions": [e.naive_att * e.exposed for e in effects],
             "note": notes,
         }, index=index)
         self.diagnostics_ = {"estimator": "aipw", "learner": self.learner, "n_folds": int(self.n_folds),
