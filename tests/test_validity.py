@@ -207,3 +207,20 @@ def test_validity_errors(randomised):
     if list(other.channels) != list(j.channels):
         with pytest.raises(ValueError, match="fitted on channels"):
             at.validity(m, j)
+
+
+def test_report_shows_the_scorecard_before_the_plan_and_checks_the_truth(episodes):
+    sim, j = episodes
+    report = at.build_report(j, ["markov", "aipw"], costs=sim.costs, truth=sim.truth(), ropo=False, kpis=False)
+    assert report.meta["primary"] == "aipw" and report.plan.estimand == "incremental"
+    page = report.to_html()
+    assert page.index("id='validity'") < page.index("id='budget'") < page.index("Check against the truth")
+    assert "Mixed estimands" in page and "incremental value (what the channels cause)" in page
+    assert "Conversions per channel (attributed and incremental" in page
+    direction = report.tables["budget_vs_truth"]
+    assert set(direction["verdict"]) <= {"right", "wrong", "flat", "ok", "n/a"}
+    assert set(report.tables["validity"]["grade"]) <= set("ABCD")
+    held = set(report.plan.held.index)
+    assert held == set(report.validity.flagged) & set(report.plan.allocation.index)
+    for c in held:
+        assert report.plan.allocation.loc[c, "planned"] == pytest.approx(report.plan.allocation.loc[c, "current"], abs=0.01)
