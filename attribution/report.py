@@ -674,7 +674,8 @@ def build_report(
         card = None
         if validity is not None and validity is not False and validity != "auto":
             card = validity
-        elif validity == "auto" and primary is not None and estimand_of(comparison.models[primary]) == "incremental":
+        elif (validity == "auto" and comparison is not None and primary in comparison.models
+              and estimand_of(comparison.models[primary]) == "incremental"):
             tick("validity scorecard")
             from .validity import validity as _validity
 

@@ -237,7 +237,8 @@ def test_batch_config_runs_every_input_and_model_set(data, tmp_path, capsys, fas
             assert (base / name / model_set / "credits.csv").is_file()
     assert (base / "events" / "rules" / "roi.csv").is_file()
     summary = pd.read_csv(base / "summary.csv")
-    assert list(summary.columns[:5]) == ["run", "input", "model_set", "model", "channel"]
+    assert list(summary.columns[:6]) == ["run", "input", "model_set", "model", "estimand", "channel"]
+    assert set(summary["estimand"]) == {"attributed"}
     assert set(summary["run"]) == {"events/rules", "events/chains", "paths/rules", "paths/chains"}
     # one row per run x model x channel
     assert not summary.duplicated(["run", "model", "channel"]).any()
