@@ -27,7 +27,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from attribution.datasets import load_sample
-from attribution.models import MODELS, NO_TOUCH
+from attribution.models import BASELINE, MODELS, NO_TOUCH
 
 #: Variants scored besides each registered model's defaults.
 VARIANTS = {
@@ -56,7 +56,7 @@ def truth_table() -> pd.DataFrame:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 model = MODELS[name](**params).fit(journeys)
-            credit = model.credits_.drop(index=NO_TOUCH, errors="ignore")
+            credit = model.credits_.drop(index=[NO_TOUCH, BASELINE], errors="ignore")
             unknown = set(credit.index) - set(truth.index)
             if unknown:
                 raise AssertionError(f"{name}: channels {sorted(unknown)} are not in the simulator's truth.")

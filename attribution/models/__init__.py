@@ -30,10 +30,14 @@ from .rules import (
     TimeDecay,
 )
 from .markov import Markov
+from .incremental import Causal, market_persistence
 
 from .shapley import Shapley
 
 __all__ = [
+    "BASELINE",
+    "Causal",
+    "market_persistence",
     "Fractribution",
     "Logistic",
     "Probabilistic",

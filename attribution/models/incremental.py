@@ -1,0 +1,1003 @@
+"""Incremental (causal) attribution: what each channel *causes*, with a no-ad baseline.
+
+Path models share out the conversions that happened; a channel that reaches people who would
+buy anyway (brand search, retargeting) gets much credit. The estimators here model what would
+have happened with a channel switched off and credit each channel with the exact Shapley value
+of that counterfactual game. Their ``credits_`` hold one row per channel (incremental
+conversions and value) and a last row :data:`~attribution.models.base.BASELINE`
+(``"(baseline)"``): the conversions and value expected with no channel switched on. Together
+they sum to the conversions and value given (conservation).
+
+Two models of how people come to buy, and a statistic of the data that chooses between them:
+
+``unit="time"`` — person-period hazard model
+    People stay in market; each day a person may buy with a probability that rises with their
+    (persistent) intent and with the decayed ("adstocked") exposure to each channel.
+``unit="journey"`` — latent-intent journey model
+    People buy in episodes ("journeys"); one latent intent per person drives both which
+    channels reach them and how likely they are to buy without any channel.
+``unit="auto"`` (default)
+    Chooses by :func:`market_persistence`: the touch rate in the week after a conversion
+    relative to the week before it, near 1 when people stay in market and well below 1 when
+    purchases end episodes.
+
+Everything is built from what a user has: touches with times, conversions, non-converting
+people, the stitched person ids (and their id types, e.g. cookie vs loyalty card).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import expit
+
+from .._validation import parse_duration
+from ..exceptions import DataQualityWarning, JourneyValidationError
+from ..journeys import Journeys
+from .base import BASELINE, AttributionModel, _param_error, _warn_user, place_codes, register_model
+
+__all__ = ["Causal", "market_persistence"]
+
+_DAY_NS = 86_400 * 10**9
+#: market_persistence above this chooses unit="time", below it unit="journey"
+PERSISTENCE_THRESHOLD = 0.55
+#: a warning is given when the statistic is within this distance of the threshold
+PERSISTENCE_MARGIN = 0.10
+_MIN_PERSISTENCE_CONVERSIONS = 30
+
+
+# ---------------------------------------------------------------------------------------------
+# Data preparation (shared by both units)
+# ---------------------------------------------------------------------------------------------
+
+
+def _default_id_type(identifier: str) -> str:
+    """The non-numeric prefix of an id (``"c000123"`` -> ``"c"``, ``"L000123"`` -> ``"L"``)."""
+    m = re.match(r"^\D*", identifier)
+    return m.group(0) if m else ""
+
+
+@dataclass
+class _Data:
+    """Journeys turned into flat arrays in days since the start of the data."""
+
+    C: int
+    J: int
+    person: np.ndarray  # int64[J]
+    n_person: int
+    group: np.ndarray  # int64[n_person], id-type group of each person
+    n_group: int
+    group_names: list
+    touch_person: np.ndarray  # int64[T]
+    touch_day: np.ndarray  # float64[T], days since t0
+    touch_channel: np.ndarray  # int64[T]
+    conv_day: np.ndarray  # float64[J] (NaN for journeys without a conversion time)
+    start_day: np.ndarray  # float64[J], first touch (or conversion) of the journey
+    conversions: np.ndarray
+    nulls: np.ndarray
+    value: np.ndarray
+    mask: np.ndarray  # int64[J], bitmask of the channels touched in the journey
+    repeat: np.ndarray  # float64[J], 1 if the person converted before this journey
+    place: np.ndarray  # int64[J]
+    places: np.ndarray | None
+    end_day: float
+    has_customer: bool
+
+
+def _check_time_journeys(journeys: Journeys, owner: str) -> None:
+    if not journeys.has_time or journeys.conversion_time is None:
+        raise JourneyValidationError(
+            f"{owner} needs touch and conversion timestamps, but these journeys have none (a path "
+            "table has no times). Build them from the event log with "
+            "Journeys.from_events(touchpoints, conversions, lookback=None), which keeps every "
+            "touch with its time and the person it belongs to."
+        )
+    conv = np.asarray(journeys.conversions) > 0
+    missing = conv & np.isnat(journeys.conversion_time)
+    if missing.any():
+        rows = np.flatnonzero(missing)[:5].tolist()
+        raise JourneyValidationError(
+            f"{owner} needs the conversion time of every converting journey; {int(missing.sum())} "
+            f"converting journey(s) have none (journey rows {rows}). Build the journeys with "
+            "Journeys.from_events(..., lookback=None)."
+        )
+
+
+def _prepare(journeys: Journeys, id_type: Callable[[str], str] | None) -> _Data:
+    J, C = journeys.n_journeys, journeys.n_channels
+    jid = journeys.journey_index
+    t_ns = journeys.touch_time.astype("datetime64[ns]").astype(np.int64)
+    c_nat = np.isnat(journeys.conversion_time)
+    c_ns = journeys.conversion_time.astype("datetime64[ns]").astype(np.int64)
+    valid = np.concatenate([t_ns, c_ns[~c_nat]])
+    t0 = (valid.min() // _DAY_NS) * _DAY_NS if valid.size else 0
+    touch_day = (t_ns - t0) / _DAY_NS
+    conv_day = np.where(c_nat, np.nan, (c_ns - t0) / _DAY_NS)
+    end_day = float((valid.max() - t0) / _DAY_NS) if valid.size else 0.0
+
+    if journeys.customer is not None:
+        names = pd.Series(journeys.customer, dtype=object).astype(str)
+        codes, uniques = pd.factorize(names, sort=True)
+        person = codes.astype(np.int64)
+        id_names = np.asarray(uniques, dtype=object)
+        has_customer = True
+    else:  # each journey is its own person
+        person = np.arange(J, dtype=np.int64)
+        id_names = np.array([""] * J, dtype=object)
+        has_customer = False
+    P = int(person.max()) + 1 if J else 0
+
+    # id-type groups: the set of id types merged into each person
+    if id_type is None:
+        def types_of(ids: pd.Series) -> np.ndarray:
+            return ids.astype(str).str.extract(r"^(\D*)", expand=False).fillna("").to_numpy(dtype=object)
+    else:
+        def types_of(ids: pd.Series) -> np.ndarray:
+            return np.array([str(id_type(str(i))) for i in ids], dtype=object)
+    if has_customer:
+        own = types_of(pd.Series(id_names))
+        people, types = [np.arange(P)], [own]
+        if journeys.id_map is not None and len(journeys.id_map):
+            where = pd.Index(id_names.astype(str)).get_indexer(journeys.id_map.astype(str).to_numpy())
+            ok = where >= 0
+            people.append(where[ok])
+            types.append(types_of(pd.Series(journeys.id_map.index[ok])))
+        tcodes, tnames = pd.factorize(pd.Series(np.concatenate(types), dtype=object), sort=True)
+        if len(tnames) > 60:
+            raise JourneyValidationError(f"Causal found {len(tnames)} id types; pass id_type= mapping ids to a few types (e.g. cookie, loyalty card).")
+        bits = np.zeros(P, dtype=np.int64)
+        np.bitwise_or.at(bits, np.concatenate(people), np.int64(1) << tcodes.astype(np.int64))
+        ub, binv = np.unique(bits, return_inverse=True)
+        names_b = np.array(["+".join(str(tnames[i]) for i in range(len(tnames)) if (int(b) >> i) & 1) for b in ub], dtype=object)
+        labels = names_b[binv.ravel()]
+    else:
+        labels = np.array([""] * P, dtype=object)
+    gcodes, gnames = pd.factorize(pd.Series(labels, dtype=object), sort=True)
+    group = gcodes.astype(np.int64) if P else np.zeros(0, dtype=np.int64)
+
+    tc = journeys.touch_channel.astype(np.int64)
+    mask = np.zeros(J, dtype=np.int64)
+    if tc.size:
+        np.bitwise_or.at(mask, jid, np.int64(1) << tc)
+    lengths = journeys.lengths
+    first = np.full(J, np.nan)
+    nonempty = lengths > 0
+    first[nonempty] = touch_day[journeys.offsets[:-1][nonempty]]
+    start_day = np.where(np.isnan(first), conv_day, first)
+    start_day = np.where(np.isnan(start_day), end_day, start_day)
+
+    conversions = np.asarray(journeys.conversions, dtype=np.float64)
+    # repeat: the person converted in an earlier journey (journeys are in person, time order
+    # when built from events; otherwise ordered by their end)
+    repeat = np.zeros(J)
+    if has_customer and J:
+        end = np.where(np.isnan(conv_day), np.inf, conv_day)
+        order = np.lexsort((np.arange(J), end, person))
+        conv_sorted = (conversions[order] > 0).astype(np.int64)
+        p_sorted = person[order]
+        cum = np.cumsum(conv_sorted)
+        first_of = np.r_[True, p_sorted[1:] != p_sorted[:-1]]
+        base = np.maximum.accumulate(np.where(first_of, cum - conv_sorted, 0))
+        before = cum - conv_sorted - base
+        repeat[order] = (before > 0).astype(np.float64)
+
+    codes, places = place_codes(journeys)
+    return _Data(
+        C=C, J=J, person=person, n_person=P, group=group, n_group=max(len(gnames), 1),
+        group_names=list(gnames), touch_person=person[jid], touch_day=touch_day, touch_channel=tc,
+        conv_day=conv_day, start_day=start_day, conversions=conversions,
+        nulls=np.asarray(journeys.nulls, dtype=np.float64), value=np.asarray(journeys.value, dtype=np.float64),
+        mask=mask, repeat=repeat, place=np.asarray(codes, dtype=np.int64), places=places,
+        end_day=end_day, has_customer=has_customer,
+    )
+
+
+def market_persistence(journeys: Journeys, window: Any = "7D") -> dict[str, float]:
+    """How much people stay in market after they buy: the statistic behind ``unit="auto"``.
+
+    Parameters
+    ----------
+    journeys : Journeys
+        Built from events (with touch and conversion times and customers).
+    window : duration, default "7D"
+
+    Returns
+    -------
+    dict
+        ``ratio``: touches in the ``window`` after a conversion divided by touches in the
+        ``window`` before it, summed over the conversions whose two windows both lie inside the
+        data (same person); ``conversions``: how many conversions entered it.
+
+    Notes
+    -----
+    When people stay in market (persistent intent, exposures over the whole window), a purchase
+    does not change how often channels reach them and the ratio is near 1 (somewhat below when
+    ads raise the purchase hazard, as exposure then precedes purchases). When purchases close
+    episodes of shopping (touches cluster before the purchase decision and pause after it),
+    the ratio is far below 1 (about 0.25-0.3 on the simulator's episode world, 0.8-0.85 on its
+    always-in-market world). ``Causal(unit="auto")`` uses the hazard model above
+    :data:`PERSISTENCE_THRESHOLD` (0.55) and the journey model below.
+
+    Examples
+    --------
+    >>> from attribution.datasets import simulate
+    >>> r = market_persistence(simulate(2000, random_state=1).journeys(lookback=None, warn=False))
+    >>> bool(r["ratio"] < 0.55)
+    True
+    """
+    _check_time_journeys(journeys, "market_persistence")
+    w = parse_duration(window, "window", "market_persistence").to_timedelta64().astype("timedelta64[ns]").astype(np.int64) / _DAY_NS
+    d = _prepare(journeys, None)
+    return _persistence(d, float(w))
+
+
+def _persistence(d: _Data, w: float) -> dict[str, float]:
+    conv = (d.conversions > 0) & ~np.isnan(d.conv_day)
+    cp, ct = d.person[conv], d.conv_day[conv]
+    ok = (ct >= w) & (ct <= d.end_day - w)
+    cp, ct = cp[ok], ct[ok]
+    if not d.has_customer or cp.size == 0 or d.touch_day.size == 0:
+        return {"ratio": float("nan"), "conversions": float(cp.size)}
+    span = d.end_day + 2 * w + 1.0
+    key = np.sort(d.touch_person * span + d.touch_day)
+    q = cp * span + ct
+    after = np.searchsorted(key, q + w, "right") - np.searchsorted(key, q, "right")
+    before = np.searchsorted(key, q, "right") - np.searchsorted(key, q - w, "right")
+    b = before.sum()
+    return {"ratio": float(after.sum() / b) if b > 0 else float("nan"), "conversions": float(cp.size)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact Shapley of a per-conversion counterfactual game
+# ---------------------------------------------------------------------------------------------
+
+
+def _subset_bits(k: int) -> tuple[np.ndarray, np.ndarray]:
+    s = np.arange(1 << k, dtype=np.int64)
+    bits = ((s[:, None] >> np.arange(k)[None, :]) & 1).astype(np.float64)
+    return s, bits
+
+
+def _event_shapley(active: np.ndarray, C: int, ratio: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]):
+    """Exact Shapley values of a sum of per-conversion games.
+
+    Each conversion ``e`` has a game ``r_e(S)``: the probability that it still happens when only
+    the channels ``S`` are on, given that it happened with all of them (``r_e(all) = 1``). Only
+    the channels in ``active[e]`` (a bitmask) can matter for ``e``; the others are null players,
+    so each game is solved exactly over the subsets of its active channels (conversions with
+    the same active set at once).
+
+    Returns
+    -------
+    phi : (E, C) Shapley value of each channel per conversion; base : (E,) ``r_e(∅)``. Per
+    conversion, ``base + phi.sum(1) == 1`` (efficiency).
+    """
+    E = active.size
+    phi = np.zeros((E, C))
+    base = np.ones(E)
+    if E == 0:
+        return phi, base
+    uniq, inv = np.unique(active, return_inverse=True)
+    for g, m in enumerate(uniq):
+        if m == 0:
+            continue
+        rows = np.flatnonzero(inv == g)
+        chans = np.flatnonzero((int(m) >> np.arange(C)) & 1)
+        k = chans.size
+        s, bits = _subset_bits(k)
+        R = ratio(rows, chans, bits)  # (n, 2^k)
+        R = R / R[:, -1:]
+        size = bits.sum(axis=1).astype(np.int64)
+        weight = np.array([math.factorial(j) * math.factorial(k - j - 1) / math.factorial(k) for j in range(k)])
+        base[rows] = R[:, 0]
+        for i, c in enumerate(chans):
+            without = s[(s >> i) & 1 == 0]
+            phi[rows, c] = (R[:, without | (1 << i)] - R[:, without]) @ weight[size[without]]
+    return phi, base
+
+
+# ---------------------------------------------------------------------------------------------
+# unit="time": the person-period hazard model
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Panel:
+    X_ad: np.ndarray  # (rows, C * H) adstock features of the fitting sample
+    X_person: np.ndarray  # (rows, F) person-level controls
+    y: np.ndarray
+    w: np.ndarray  # sampling weights
+    row_person: np.ndarray
+    E_ad: np.ndarray  # (E, C * H) adstock at each conversion
+    E_person: np.ndarray  # (E, F)
+    E_rows: np.ndarray  # journey rows of the conversions
+    E_person_id: np.ndarray
+    n_days: int
+
+
+def _person_controls(d: _Data, counts: np.ndarray, n_days: float) -> np.ndarray:
+    """Mundlak-style person controls: log touch rate per channel and overall, id-type group."""
+    total = counts.sum(axis=1, keepdims=True)
+    feats = [np.log1p(counts), np.log1p(total)]
+    if d.n_group > 1:
+        feats.append(np.eye(d.n_group)[d.group][:, 1:])
+    return np.hstack(feats)
+
+
+def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturity: float,
+                 max_rows: int, rng: np.random.Generator) -> _Panel:
+    C, H = d.C, len(half_lives)
+    D = int(math.floor(d.end_day)) + 1
+    P = d.n_person
+    counts = np.zeros((P, C))
+    if d.touch_person.size:
+        np.add.at(counts, (d.touch_person, d.touch_channel), 1.0)
+    controls = _person_controls(d, counts, D)
+    touched = counts.sum(axis=1) > 0
+    decay = np.array([0.5 ** (1.0 / h) for h in half_lives])
+
+    # conversions (credit events): every converting journey
+    conv_rows = np.flatnonzero((d.conversions > 0) | (d.value > 0))
+    c_person = d.person[conv_rows]
+    c_day = np.clip(np.floor(np.nan_to_num(d.conv_day[conv_rows], nan=d.end_day)), 0, D - 1).astype(np.int64)
+    # panel days: after the history burn-in and before the maturity cut, people with touches
+    lo_day = int(min(math.ceil(history), max(D - 1, 0)))
+    hi_day = int(max(lo_day + 1, D - math.floor(maturity)))
+    ev_day = np.zeros((P, D))
+    if conv_rows.size:
+        np.add.at(ev_day, (c_person, c_day), (d.conversions[conv_rows] > 0).astype(float))
+    panel_people = np.flatnonzero(touched)
+    n_cells = panel_people.size * (hi_day - lo_day)
+    n_events = int((ev_day[panel_people, lo_day:hi_day] > 0).sum()) if n_cells else 0
+    q = min(1.0, max_rows / max(n_cells - n_events, 1))
+
+    order = np.argsort(d.touch_person, kind="stable")
+    tp_sorted = d.touch_person[order]
+    bounds = np.searchsorted(tp_sorted, np.arange(P + 1))
+    t_day = np.clip(np.floor(d.touch_day[order]), 0, D - 1).astype(np.int64)
+    t_ch = d.touch_channel[order]
+    E = conv_rows.size
+    E_ad = np.zeros((E, C * H))
+    ev_order = np.argsort(c_person, kind="stable")
+    ev_bounds = np.searchsorted(c_person[ev_order], np.arange(P + 1))
+    parts: dict[str, list] = {"ad": [], "y": [], "w": [], "p": []}
+    chunk = max(1, 4_000_000 // max(D * C * H, 1))
+    for lo in range(0, P, chunk):
+        hi = min(P, lo + chunk)
+        m = hi - lo
+        sel = slice(bounds[lo], bounds[hi])
+        # day-major layout: the recursion over days reads and writes contiguous blocks
+        daily = np.bincount((t_day[sel] * m + (tp_sorted[sel] - lo)) * C + t_ch[sel], minlength=D * m * C)
+        daily = daily.reshape(D, m, C, 1).astype(np.float64)
+        ad = np.empty((D, m, C, H))
+        ad[0] = 0.0
+        for t in range(1, D):
+            np.multiply(ad[t - 1], decay, out=ad[t])
+            ad[t] += daily[t - 1]
+        ad = ad.reshape(D, m, C * H)
+        ev = ev_order[ev_bounds[lo] : ev_bounds[hi]]
+        if ev.size:
+            E_ad[ev] = ad[c_day[ev], c_person[ev] - lo]
+        people = np.flatnonzero(touched[lo:hi])
+        if people.size == 0 or hi_day <= lo_day:
+            continue
+        y = ev_day[lo + people, lo_day:hi_day] > 0
+        keep = y | (rng.random(y.shape) < q)
+        pi, di = np.nonzero(keep)
+        parts["ad"].append(ad[lo_day + di, people[pi]])
+        parts["y"].append(y[pi, di].astype(np.float64))
+        parts["w"].append(np.where(y[pi, di], 1.0, 1.0 / q))
+        parts["p"].append(lo + people[pi])
+    if parts["y"]:
+        X_ad = np.vstack(parts["ad"])
+        y, w, rp = (np.concatenate(parts[k]) for k in ("y", "w", "p"))
+    else:
+        X_ad, y, w, rp = np.zeros((0, C * H)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    return _Panel(X_ad, controls[rp], y, w, rp.astype(np.int64), E_ad, controls[c_person], conv_rows,
+                  c_person, D)
+
+
+def _fit_logit(X: np.ndarray, y: np.ndarray, w: np.ndarray, n_ad: int, penalty: float,
+               x0: np.ndarray | None = None, maxiter: int = 500) -> np.ndarray:
+    """Penalised weighted logistic regression; the first ``n_ad`` slopes are >= 0.
+
+    Columns: intercept, ``n_ad`` adstock slopes (bounded below by 0), controls.
+    """
+    n, k = X.shape
+    W = w.sum() if n else 1.0
+    pen = np.full(k, penalty)
+    pen[0] = 0.0
+    if n == 0 or W <= 0:
+        return np.zeros(k)
+
+    def f(beta):
+        eta = X @ beta
+        ll = w * (y * eta - np.logaddexp(0.0, eta))
+        g = -(X.T @ (w * (y - expit(eta)))) / W + pen * beta
+        return -ll.sum() / W + 0.5 * np.sum(pen * beta * beta), g
+
+    if x0 is None:
+        x0 = np.zeros(k)
+        rate = np.clip((w * y).sum() / W, 1e-6, 1 - 1e-6)
+        x0[0] = math.log(rate / (1 - rate))
+    bounds = [(None, None)] + [(0.0, None)] * n_ad + [(None, None)] * (k - 1 - n_ad)
+    res = minimize(f, x0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": maxiter})
+    return res.x
+
+
+def _hazard_credit(panel: _Panel, beta: np.ndarray, d: _Data, H: int):
+    C = d.C
+    n_ad = C * H
+    E = panel.E_rows.size
+    Xe = np.hstack([np.ones((E, 1)), panel.E_ad, panel.E_person]) if E else np.zeros((0, beta.size))
+    slopes = beta[1 : 1 + n_ad]
+    contrib = (panel.E_ad * slopes).reshape(E, C, H).sum(axis=2) if E else np.zeros((0, C))
+    eta_full = Xe @ beta if E else np.zeros(0)
+    eta0 = eta_full - contrib.sum(axis=1)
+    active = ((contrib > 0) * (np.int64(1) << np.arange(C, dtype=np.int64))).sum(axis=1).astype(np.int64)
+
+    def ratio(rows, chans, bits):
+        eta = eta0[rows, None] + contrib[np.ix_(rows, chans)] @ bits.T
+        return expit(eta)
+
+    return _event_shapley(active, C, ratio)
+
+
+# ---------------------------------------------------------------------------------------------
+# unit="journey": the latent-intent journey model
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Units:
+    E: np.ndarray  # (U, C) exposure indicators
+    Y: np.ndarray  # (U,) 1 converting, 0 not
+    rep: np.ndarray  # (U,)
+    g: np.ndarray  # (U,) id-type group
+    wu: np.ndarray  # (U,) weight of the unit within its person
+    person: np.ndarray  # (U,) person code (compact)
+    pw: np.ndarray  # (P,) weight of each person
+    n_person: int
+    journey: np.ndarray  # (U,) journey row
+
+    def __post_init__(self):
+        from scipy import sparse
+
+        U = self.Y.size
+        self.M = sparse.csr_matrix((self.wu, (self.person, np.arange(U))), shape=(self.n_person, U))
+        # units with the same (group, repeat, outcome, exposures) share every per-unit term
+        C = self.E.shape[1]
+        mask = (self.E.astype(np.int64) << np.arange(C, dtype=np.int64)).sum(axis=1) if U else np.zeros(0, np.int64)
+        key = ((self.g * 2 + (self.rep > 0)) * 2 + (self.Y > 0)).astype(np.int64) * (np.int64(1) << C) + mask
+        _, first, self.inv = np.unique(key, return_index=True, return_inverse=True)
+        self.inv = self.inv.ravel()
+        Q = first.size
+        self.A = sparse.csr_matrix((np.ones(U), (self.inv, np.arange(U))), shape=(Q, U))
+        self.pattern = _Pattern(self.E[first], self.Y[first], self.rep[first], self.g[first])
+
+
+@dataclass
+class _Pattern:
+    E: np.ndarray
+    Y: np.ndarray
+    rep: np.ndarray
+    g: np.ndarray
+
+
+def _journey_units(d: _Data, fit_rows: np.ndarray, person_weight: np.ndarray) -> _Units:
+    rows_c = fit_rows[d.conversions[fit_rows] > 0]
+    rows_n = fit_rows[(d.nulls[fit_rows] > 0) & (d.mask[fit_rows] != 0)]  # an empty null journey is never seen
+    rows = np.concatenate([rows_c, rows_n])
+    Y = np.concatenate([np.ones(rows_c.size), np.zeros(rows_n.size)])
+    cnt = np.concatenate([d.conversions[rows_c], d.nulls[rows_n]])
+    E = ((d.mask[rows][:, None] >> np.arange(d.C)) & 1).astype(np.float64)
+    if d.has_customer:
+        pcodes, puniq = pd.factorize(d.person[rows])
+        wu, pw = cnt, person_weight[puniq]
+        g = d.group[d.person[rows]]
+    else:
+        pcodes, puniq = np.arange(rows.size), rows
+        wu, pw = np.ones(rows.size), cnt * person_weight[d.person[rows]]
+        g = np.zeros(rows.size, dtype=np.int64)
+    return _Units(E, Y, d.repeat[rows], g.astype(np.int64), wu, pcodes.astype(np.int64), pw,
+                  int(puniq.size), rows)
+
+
+class _JourneyModel:
+    """Negative log-likelihood and gradient of the latent-intent journey model."""
+
+    def __init__(self, C: int, G: int, reach: np.ndarray, n_nodes: int, penalty: float):
+        self.C, self.G, self.reach = C, G, reach.astype(np.float64)
+        z, w = np.polynomial.hermite_e.hermegauss(n_nodes)
+        self.z, self.logw = z, np.log(w / w.sum())
+        self.penalty = penalty
+        self.sizes = [G * C, C, C, 1, 1, 1, C]
+
+    def unpack(self, x):
+        out, i = [], 0
+        for s in self.sizes:
+            out.append(x[i : i + s])
+            i += s
+        a, b, e, d0, d1, drep, th = out
+        return a.reshape(self.G, self.C), b, e, d0[0], d1[0], drep[0], th
+
+    def bounds(self):
+        C, G = self.C, self.G
+        return ([(-12.0, 12.0)] * (G * C) + [(-6.0, 6.0)] * C + [(-6.0, 6.0)] * C
+                + [(-15.0, 10.0), (0.0, 6.0), (-6.0, 6.0)] + [(0.0, 8.0)] * C)
+
+    def terms(self, x, q):
+        """Per-unit log-likelihood at each node, (Q, K); the exposure part uses that the
+        non-linear terms depend only on (group, repeat, node, channel)."""
+        a, b, e, d0, d1, drep, th = self.unpack(x)
+        z = self.z
+        reps = np.array([0.0, 1.0])
+        eta_tab = a[:, None, None, :] + b[None, None, None, :] * z[None, None, :, None] + e * reps[None, :, None, None]
+        S_tab = (self.reach[:, None, None, :] * np.logaddexp(0.0, eta_tab)).sum(axis=-1)  # (G, 2, K)
+        ri = (q.rep > 0).astype(np.int64)
+        lin = (q.E * a[q.g]).sum(axis=1) + q.rep * (q.E @ e)
+        S = S_tab[q.g, ri]  # (Q, K)
+        lE = lin[:, None] + z[None, :] * (q.E @ b)[:, None] - S
+        eb = d0 + d1 * z[None, :] + drep * q.rep[:, None]
+        spb = np.logaddexp(0.0, eb)
+        s = spb + (q.E @ th)[:, None]
+        Yk = q.Y[:, None] > 0
+        lY = np.where(Yk, np.log(-np.expm1(-np.maximum(s, 1e-300))), -s)
+        P0 = np.minimum(np.exp(-S - spb), 1.0 - 1e-12)
+        L = lE + lY - np.log1p(-P0)
+        return L, (eta_tab, ri, eb, s, Yk, P0)
+
+    def person_loglik(self, L, u: _Units):
+        joint = u.M @ L + self.logw[None, :]
+        top = joint.max(axis=1, keepdims=True)
+        ex = np.exp(joint - top)
+        tot = ex.sum(axis=1, keepdims=True)
+        ll = (top + np.log(tot))[:, 0]
+        post = ex / tot
+        return ll, post
+
+    def fun(self, x, u: _Units):
+        q = u.pattern
+        Lq, (eta_tab, ri, eb, s, Yk, P0) = self.terms(x, q)
+        ll, post = self.person_loglik(Lq[u.inv], u)
+        N = max(u.pw.sum(), 1e-12)
+        pen = self.penalty
+        f = -(u.pw * ll).sum() / N + 0.5 * pen * np.sum(x * x)
+        m = u.A @ ((u.pw[u.person] * u.wu)[:, None] * post[u.person] / N)  # (Q, K)
+        z = self.z
+        tau = P0 / (1.0 - P0)
+        sig_tab = expit(eta_tab)  # (G, 2, K, C)
+        W = np.zeros((self.G, 2, z.size))
+        np.add.at(W, (q.g, ri), m * (1.0 + tau))
+        Mq = m.sum(axis=1)
+        R = self.reach
+        ga = np.zeros((self.G, self.C))
+        np.add.at(ga, q.g, q.E * Mq[:, None])
+        ga -= R * np.einsum("grk,grkc->gc", W, sig_tab)
+        gb = (q.E * (m @ z)[:, None]).sum(axis=0) - np.einsum("grk,k,grkc,gc->c", W, z, sig_tab, R)
+        ge = (q.E * (q.rep * Mq)[:, None]).sum(axis=0) - np.einsum("gk,gkc,gc->c", W[:, 1], sig_tab[:, 1], R)
+        D = np.where(Yk, 1.0 / np.expm1(np.maximum(s, 1e-300)), -1.0)
+        sb = expit(eb)
+        Hm = (D * sb - tau * sb) * m
+        gd0 = Hm.sum()
+        gd1 = (Hm * z[None, :]).sum()
+        gdrep = (Hm.sum(axis=1) * q.rep).sum()
+        gth = ((D * m).sum(axis=1)[:, None] * q.E).sum(axis=0)
+        grad = np.concatenate([ga.ravel(), gb, ge, [gd0, gd1, gdrep], gth])
+        return f, -grad + pen * x
+
+    def init(self, u: _Units):
+        C, G = self.C, self.G
+        a = np.zeros((G, C))
+        for g in range(G):
+            sel = u.g == g
+            if sel.any():
+                rate = np.clip(np.average(u.E[sel], axis=0, weights=u.wu[sel]), 0.01, 0.99)
+                a[g] = np.log(rate / (1 - rate))
+        rate = np.clip(np.average(u.Y, weights=u.wu) if u.wu.sum() > 0 else 0.1, 0.01, 0.99)
+        return np.concatenate([a.ravel(), np.full(C, 0.5), np.zeros(C), [math.log(rate / (1 - rate)), 1.0, 0.0], np.full(C, 0.05)])
+
+    def fit(self, u: _Units, x0=None, maxiter: int = 300):
+        x0 = self.init(u) if x0 is None else x0
+        if u.Y.size == 0:
+            return x0
+        res = minimize(self.fun, x0, args=(u,), jac=True, method="L-BFGS-B", bounds=self.bounds(),
+                       options={"maxiter": maxiter, "ftol": 1e-9})
+        return res.x
+
+
+def _journey_credit(model: _JourneyModel, x: np.ndarray, d: _Data, credit_rows: np.ndarray,
+                    person_weight: np.ndarray):
+    """Per-conversion Shapley of the journey model for the converting journeys ``credit_rows``."""
+    every = np.arange(d.J)
+    u_all = _journey_units(d, every, person_weight)
+    L, _ = model.terms(x, u_all.pattern)
+    _, post_person = model.person_loglik(L[u_all.inv], u_all)
+    # posterior of each conversion's person
+    if d.has_customer:
+        first_unit = {}
+        for i, p in zip(range(u_all.person.size), d.person[u_all.journey]):
+            first_unit.setdefault(int(p), u_all.person[i])
+        pidx = np.array([first_unit.get(int(p), -1) for p in d.person[credit_rows]], dtype=np.int64)
+    else:
+        unit_of_row = np.full(d.J, -1, dtype=np.int64)
+        conv_units = np.flatnonzero(u_all.Y > 0)
+        unit_of_row[u_all.journey[conv_units]] = u_all.person[conv_units]
+        pidx = unit_of_row[credit_rows]
+    K = model.z.size
+    post = np.where(pidx[:, None] >= 0, post_person[np.maximum(pidx, 0)], np.exp(model.logw)[None, :]) if pidx.size else np.zeros((0, K))
+    _, _, _, d0, d1, drep, th = model.unpack(x)
+    b = expit(d0 + d1 * model.z[None, :] + drep * d.repeat[credit_rows][:, None])  # (E, K)
+    active = d.mask[credit_rows] & np.where(th > 0, np.int64(1) << np.arange(d.C, dtype=np.int64), 0).sum()
+
+    def ratio(rows, chans, bits):
+        keep = np.exp(-(bits @ th[chans]))  # (2^k,)
+        p = 1.0 - (1.0 - b[rows])[:, :, None] * keep[None, None, :]  # (n, K, 2^k)
+        r = p / p[:, :, -1:]
+        return np.einsum("nk,nks->ns", post[rows], r)
+
+    return _event_shapley(active.astype(np.int64), d.C, ratio)
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimator
+# ---------------------------------------------------------------------------------------------
+
+
+@register_model("causal")
+class Causal(AttributionModel):
+    """Incremental attribution: each channel's causal effect, and the no-ad baseline.
+
+    Parameters
+    ----------
+    unit : {"auto", "time", "journey"}, default "auto"
+        The model of how people buy. ``"time"``: person-period hazard model; ``"journey"``:
+        latent-intent journey model; ``"auto"``: chosen by :func:`market_persistence` (hazard
+        model when the ratio is at least 0.55), reported in ``diagnostics_`` with a warning when
+        the statistic is within 0.1 of the threshold.
+    half_lives : tuple of float, default (2.0, 10.0)
+        Adstock half-lives in days of the hazard model (one or two decay rates; one feature per
+        channel and rate).
+    history : duration, default "7D"
+        Hazard model: the first days of the data only build up exposure history (touches before
+        the data are unseen); person-days from then on are fitted.
+    maturity : duration, "auto" or None, default "auto"
+        Right-censoring: journeys that start (hazard model: person-days that lie) less than this
+        before the end of the data are not used to fit (a journey still open at the end looks
+        like a non-conversion). Their conversions are still credited. ``"auto"``: for the
+        journey model the 90th percentile of the time from first touch to conversion of the
+        converting journeys (reported in ``diagnostics_["maturity_days"]``); for the hazard
+        model none (a person-day is a complete observation).
+    id_type : callable, optional
+        Maps an id (as in the journeys' ``customer`` and ``id_map``) to its type, e.g. cookie
+        or loyalty card. Default: the id's non-numeric prefix (``"c000123"`` -> ``"c"``). A
+        person's id-type group (the set of types of their stitched ids) decides which channels
+        can reach them (a loyalty card cannot be retargeted) and shifts their baseline.
+    n_boot : int, default 0
+        Person-level (Poisson) bootstrap replicates for ``credit_intervals_`` (e.g. 20; each
+        refits the model, warm-started); 0 skips it (the interval columns are then NaN).
+    level : float, default 0.9
+        Coverage of the percentile intervals.
+    max_rows : int, default 100_000
+        Hazard model: non-converting person-days are sampled down to about this many rows
+        (weighted by the inverse sampling rate, so the fit stays consistent).
+    penalty : float, default 1e-4
+        L2 penalty of the fits (per unit of weight).
+    n_nodes : int, default 11
+        Gauss-Hermite nodes integrating over the latent intent (journey model).
+    random_state : int, Generator or None, default 0
+        For the row sampling and the bootstrap.
+
+    Attributes
+    ----------
+    estimand_ : str
+        ``"incremental"``.
+    credits_ : pandas.DataFrame
+        One row per channel (incremental conversions and value), then ``"(baseline)"``:
+        conversions and value expected with no channel on. Columns ``conversions``, ``value``,
+        ``share`` (of all conversions). Sums to the journeys' totals.
+    incremental_credits_ : pandas.DataFrame
+        ``credits_`` without the baseline row (``share``: share of incremental conversions).
+    place_credits_ : pandas.DataFrame
+        Per channel (and ``"(baseline)"``) and conversion place, when the journeys have places.
+    credit_intervals_ : pandas.DataFrame
+        Index channel (and ``"(baseline)"``), columns ``conversions``, ``conversions_low``,
+        ``conversions_high``, ``value_low``, ``value_high`` (``level`` percentile bootstrap
+        intervals; NaN when ``n_boot=0``).
+    diagnostics_ : dict
+        ``unit`` (the one used), ``market_persistence`` and its ``persistence_conversions``,
+        ``coefficients`` (a Series of the fitted effects), rows used, excluded journeys.
+
+    Notes
+    -----
+    Credit: the exact Shapley value of a counterfactual game per conversion. For a conversion
+    ``e`` that happened with the channels it was exposed to, ``r_e(S)`` is the model's probability
+    that it still happens with only the channels in ``S`` on, under the coupling that a purchase
+    happens when a fixed uniform draw falls below the purchase probability (so a purchase that
+    happened with all channels happens under ``S`` with probability ``p_S / p_all``; ads are
+    assumed never to deter purchases, effects are constrained to be >= 0). The game of all
+    conversions is the sum, so its Shapley values are sums of per-conversion values, each
+    computed exactly over the subsets of the channels active for that conversion. ``r_e(∅)``
+    summed over conversions is the baseline row. This is the estimand of
+    :meth:`attribution.datasets.SimulatedData.truth`.
+
+    **Hazard model** (``unit="time"``). Person-days ``(i, d)`` of people with touches, after
+    ``history`` and before ``maturity``: ``logit P(buy on day d) = a + sum_c sum_h beta_ch A_ich(d)
+    + gamma' x_i`` with ``A_ich(d) = sum_{touches of c before day d} 0.5 ** (age / half_life_h)``
+    (touches act from the next day on) and the person controls ``x_i`` (Mundlak): ``log(1 +
+    touches of each channel)``, ``log(1 + all touches)`` over the data and the id-type group.
+    Identifying assumptions: intent is a person trait captured by the controls (given how often
+    channels reach a person, *when* they reach them is as good as random); exposure history
+    before the data is negligible after ``history``; touches do not respond to the same day's
+    purchase; no interference between people. Fails when purchases end shopping episodes
+    (touches then cluster before purchases and the hazard rises for reasons the exposure does
+    not cause).
+
+    **Journey model** (``unit="journey"``). One latent intent ``z_i ~ N(0, 1)`` per person; in
+    journey ``j`` channel ``c`` reaches the person with ``P = sigmoid(a_gc + b_c z_i + e_c r_j)``
+    for the channels that reach the person's id-type group ``g`` at all (estimated from the data),
+    ``r_j`` = the person bought before; the journey converts with ``1 - (1 - sigmoid(d_0 + d_1
+    z_i + d_r r_j)) prod_{c in E_j} exp(-theta_c)``. Journeys are modelled as observed only if
+    they have a touch or a conversion (truncated likelihood); the intent is integrated out with
+    Gauss-Hermite quadrature and the likelihood maximised (L-BFGS-B, ``theta >= 0``). Credit
+    uses each person's posterior of ``z``. Identifying assumptions: one intent factor explains
+    both targeting and baseline purchase (no other confounder); exposures within a journey are
+    independent given intent; channels act within the journey only (no carry-over between
+    journeys). Fails when people stay in market (journeys are then cut by purchases, not by
+    episodes).
+
+    The two models fail in each other's world (on the simulator, TVD 0.3-0.99 in the wrong
+    regime), hence ``unit="auto"``; see ``benchmarks/bench_causal.py`` for figures.
+
+    References
+    ----------
+    Mundlak, Y. (1978). On the pooling of time series and cross section data. Econometrica 46.
+    Zhang, Y., Wei, Y. & Ren, J. (2014). Multi-touch attribution in online advertising with
+    survival theory. ICDM. Shapley, L. S. (1953). A value for n-person games.
+
+    Examples
+    --------
+    >>> from attribution.datasets import simulate
+    >>> sim = simulate(2000, random_state=3, regime="always_in_market")
+    >>> m = Causal(n_boot=0).fit(sim.journeys(lookback=None, warn=False))
+    >>> m.diagnostics_["unit"]
+    'time'
+    >>> bool(abs(m.credits_["conversions"].sum() - len(sim.conversions)) < 1e-6)
+    True
+    """
+
+    _requires_time: ClassVar[bool] = True
+    _nonnegative: ClassVar[bool] = True
+    estimand_: ClassVar[str] = "incremental"
+
+    def __init__(self, unit: str = "auto", half_lives: tuple = (2.0, 10.0), history: Any = "7D",
+                 maturity: Any = "auto", id_type: Callable | None = None, n_boot: int = 0,
+                 level: float = 0.9, max_rows: int = 100_000, penalty: float = 1e-4,
+                 n_nodes: int = 11, random_state: Any = 0):
+        self.unit = unit
+        self.half_lives = half_lives
+        self.history = history
+        self.maturity = maturity
+        self.id_type = id_type
+        self.n_boot = n_boot
+        self.level = level
+        self.max_rows = max_rows
+        self.penalty = penalty
+        self.n_nodes = n_nodes
+        self.random_state = random_state
+
+    # -- parameters ----------------------------------------------------------------------------
+
+    def _validate_params(self) -> None:
+        if self.unit not in ("auto", "time", "journey"):
+            raise _param_error(self, "unit", "one of 'auto', 'time', 'journey'", self.unit)
+        hl = (self.half_lives,) if isinstance(self.half_lives, (int, float)) else self.half_lives
+        try:
+            hl = tuple(float(h) for h in hl)
+        except (TypeError, ValueError):
+            hl = ()
+        if not 1 <= len(hl) <= 3 or not all(h > 0 and math.isfinite(h) for h in hl):
+            raise _param_error(self, "half_lives", "one to three positive numbers of days such as (2, 10)", self.half_lives)
+        self._half_lives = hl
+        for name in ("history", "maturity"):
+            value = getattr(self, name)
+            if name == "maturity" and isinstance(value, str) and value == "auto":
+                self._maturity = None
+                continue
+            td = parse_duration(value, name, type(self).__name__) if value not in (None, 0, "0D") else None
+            setattr(self, "_" + name, 0.0 if td is None else td / pd.Timedelta(days=1))
+        for name, lo in (("n_boot", 0), ("max_rows", 100), ("n_nodes", 3)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
+                raise _param_error(self, name, f"an integer >= {lo}", v)
+        if not (isinstance(self.level, (int, float)) and 0 < self.level < 1):
+            raise _param_error(self, "level", "a number in (0, 1) such as 0.9", self.level)
+        if not (isinstance(self.penalty, (int, float)) and self.penalty >= 0):
+            raise _param_error(self, "penalty", "a non-negative number", self.penalty)
+        if self.id_type is not None and not callable(self.id_type):
+            raise _param_error(self, "id_type", "a callable id -> type, or None", self.id_type, TypeError)
+
+    # -- fit -------------------------------------------------------------------------------
+
+    def fit(self, journeys: Journeys, y=None) -> "Causal":
+        """Estimate each channel's incremental conversions and value.
+
+        Parameters
+        ----------
+        journeys : Journeys
+            Built from events with every touch kept: ``Journeys.from_events(touchpoints,
+            conversions, lookback=None)`` (identities stitched if you have them).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        JourneyValidationError
+            If the journeys have no timestamps (a path table).
+        """
+        journeys = self._check_journeys(journeys)
+        self._validate_params()
+        _check_time_journeys(journeys, type(self).__name__)
+        from threadpoolctl import threadpool_limits
+
+        # many small BLAS calls (L-BFGS-B steps): threads only add synchronisation cost
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(journeys)
+
+    def _fit(self, journeys: Journeys) -> "Causal":
+        rng = np.random.default_rng(self.random_state)
+        d = _prepare(journeys, self.id_type)
+        diag: dict[str, Any] = {}
+        cut = int(journeys.exclusions.get("lookback", 0)) + int(journeys.exclusions.get("lookback_touches", 0))
+        if cut:
+            _warn_user(
+                f"Causal: {cut:,} touches were cut from these journeys by the lookback rules, so "
+                "exposure histories are incomplete. Build the journeys with "
+                "Journeys.from_events(..., lookback=None) for the causal model.", DataQualityWarning,
+            )
+        stat = _persistence(d, 7.0)
+        diag["market_persistence"] = stat["ratio"]
+        diag["persistence_conversions"] = stat["conversions"]
+        diag["persistence_threshold"] = PERSISTENCE_THRESHOLD
+        unit = self.unit
+        if unit == "auto":
+            r = stat["ratio"]
+            if not np.isfinite(r) or stat["conversions"] < _MIN_PERSISTENCE_CONVERSIONS:
+                unit = "journey"
+                if d.has_customer and (d.conversions > 0).sum() >= _MIN_PERSISTENCE_CONVERSIONS:
+                    _warn_user(
+                        f"Causal(unit='auto'): only {int(stat['conversions'])} conversions have a full "
+                        "week of data before and after them, too few to tell whether people stay in "
+                        "market; using the journey model. Pass unit='time' or unit='journey' to choose.",
+                        DataQualityWarning,
+                    )
+            else:
+                unit = "time" if r >= PERSISTENCE_THRESHOLD else "journey"
+                if abs(r - PERSISTENCE_THRESHOLD) < PERSISTENCE_MARGIN:
+                    _warn_user(
+                        f"Causal(unit='auto'): market persistence {r:.2f} (touches in the week after a "
+                        f"purchase / the week before) is near the threshold {PERSISTENCE_THRESHOLD}; "
+                        f"chose unit={unit!r}. The two models answer differently here: compare "
+                        "Causal(unit='time') and Causal(unit='journey').", DataQualityWarning,
+                    )
+        diag["unit"] = unit
+
+        conv_rows = np.flatnonzero((d.conversions > 0) | (d.value > 0))
+        ones = np.ones(d.n_person)
+        if unit == "time":
+            H = len(self._half_lives)
+            maturity = 0.0 if self._maturity is None else self._maturity
+            diag["maturity_days"] = maturity
+            panel = _build_panel(d, self._half_lives, self._history, maturity, self.max_rows, rng)
+            X = np.hstack([np.ones((panel.y.size, 1)), panel.X_ad, panel.X_person])
+            beta = _fit_logit(X, panel.y, panel.w, d.C * H, self.penalty)
+            phi, base = _hazard_credit(panel, beta, d, H)
+            rows = panel.E_rows
+            names = [f"{c}@{h:g}d" for c in journeys.channels for h in self._half_lives]
+            diag["coefficients"] = pd.Series(beta[1 : 1 + d.C * H], index=names, name="adstock_slope")
+            diag["rows_fitted"] = int(panel.y.size)
+            diag["person_days"] = int(d.n_person * panel.n_days)
+
+            def replicate(pw):
+                b = _fit_logit(X, panel.y, panel.w * pw[panel.row_person], d.C * H, self.penalty, x0=beta, maxiter=100)
+                return _hazard_credit(panel, b, d, H)
+        else:
+            maturity = self._maturity
+            if maturity is None:
+                conv = (d.conversions > 0) & (d.mask != 0) & ~np.isnan(d.conv_day)
+                dur = d.conv_day[conv] - d.start_day[conv]
+                maturity = float(np.quantile(dur, 0.9)) if dur.size else 0.0
+            diag["maturity_days"] = maturity
+            fit_rows = np.flatnonzero(d.start_day <= d.end_day - maturity)
+            diag["journeys_too_young"] = int(d.J - fit_rows.size)
+            units = _journey_units(d, fit_rows, ones)
+            reach = np.zeros((d.n_group, d.C), dtype=bool)
+            for g in range(d.n_group):
+                reach[g] = (d.mask[d.group[d.person] == g][:, None] >> np.arange(d.C) & 1).any(axis=0) if d.J else False
+            jm = _JourneyModel(d.C, d.n_group, reach, self.n_nodes, self.penalty)
+            x = jm.fit(units)
+            rows = conv_rows
+            phi, base = _journey_credit(jm, x, d, rows, ones)
+            _, b_, e_, d0, d1, drep, th = jm.unpack(x)
+            diag["coefficients"] = pd.Series(th, index=list(journeys.channels), name="log_hazard_lift")
+            diag["intent_on_baseline"] = float(d1)
+            diag["intent_on_reach"] = pd.Series(b_, index=list(journeys.channels))
+            diag["journeys_fitted"] = int(units.Y.size)
+
+            def replicate(pw):
+                u = _journey_units(d, fit_rows, pw)
+                xb = jm.fit(u, x0=x, maxiter=40)
+                return _journey_credit(jm, xb, d, rows, pw)
+
+        conv_w = d.conversions[rows]
+        val_w = d.value[rows]
+        P = 1 if d.places is None else len(d.places)
+        conv = np.zeros((d.C + 1, P))
+        val = np.zeros((d.C + 1, P))
+        pl = d.place[rows]
+        for p in range(P):
+            sel = pl == p
+            conv[: d.C, p] = conv_w[sel] @ phi[sel]
+            val[: d.C, p] = val_w[sel] @ phi[sel]
+            conv[d.C, p] = conv_w[sel] @ base[sel]
+            val[d.C, p] = val_w[sel] @ base[sel]
+        # conversions not among ``rows`` (none: every converting journey is a credit event)
+        self._store_incremental(journeys, conv, val, d)
+
+        # bootstrap intervals (coefficients refitted on person resamples; credit on the data)
+        names_all = list(journeys.channels) + [BASELINE]
+        iv = pd.DataFrame(index=pd.Index(names_all, name="channel", dtype=object))
+        iv["conversions"] = conv.sum(axis=1)
+        iv["value"] = val.sum(axis=1)
+        alpha = (1 - self.level) / 2
+        if self.n_boot > 0 and rows.size:
+            reps_c, reps_v = [], []
+            for _ in range(self.n_boot):
+                pw = rng.poisson(1.0, d.n_person).astype(np.float64)
+                ph, bs = replicate(pw)
+                reps_c.append(np.r_[conv_w @ ph, conv_w @ bs])
+                reps_v.append(np.r_[val_w @ ph, val_w @ bs])
+            reps_c, reps_v = np.array(reps_c), np.array(reps_v)
+            iv["conversions_low"], iv["conversions_high"] = np.quantile(reps_c, [alpha, 1 - alpha], axis=0)
+            iv["value_low"], iv["value_high"] = np.quantile(reps_v, [alpha, 1 - alpha], axis=0)
+        else:
+            for col in ("conversions_low", "conversions_high", "value_low", "value_high"):
+                iv[col] = np.nan
+        self.credit_intervals_ = iv
+        diag["n_boot"] = int(self.n_boot)
+        self.diagnostics_ = diag
+        return self
+
+    def _store_incremental(self, journeys: Journeys, conv: np.ndarray, val: np.ndarray, d: _Data) -> None:
+        names = np.append(np.asarray(journeys.channels, dtype=object), BASELINE).astype(object)
+        conv_ch, val_ch = conv.sum(axis=1), val.sum(axis=1)
+        total = conv_ch.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = conv_ch / total if total != 0 else np.full(names.size, np.nan)
+        index = pd.Index(names, name="channel", dtype=object)
+        self.credits_ = pd.DataFrame({"conversions": conv_ch, "value": val_ch, "share": share}, index=index)
+        self.channels_ = np.asarray(journeys.channels, dtype=object).copy()
+        inc = self.credits_.iloc[:-1].copy()
+        t = inc["conversions"].sum()
+        inc["share"] = inc["conversions"] / t if t > 0 else np.nan
+        self.incremental_credits_ = inc
+        if d.places is not None:
+            P = len(d.places)
+            self.place_credits_ = pd.DataFrame({
+                "channel": np.repeat(names, P),
+                "place": np.tile(np.asarray(d.places, dtype=object), names.size),
+                "conversions": conv.ravel(),
+                "value": val.ravel(),
+            })
+        else:
+            self.__dict__.pop("place_credits_", None)
