@@ -40,7 +40,8 @@ sensitivity
     hidden confounder (risk ratio with both exposure and conversion) would have to be to explain
     the effect away. With :math:`RR` the ratio of the exposed journeys' conversion rate to their
     counterfactual rate, :math:`E = RR + \sqrt{RR (RR - 1)}` (for :math:`RR < 1` use
-    :math:`1/RR`); :math:`E = 1` when the interval covers the null. Beside it, the
+    :math:`1/RR`); :math:`E = 1` when the interval covers the null (the model's interval, or the
+    AIPW standard error for a model without intervals). Beside it, the
     selection-on-observables ratio (Altonji, Elder & Taber 2005; Oster 2019):
     :math:`\delta = \widehat{ATT} / (\widehat{ATT}_{naive} - \widehat{ATT})`, how many times
     stronger than the confounding the covariates removed a hidden confounding would have to be
@@ -460,7 +461,9 @@ def validity(
             reasons.append(f"agreement {checks['agreement']}: the model says {est[c]:,.1f}, AIPW {e.conversions:,.1f} "
                            f"(z = {agree_z:.1f})")
         att = est[c] / e.exposed if e.exposed > 0 else np.nan
-        se_att = est_se[c] / e.exposed if e.exposed > 0 else np.nan
+        # the model's own interval when it gives one, else the AIPW standard error stands in
+        se_c = est_se[c] if np.isfinite(est_se[c]) else e.conversions_se
+        se_att = se_c / e.exposed if e.exposed > 0 else np.nan
         e_point, e_bound = _e_value_of_interval(e.treated_rate, att, att - z * se_att, att + z * se_att)
         covers0 = not (np.isfinite(se_att) and abs(att) > z * se_att)
         if np.isfinite(e_bound) and not covers0:

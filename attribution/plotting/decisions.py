@@ -113,8 +113,12 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     """
     if metric not in ("conversions", "value", "share"):
         raise ValueError(f"The 'metric' parameter of plot_credits must be 'conversions', 'value' or 'share'. Got {metric!r} instead.")
+    from ..models.base import PSEUDO_CHANNELS
+
     models = list(dict.fromkeys(credits["model"]))
     channels = list(dict.fromkeys(credits["channel"]))
+    if metric == "share":  # shares are over the channels: the pseudo-channels have none
+        channels = [c for c in channels if c not in PSEUDO_CHANNELS]
 
     def wide(col):
         return credits.pivot(index="channel", columns="model", values=col).reindex(index=channels, columns=models)
@@ -122,6 +126,8 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     w = wide(metric)
     lo = wide(f"{metric}_low") if f"{metric}_low" in credits.columns else None
     hi = wide(f"{metric}_high") if f"{metric}_high" in credits.columns else None
+    if lo is not None and not (np.isfinite(lo.to_numpy(dtype=float)).any()):
+        lo = hi = None
     kind, legend = _estimand_labels(credits, models)
     w.columns = legend
     if lo is not None:
@@ -166,8 +172,11 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
     """
     if metric not in ("roi", "roas", "cpa"):
         raise ValueError(f"The 'metric' parameter of plot_roi must be 'roi', 'roas' or 'cpa'. Got {metric!r} instead.")
+    from ..models.base import BASELINE
+
     models = list(dict.fromkeys(table["model"]))
-    channels = list(dict.fromkeys(table["channel"]))
+    # the baseline of an incremental model is no channel: nothing is spent on it
+    channels = [c for c in dict.fromkeys(table["channel"]) if c != BASELINE]
 
     def wide(col):
         return table.pivot(index="channel", columns="model", values=col).reindex(index=channels, columns=models)
@@ -175,6 +184,8 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
     w = wide(metric)
     lo = wide(f"{metric}_low") if f"{metric}_low" in table.columns else None
     hi = wide(f"{metric}_high") if f"{metric}_high" in table.columns else None
+    if lo is not None and not (np.isfinite(lo.to_numpy(dtype=float)).any()):
+        lo = hi = None
     cost = table.groupby("channel", sort=False)["cost"].first().reindex(channels)
     kind, legend = _estimand_labels(table, models)
     w.columns = legend
