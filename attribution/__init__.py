@@ -51,6 +51,7 @@ _LAZY = {
     "Probabilistic": ".models.datadriven",
     "Markov": ".models.markov",
     "Shapley": ".models.shapley",
+    "AIPW": ".models.aipw",
     # analysis, decisions, reports
     "BudgetPlan": ".budget",
     "plan_budget": ".budget",
@@ -69,6 +70,8 @@ _LAZY = {
     "ROIResult": ".roi",
     "channel_roi": ".roi",
     "normalise_costs": ".roi",
+    "ValidityResult": ".validity",
+    "validity": ".validity",
     # experiments and calibration
     "CalibrationResult": ".calibration",
     "calibrate": ".calibration",

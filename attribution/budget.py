@@ -81,6 +81,7 @@ __all__ = [
     "DEFAULT_ELASTICITY",
     "RESPONSES",
     "ResponseCurves",
+    "check_plan_direction",
     "plan_budget",
     "rule_based_allocation",
 ]
@@ -774,7 +775,13 @@ def plan_budget(
     n_periods = np.zeros(K, dtype=np.int64)
     notes = np.full(K, "", dtype=object)
     if response != "linear" and not given.all():
-        per, no_periods = _per_period(cost_frame, outcomes, fitted, journeys, objective)
+        if estimand == "incremental" and outcomes is None:
+            # an effect estimate needs exposed and unexposed journeys in numbers: one period's
+            # journeys are too few, so incremental models are not refitted per period
+            per, no_periods = None, ("an incremental model is not refitted per period (too few journeys per period "
+                                     "for its effect estimates); pass elasticity= or outcomes=")
+        else:
+            per, no_periods = _per_period(cost_frame, outcomes, fitted, journeys, objective)
         for i, c in enumerate(channels):
             if given[i]:
                 continue
@@ -1112,3 +1119,68 @@ class BudgetPlan:
         from .plotting.decisions import plot_response_curves
 
         return plot_response_curves(self, ax=ax)
+
+
+def check_plan_direction(plan: BudgetPlan, truth, *, margin: float = 0.25, tolerance: float = 0.01) -> pd.DataFrame:
+    r"""Does the plan move spend the way the true incremental returns say it should?
+
+    For every channel in the plan, the true incremental return per unit of spend
+    :math:`r_c = \text{truth}_c / s_c` (``truth`` in conversions or value, :math:`s_c` today's
+    spend) is compared with the median over the plan's channels: a channel whose return is more
+    than ``margin`` above the median should gain spend, one more than ``margin`` below it should
+    lose spend; the others may go either way.
+
+    Parameters
+    ----------
+    plan : BudgetPlan
+    truth : Series, dict or DataFrame
+        True incremental outcome per channel (e.g. the simulator's ``truth()["conversions"]``; a
+        DataFrame uses its ``value`` column when the plan maximises value, else
+        ``conversions``).
+    margin : float, default 0.25
+        Relative distance from the median return beyond which the direction is required.
+    tolerance : float, default 0.01
+        Relative spend change below which the plan counts as holding the channel flat.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by channel: ``true_return``, ``relative_to_median``, ``should`` (``up``,
+        ``down`` or ``either``), ``planned_change_pct``, ``moved`` (``up``, ``down``, ``flat``)
+        and ``verdict`` (``right``, ``wrong``, ``flat``: the plan did not move a channel it
+        should have, ``ok``: no direction required). ``attrs["share_right"]`` is the share of
+        required directions the plan gets right.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> credits = pd.DataFrame({"conversions": [40.0, 10.0], "value": [4000.0, 1000.0]},
+    ...                        index=pd.Index(["search", "display"], name="channel"))
+    >>> plan = plan_budget(credits, {"search": 1000.0, "display": 1000.0}, 2000.0,
+    ...                    response="power", elasticity=0.5)
+    >>> check_plan_direction(plan, {"search": 5.0, "display": 20.0})["verdict"].to_dict()
+    {'search': 'wrong', 'display': 'wrong'}
+    """
+    if isinstance(truth, pd.DataFrame):
+        df = truth.set_index("channel") if "channel" in truth.columns else truth
+        col = plan.objective if plan.objective in df.columns else "conversions"
+        truth = df[col]
+    t = pd.Series(truth, dtype=np.float64)
+    t.index = t.index.astype(str)
+    a = plan.allocation
+    spend = a["current"].astype(float)
+    ret = t.reindex(a.index) / spend.where(spend > 0)
+    med = float(ret.median(skipna=True))
+    rel = ret / med - 1.0 if med > 0 else ret * np.nan
+    should = np.where(rel > margin, "up", np.where(rel < -margin, "down", "either"))
+    should = np.where(ret.isna(), "n/a", should)
+    pct = a["change"] / spend.where(spend > 0)
+    moved = np.where(pct > tolerance, "up", np.where(pct < -tolerance, "down", "flat"))
+    verdict = np.where(should == "either", "ok", np.where(should == "n/a", "n/a",
+                       np.where(moved == should, "right", np.where(moved == "flat", "flat", "wrong"))))
+    out = pd.DataFrame({"true_return": ret, "relative_to_median": rel, "should": should,
+                        "planned_change_pct": pct, "moved": moved, "verdict": verdict}, index=a.index)
+    req = out["should"].isin(["up", "down"])
+    out.attrs["share_right"] = float((out.loc[req, "verdict"] == "right").mean()) if req.any() else float("nan")
+    out.attrs["required"] = int(req.sum())
+    return out

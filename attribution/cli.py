@@ -72,8 +72,9 @@ COMPARE_EXAMPLES = """\
 what is written to --out:
   report.html      one self-contained page: data summary, model comparison, ROI and budget plan
                    (with --costs), ROPO (conversions with a store place), journey KPIs, method notes
-  credits.csv      model, channel, conversions, value, share (credits_wide.csv: channel x model)
-  roi.csv          channel, model, cost, conversions, value, roi, roas, cpa (with --costs)
+  credits.csv      model, estimand, channel, conversions, value, share (credits_wide.csv: channel x model)
+  roi.csv          channel, model, estimand, cost, conversions, value, roi, roas, cpa (with --costs)
+  validity.csv     the validity scorecard of an incremental model: grade A-D per channel and why
   budget_plan.csv  today's spend, the plan and the expected outcome per channel (with --costs)
   *.png            every figure of the report; other tables as CSV (ropo_*, kpis_*)
 
@@ -85,6 +86,7 @@ model specs (--models): names or name:key=value,key=value, separated by commas, 
   position_based:first=0.3,last=0.5   time_decay:half_life=3D   markov:order=auto
   models: first_touch last_touch last_non_direct linear position_based time_decay custom
           markov shapley logistic probabilistic fractribution
+  incremental (estimand: what channels cause, with a '(baseline)' row): causal aipw
 
 examples:
   attribution compare data/samples/touchpoints.csv --conversions data/samples/conversions.csv \\
@@ -574,6 +576,7 @@ def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None
     print(f"{j.total_conversions + j.total_nulls:,.0f} journeys ({j.total_conversions:,.6g} conversions, value {j.total_value:,.2f}), "
           f"{j.n_channels} channels, {len(report.comparison.labels)} models.")
     print("\nConversions credited to each channel by each model:")
+    print(report.comparison._estimand_note())
     with pd.option_context("display.width", 200, "display.max_columns", 50):
         print(table.round(1).to_string())
     if report.truth is not None and truth_note:
@@ -585,14 +588,29 @@ def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None
         roi = report.comparison.roi
         part = roi[(roi["model"] == primary) & (roi["cost"] > 0)].sort_values("roi", ascending=False)
         if len(part):
-            print(f"\nROI under {primary} (value - cost) / cost: "
+            from .roi import _metric_name
+
+            print(f"\n{_metric_name('roi', part['estimand'])} under {primary} (value - cost) / cost: "
                   + ", ".join(f"{c} {v:.2f}" for c, v in zip(part["channel"], part["roi"])))
+    if report.validity is not None:
+        v = report.validity
+        print(f"Validity of {v.model}'s incremental credit: "
+              + ", ".join(f"{c} {g}" for c, g in v.grades.items())
+              + (f"; graded D (held at today's spend): {v.flagged}" if v.flagged else "") + "; see validity.csv.")
     if report.plan is not None:
         t = report.plan.totals
         obj = report.plan.objective
         gain = t.loc["plan", obj] / t.loc["today", obj] - 1 if t.loc["today", obj] else float("nan")
-        print(f"Budget plan ({report.plan.total_budget:,.2f}, {report.meta.get('bounds', '')}): expected {obj} "
+        kind = "incremental" if report.plan.estimand == "incremental" else "attributed"
+        print(f"Budget plan ({report.plan.total_budget:,.2f}, {report.meta.get('bounds', '')}): expected {kind} {obj} "
               f"{gain:+.1%} under {report.plan.model}; see budget_plan.csv.")
+        direction = report.plan_direction()
+        if direction is not None and direction.attrs.get("required"):
+            wrong = direction.index[direction["verdict"] == "wrong"].tolist()
+            print(f"Against --truth: the plan moves {direction.attrs['share_right']:.0%} of the "
+                  f"{direction.attrs['required']} channels whose true incremental return differs from the median by "
+                  "more than 25% in the right direction" + (f" (wrong: {wrong})" if wrong else "")
+                  + "; see budget_vs_truth.csv.")
     if report.ropo is not None:
         s = report.ropo.summary
         print(f"ROPO: {s['ropo_rate']:.1%} of {s['store_conversions']:,.0f} store purchases had online research before.")
@@ -844,7 +862,7 @@ def _cmd_batch(args) -> int:
                 report, _ = _run_compare(ns, folder, progress, label=f"[inputs.{name}]")
             except UserError as exc:
                 raise UserError(f"run {name}/{set_name}: {exc}") from exc
-            credits = report.comparison.credits[["model", "channel", "conversions", "value", "share"]]
+            credits = report.comparison.credits[["model", "estimand", "channel", "conversions", "value", "share"]]
             if report.has_costs:
                 roi = report.comparison.roi[["model", "channel", "cost", "roi", "roas", "cpa"]]
                 credits = credits.merge(roi, on=["model", "channel"], how="left")
@@ -1202,7 +1220,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--bounds", default="0.5,2", metavar="LOW,HIGH",
                    help="each channel's planned spend stays within LOW..HIGH x today's spend (default 0.5,2)")
     m.add_argument("--budget-model", metavar="SPEC",
-                   help="the model whose credit drives the budget plan and ROPO (default: the first markov, else the last)")
+                   help="the model whose credit drives the budget plan and ROPO (default: the first incremental "
+                        "model such as causal or aipw, else the first markov, else the last)")
     m.add_argument("--truth", metavar="FILE", help="true conversions per channel (channel, conversions), e.g. the simulator's truth.csv")
     r = c.add_argument_group("omnichannel (conversions with a place)")
     r.add_argument("--customers", metavar="FILE", help="customer base (id + numeric covariates) for ROPO's incrementality estimate")

@@ -43,7 +43,8 @@ import pandas as pd
 from ._validation import csv_safe
 
 from .journeys import Journeys
-from .models.base import NO_TOUCH, AttributionModel
+from .models.base import BASELINE, NO_TOUCH, PSEUDO_CHANNELS, AttributionModel, estimand_of
+from .roi import _estimand_sentence, _metric_name
 
 __all__ = [
     "METHOD_NOTES",
@@ -489,8 +490,12 @@ def budget_bounds(costs: pd.DataFrame, low: float = 0.5, high: float = 2.0) -> d
     return {str(c): (float(s) * low, float(s) * high) for c, s in spend.items() if s > 0}
 
 
-def _primary_label(labels: Sequence[str]) -> str:
-    """The model that drives the budget plan and ROPO: the first Markov model, else the last one."""
+def _primary_label(labels: Sequence[str], models: Mapping | None = None) -> str:
+    """The model that drives the budget plan and ROPO: the first incremental model (decisions
+    follow what channels cause), else the first Markov model, else the last one."""
+    for lab in labels:
+        if models is not None and estimand_of(models.get(lab)) == "incremental":
+            return lab
     for lab in labels:
         if lab.split(":")[0].strip().lower() == "markov":
             return lab
@@ -499,9 +504,9 @@ def _primary_label(labels: Sequence[str]) -> str:
 
 def _channel_order(wide: pd.DataFrame) -> list[str]:
     """Channels by mean credit over the models, largest first; ``(no touch)`` last."""
-    mean = wide.drop(index=[NO_TOUCH], errors="ignore").mean(axis=1, skipna=True)
+    mean = wide.drop(index=list(PSEUDO_CHANNELS), errors="ignore").mean(axis=1, skipna=True)
     order = mean.sort_values(ascending=False, kind="stable").index.tolist()
-    return order + ([NO_TOUCH] if NO_TOUCH in wide.index else [])
+    return order + [c for c in PSEUDO_CHANNELS if c in wide.index]
 
 
 def _truth_series(truth) -> pd.Series | None:
@@ -548,6 +553,7 @@ def build_report(
     store_places=("store",),
     n_boot: int = 200,
     kpis=True,
+    validity="auto",
     title: str = "Attribution report",
     inputs: Mapping[str, str] | None = None,
     settings: Mapping[str, str] | None = None,
@@ -595,6 +601,10 @@ def build_report(
         Bootstrap replicates of ROPO's incrementality interval (with ``customers``).
     kpis : bool or JourneyKPIs, default True
         Add the journey-KPI section (computed here unless given).
+    validity : "auto", ValidityResult, False or None, default "auto"
+        The validity scorecard (:func:`attribution.validity.validity`) of the model that drives
+        the plan: ``"auto"`` computes it when that model is incremental; it is shown before the
+        plan, its grades mark the ROI table, and channels graded D are held at today's spend.
     title : str
     inputs : mapping, optional
         Role -> file name of the inputs (e.g. ``{"touchpoints": "touchpoints.csv"}``), listed in
@@ -641,6 +651,8 @@ def build_report(
     if comparison is None and models is not False:
         stages.append("fitting models")
     want_budget = budget is not None and budget is not False
+    if validity is not None and validity is not False and models is not False:
+        stages.append("validity scorecard")
     if want_budget:
         stages.append("budget plan")
     want_ropo = ropo is not None and ropo is not False
@@ -662,14 +674,23 @@ def build_report(
             tick("fitting models")
             comparison = compare(journeys, models, costs=costs, progress=False)
         labels = comparison.labels if comparison is not None else []
-        primary = budget_model or (_primary_label(labels) if labels else None)
+        primary = budget_model or (_primary_label(labels, comparison.models) if labels else None)
         if primary is not None and labels and primary not in labels:
             raise ValueError(f"Unknown budget_model {primary!r}. Choose from the compared models {labels}.")
         meta["primary"] = primary
+        card = None
+        if validity is not None and validity is not False and validity != "auto":
+            card = validity
+        elif (validity == "auto" and comparison is not None and primary in comparison.models
+              and estimand_of(comparison.models[primary]) == "incremental"):
+            tick("validity scorecard")
+            from .validity import validity as _validity
+
+            card = _optional(lambda: _validity(comparison.models[primary], journeys), "Validity scorecard", collected)
 
         if want_budget:
             tick("budget plan")
-            plan = _plan(budget, comparison, primary, bounds, collected, meta)
+            plan = _plan(budget, comparison, primary, bounds, collected, meta, card)
         if want_ropo:
             tick("ROPO")
             ropo_report = _ropo(ropo, journeys, comparison, primary, offline, customers, customer_id,
@@ -689,7 +710,7 @@ def build_report(
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     report = Report(
         journeys, comparison, plan=plan, ropo=ropo_report, kpis=kpi_report, truth=truth_s, title=title,
-        inputs=inputs, settings=settings, notes=collected, meta=meta, customer_analysis=customer_analysis,
+        inputs=inputs, settings=settings, notes=collected, meta=meta, customer_analysis=customer_analysis, validity=card,
     )
     report.calibration = calibration  # a CalibrationResult: the "Calibration" section
     tick.extend(len(report._figure_specs()) - guess)
@@ -743,7 +764,7 @@ def _optional(fn, what: str, notes: list[str]):
         return None
 
 
-def _plan(budget, comparison, primary, bounds, notes, meta):
+def _plan(budget, comparison, primary, bounds, notes, meta, card=None):
     from .budget import BudgetPlan
 
     if isinstance(budget, BudgetPlan):
@@ -766,9 +787,9 @@ def _plan(budget, comparison, primary, bounds, notes, meta):
             notes.append("Budget plan left out: no channel has a positive cost.")
             return None
         meta["budget_source"] = "today's total spend"
-        return _optional(lambda: comparison.plan_budget(total, model=primary, bounds=bd), "Budget plan", notes)
+        return _optional(lambda: comparison.plan_budget(total, model=primary, bounds=bd, validity=card), "Budget plan", notes)
     meta["budget_source"] = "as given"
-    return comparison.plan_budget(budget, model=primary, bounds=bd)
+    return comparison.plan_budget(budget, model=primary, bounds=bd, validity=card)
 
 
 def _ropo(ropo_arg, journeys, comparison, primary, offline, customers, customer_id, store_places, n_boot, notes, meta):
@@ -1078,7 +1099,7 @@ class Report:
 
     def __init__(self, journeys, comparison=None, *, plan=None, ropo=None, kpis=None, truth=None,
                  title: str = "Attribution report", inputs=None, settings=None, notes=(), meta=None,
-                 customer_analysis=None):
+                 customer_analysis=None, validity=None):
         if not isinstance(journeys, Journeys):
             raise TypeError(f"Report needs the Journeys the analysis ran on. Got {type(journeys).__name__} instead.")
         self.journeys = journeys
@@ -1087,6 +1108,7 @@ class Report:
         self.ropo = ropo
         self.kpis = kpis
         self.customer_analysis = customer_analysis  # attribution.customers.CustomerAnalysis, optional
+        self.validity = validity
         self.truth = _truth_series(truth)
         self.title = str(title)
         self.inputs = {str(k): str(v) for k, v in (inputs or {}).items()}
@@ -1153,9 +1175,14 @@ class Report:
             out["credits_wide"] = wide
             if self.has_costs:
                 out["roi"] = self.comparison.roi
+        if self.validity is not None:
+            out["validity"] = self.validity.table
         if self.plan is not None:
             out["budget_plan"] = self.plan.allocation
             out["budget_totals"] = self.plan.totals
+            direction = self.plan_direction()
+            if direction is not None:
+                out["budget_vs_truth"] = direction
         if self.ropo is not None:
             out["ropo_summary"] = self.ropo.summary.to_frame("value")
             out["ropo_by_channel"] = self.ropo.by_channel
@@ -1214,6 +1241,9 @@ class Report:
                         _note_top(ax, len(paid), n_paid)
 
                     specs.append(("roi", draw_roi, (10.0, _bar_height(len(paid), roi["model"].nunique()))))
+        if self.validity is not None:
+            specs.append(("validity", lambda ax: decisions.plot_validity(self.validity, ax=ax),
+                          (10.0, _bar_height(len(self.validity.table), 1))))
         if self.plan is not None:
             n = len(self.plan.allocation)
 
@@ -1353,9 +1383,20 @@ class Report:
             moved = float(self.plan.allocation["change"].clip(lower=0).sum())
             items.append(
                 f"The budget plan moves {moved:,.2f} ({moved / self.plan.total_budget:.0%} of "
-                f"{self.plan.total_budget:,.2f}) between channels; expected attributed {obj} {gain:+.1%} "
+                f"{self.plan.total_budget:,.2f}) between channels; expected "
+                f"{'incremental' if self.plan.estimand == 'incremental' else 'attributed'} {obj} {gain:+.1%} "
                 f"(under {self.plan.model}, on assumed response curves)."
             )
+        if self.validity is not None:
+            g = self.validity.grades
+            items.append(f"Validity of {self.validity.model}'s incremental credit: "
+                         + ", ".join(f"{n} × {k}" for k, n in g.value_counts().reindex(list("ABCD"), fill_value=0).items())
+                         + (f"; graded D (not trusted, held in the plan): {self.validity.flagged}." if self.validity.flagged else "."))
+        direction = self.plan_direction()
+        if direction is not None and direction.attrs.get("required"):
+            items.append(f"Against the truth, the plan moves {direction.attrs['share_right']:.0%} of the "
+                         f"{direction.attrs['required']} channels whose true incremental return is far from the median "
+                         "in the right direction.")
         if self.ropo is not None:
             s = self.ropo.summary
             items.append(
@@ -1428,16 +1469,20 @@ class Report:
                 "The truth column is each channel's true incremental conversions (known because the data "
                 f"were simulated); the other {base:,.1f} conversions would have happened without any channel, "
                 "so the model columns sum to more: compare the ranking, not the level.", "hint"))
+        parts.append(_p(cmp._estimand_note()
+                        + (" '(baseline)' holds the conversions an incremental model expects without any paid channel."
+                           if BASELINE in wide.index else "")))
         parts.append(_table(wide, kinds, index_name="channel", emphasis=["truth"] if self.truth is not None else (),
-                            caption="Attributed conversions per channel"))
+                            caption=f"Conversions per channel ({self._estimand_words()})"))
         shares = cmp.shares.reindex(self.channel_order)
         shares.columns.name = None
         parts.append("<details><summary>Share of conversions and attributed value</summary>"
-                     + _table(shares, default="pct", index_name="channel", caption="Share of conversions")
+                     + _table(shares, default="pct", index_name="channel",
+                              caption="Share of the channels' credit ('(no touch)' and '(baseline)' left out)")
                      + _table(cmp.value_wide.reindex(self.channel_order).rename_axis(columns=None), default="money",
-                              index_name="channel", caption="Attributed value")
+                              index_name="channel", caption=f"Value per channel ({self._estimand_words()})")
                      + "</details>")
-        parts.append(self._img("credits", "Attributed conversions per channel, by model"))
+        parts.append(self._img("credits", f"Conversions per channel, by model ({self._estimand_words()})"))
         if len(cmp.labels) > 1:
             ag = cmp.rank_agreement
             vals = ag.where(~np.eye(len(ag), dtype=bool)).stack().dropna()
@@ -1471,23 +1516,29 @@ class Report:
         roi.columns.name = None
         kinds = {c: "ratio" for c in roi.columns}
         kinds["cost"] = "money"
+        if self.validity is not None:
+            roi["grade"] = self.validity.grades.reindex(roi.index).fillna("")
+            kinds["grade"] = "text"
         cpa = rr.wide("cpa").reindex(order)
         cpa.columns.name = None
         roas = rr.wide("roas").reindex(order)
         roas.columns.name = None
         parts = ["<section id='roi'><h2>Return on investment</h2>",
-                 _p(f"Costs of {total:,.2f}{span} joined to each model's attributed value and conversions. "
-                    "ROI = (value − cost) / cost: 0 is break-even. – means no ROI: the channel is unpaid, or has no cost row."),
-                 _table(roi, kinds, index_name="channel", emphasis=["cost"], caption="ROI per channel and model"),
+                 _p(f"Costs of {total:,.2f}{span} joined to each model's credited value and conversions. "
+                    "ROI = (value − cost) / cost: 0 is break-even. – means no ROI: the channel is unpaid, or has no cost row. "
+                    + _estimand_sentence(rr.estimands)),
+                 _table(roi, kinds, index_name="channel", emphasis=["cost"],
+                        caption=f"{_metric_name('roi', rr.estimands)} per channel and model"
+                        + (f" (grade: validity of {self.validity.model})" if "grade" in roi.columns else "")),
                  "<details><summary>ROAS and cost per acquisition</summary>",
-                 _table(roas, default="ratio", index_name="channel", caption="ROAS = value / cost"),
-                 _table(cpa, default="money", index_name="channel", caption="CPA = cost / attributed conversion"),
+                 _table(roas, default="ratio", index_name="channel", caption=f"{_metric_name('roas', rr.estimands)} = value / cost"),
+                 _table(cpa, default="money", index_name="channel", caption=f"{_metric_name('cpa', rr.estimands)} = cost / conversion"),
                  _table(rr.totals.rename_axis(index="model").rename(columns={"roi": "ROI", "roas": "ROAS", "cpa": "CPA"}),
                         {"cost": "money", "conversions": "num1", "value": "money", "ROI": "ratio", "ROAS": "ratio",
                          "CPA": "money"},
                         caption="Blended totals per model"),
                  "</details>",
-                 self._img("roi", "ROI per channel, by model")]
+                 self._img("roi", f"{_metric_name('roi', rr.estimands)} per channel, by model")]
         if len(rr.unmatched):
             um = rr.unmatched.set_index("channel")
             parts.append(_table(um, {"issue": "text", "cost": "money", "hint": "text"}, index_name="channel",
@@ -1516,8 +1567,13 @@ class Report:
         src = self.meta.get("budget_source", "")
         parts = ["<section id='budget'><h2>Budget plan</h2>",
                  _p(f"A budget of {plan.total_budget:,.2f}" + (f" ({src})" if src else "")
-                    + f" spread over the {len(a)} paid channels to maximise the {plan.objective} attributed by "
-                    f"{plan.model}" + (f", each channel kept within {bounds}" if bounds else "") + "."),
+                    + f" spread over the {len(a)} paid channels to maximise the "
+                    + (f"incremental {plan.objective} (what the channels cause) estimated by {plan.model}"
+                       if plan.estimand == "incremental" else
+                       f"{plan.objective} attributed by {plan.model} (shares of observed conversions, not what the "
+                       "channels cause)")
+                    + (f", each channel kept within {bounds}" if bounds else "")
+                    + (f"; {list(plan.held.index)} held at today's spend (graded D)" if len(plan.held) else "") + "."),
                  _table(show, kinds, index_name="channel", emphasis=["plan"], caption="Spend per channel"),
                  _table(totals.rename(columns={"roi": "ROI", "roas": "ROAS", "cpa": "CPA"}),
                         {"spend": "money", "conversions": "num1", "value": "money", "ROI": "ratio",
@@ -1531,9 +1587,69 @@ class Report:
                         "budget_totals.csv also has a rule-based reallocation (ROI index with a floor) for "
                         "comparison; it ignores the bounds, so it relies on the curves far from today's spend.",
                         "hint"))
+        direction = self.plan_direction()
+        if direction is not None:
+            req = direction[direction["should"].isin(["up", "down"])]
+            parts.append("<h3>Check against the truth</h3>" + _p(
+                f"The true incremental conversions per unit of spend (known because the data were simulated) say "
+                f"{len(req)} channel(s) differ from the median return by more than 25 %: the plan moves "
+                f"{int((req['verdict'] == 'right').sum())} of them in the right direction."
+                + (" Wrong: " + ", ".join(req.index[req["verdict"] == "wrong"]) + "." if (req["verdict"] == "wrong").any() else "")))
+            show_d = direction[["true_return", "relative_to_median", "should", "planned_change_pct", "verdict"]].rename(
+                columns={"true_return": "true conv. per unit spend", "relative_to_median": "vs median",
+                         "planned_change_pct": "plan change"})
+            parts.append(_table(show_d, {"true conv. per unit spend": "num2", "vs median": "signed_pct", "should": "text",
+                                         "plan change": "signed_pct", "verdict": "text"}, index_name="channel",
+                                caption="Does the plan follow the true incremental return?"))
         notes = plan.warnings
         if notes:
             parts.append(_notes_list(notes))
+        parts.append("</section>")
+        return "".join(parts)
+
+    def plan_direction(self) -> pd.DataFrame | None:
+        """With a truth and a plan: :func:`attribution.budget.check_plan_direction`."""
+        if self.truth is None or self.plan is None:
+            return None
+        from .budget import check_plan_direction
+
+        return check_plan_direction(self.plan, self.truth)
+
+    def _estimand_words(self) -> str:
+        if self.comparison is None:
+            return "attributed"
+        est = set(self.comparison.estimands)
+        if est == {"incremental"}:
+            return "incremental: what the channels caused"
+        if est == {"attributed"}:
+            return "attributed: observed conversions split over touching channels"
+        return "attributed and incremental models side by side: not the same quantity"
+
+    def _validity_section(self) -> str:
+        v = self.validity
+        t = v.table.set_index("channel")
+        show = t[["grade", "estimate", "aipw", "exposed_extreme", "smd_after", "negative_control_z", "shuffle_ratio",
+                  "e_value_ci", "reason"]].rename(columns={
+                      "estimate": f"{v.model} (incremental conv.)", "aipw": "AIPW cross-check",
+                      "exposed_extreme": "exposed w/o overlap", "smd_after": "max |SMD|", "negative_control_z": "neg. control z",
+                      "shuffle_ratio": "survives shuffle", "e_value_ci": "E-value (CI)"})
+        kinds = {"grade": "text", f"{v.model} (incremental conv.)": "num1", "AIPW cross-check": "num1",
+                 "exposed w/o overlap": "pct", "max |SMD|": "num2", "neg. control z": "num2", "survives shuffle": "pct",
+                 "E-value (CI)": "num2", "reason": "text"}
+        parts = ["<section id='validity'><h2>Validity scorecard</h2>",
+                 _p(f"How far can each channel's incremental credit under {v.model} be trusted? Grade A: every check "
+                    "passes; B: one or two warnings; C: one failed check or three warnings; D: two failed checks "
+                    "(held at today's spend in the plan). Checks: overlap of exposure, covariate balance after "
+                    "weighting, a placebo channel inserted at random, a negative-control outcome (purchases before "
+                    "the journey), moving the exposure to another journey of the same person, agreement with a "
+                    "doubly robust (AIPW) estimate, and sensitivity to hidden confounding (E-value; selection on "
+                    "observables)."),
+                 _p(v._placebo_text()),
+                 _table(show, kinds, index_name="channel", emphasis=["grade"],
+                        caption=f"Validity of the incremental credit of {v.model}"),
+                 self._img("validity", "Incremental credit per channel, coloured by grade")]
+        if v.flagged:
+            parts.append(_p(f"Graded D: {v.flagged}. Their ROI is flagged and the plan holds their spend.", "hint"))
         parts.append("</section>")
         return "".join(parts)
 
@@ -1671,6 +1787,8 @@ class Report:
             sections.append(("models", "Models", self._models_section()))
             if self.has_costs:
                 sections.append(("roi", "ROI", self._roi_section()))
+        if self.validity is not None:
+            sections.append(("validity", "Validity", self._validity_section()))
         if self.plan is not None:
             sections.append(("budget", "Budget plan", self._budget_section()))
         if self.ropo is not None:

@@ -237,7 +237,8 @@ def test_batch_config_runs_every_input_and_model_set(data, tmp_path, capsys, fas
             assert (base / name / model_set / "credits.csv").is_file()
     assert (base / "events" / "rules" / "roi.csv").is_file()
     summary = pd.read_csv(base / "summary.csv")
-    assert list(summary.columns[:5]) == ["run", "input", "model_set", "model", "channel"]
+    assert list(summary.columns[:6]) == ["run", "input", "model_set", "model", "estimand", "channel"]
+    assert set(summary["estimand"]) == {"attributed"}
     assert set(summary["run"]) == {"events/rules", "events/chains", "paths/rules", "paths/chains"}
     # one row per run x model x channel
     assert not summary.duplicated(["run", "model", "channel"]).any()
@@ -444,3 +445,22 @@ def test_cli_module_stays_thin():
     # the analysis lives in the library: the CLI module holds no model or plotting code
     source = Path(cli.__file__).read_text(encoding="utf-8")
     assert "matplotlib" not in source and "def fit" not in source
+
+
+def test_compare_with_the_causal_model_labels_the_estimand(data, tmp_path, capsys, fast_figures):
+    out_dir = tmp_path / "causal"
+    code, out, err = run(["compare", *events_args(data), "--costs", data / "costs.csv", "--truth", data / "truth.csv",
+                          "--models", "markov,causal", "--out", out_dir], capsys)
+    assert code == 0, err
+    credits = pd.read_csv(out_dir / "credits.csv")
+    assert dict(credits.groupby("model")["estimand"].first()) == {"markov": "attributed", "causal": "incremental"}
+    assert "(baseline)" in set(credits.loc[credits["model"] == "causal", "channel"])
+    assert set(pd.read_csv(out_dir / "roi.csv")["estimand"]) == {"attributed", "incremental"}
+    validity = pd.read_csv(out_dir / "validity.csv")
+    assert set(validity["grade"]) <= set("ABCD")
+    assert (out_dir / "budget_vs_truth.csv").is_file()
+    assert "Mixed estimands" in out and "Incremental ROI under causal" in out
+    assert "Validity of causal's incremental credit" in out and "expected incremental value" in out
+    assert "Against --truth" in out
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert page.index("id='validity'") < page.index("id='budget'")

@@ -123,6 +123,7 @@ _BUILTIN_MODULES = (
     "attribution.models.markov",
     "attribution.models.shapley",
     "attribution.models.datadriven",
+    "attribution.models.aipw",
     "attribution.models.incremental",
 )
 
@@ -402,7 +403,8 @@ class AttributionModel(ParamsMixin):
         observed conversions, or incremental effects with a ``"(baseline)"`` row (see the
         module docstring).
     incremental_credits_ : pandas.DataFrame
-        Incremental models only: ``credits_`` without the ``"(baseline)"`` row.
+        Incremental models only: ``credits_`` without the ``"(baseline)"`` row, ``share`` being
+        the share of the channels' incremental conversions.
     """
 
     #: What the credit measures: "attributed" (shares of observed conversions) or
@@ -435,7 +437,8 @@ class AttributionModel(ParamsMixin):
 
     @property
     def incremental_credits_(self) -> pd.DataFrame:
-        """``credits_`` without the ``"(baseline)"`` row (incremental models only).
+        """``credits_`` without the ``"(baseline)"`` row (incremental models only); ``share`` is
+        each channel's share of the channels' incremental conversions.
 
         Raises
         ------
@@ -447,7 +450,17 @@ class AttributionModel(ParamsMixin):
         """
         if self.estimand_ != "incremental":
             raise EstimandError(_attributed_message(self))
-        return self.credits_.drop(index=[BASELINE], errors="ignore")
+        stored = self.__dict__.get("incremental_credits_")
+        if stored is not None:  # a model that builds its own
+            return stored
+        inc = self.credits_.drop(index=[BASELINE], errors="ignore").copy()
+        t = inc["conversions"].sum()
+        inc["share"] = inc["conversions"] / t if t > 0 else np.nan
+        return inc
+
+    @incremental_credits_.setter
+    def incremental_credits_(self, value) -> None:
+        self.__dict__["incremental_credits_"] = value
 
     def __sklearn_is_fitted__(self) -> bool:
         return "credits_" in self.__dict__

@@ -18,6 +18,7 @@ __all__ = [
     "plot_rank_agreement",
     "plot_response_curves",
     "plot_roi",
+    "plot_validity",
 ]
 
 _METRIC_LABELS = {
@@ -112,8 +113,12 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     """
     if metric not in ("conversions", "value", "share"):
         raise ValueError(f"The 'metric' parameter of plot_credits must be 'conversions', 'value' or 'share'. Got {metric!r} instead.")
+    from ..models.base import PSEUDO_CHANNELS
+
     models = list(dict.fromkeys(credits["model"]))
     channels = list(dict.fromkeys(credits["channel"]))
+    if metric == "share":  # shares are over the channels: the pseudo-channels have none
+        channels = [c for c in channels if c not in PSEUDO_CHANNELS]
 
     def wide(col):
         return credits.pivot(index="channel", columns="model", values=col).reindex(index=channels, columns=models)
@@ -121,6 +126,8 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     w = wide(metric)
     lo = wide(f"{metric}_low") if f"{metric}_low" in credits.columns else None
     hi = wide(f"{metric}_high") if f"{metric}_high" in credits.columns else None
+    if lo is not None and not (np.isfinite(lo.to_numpy(dtype=float)).any()):
+        lo = hi = None
     kind, legend = _estimand_labels(credits, models)
     w.columns = legend
     if lo is not None:
@@ -165,8 +172,11 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
     """
     if metric not in ("roi", "roas", "cpa"):
         raise ValueError(f"The 'metric' parameter of plot_roi must be 'roi', 'roas' or 'cpa'. Got {metric!r} instead.")
+    from ..models.base import BASELINE
+
     models = list(dict.fromkeys(table["model"]))
-    channels = list(dict.fromkeys(table["channel"]))
+    # the baseline of an incremental model is no channel: nothing is spent on it
+    channels = [c for c in dict.fromkeys(table["channel"]) if c != BASELINE]
 
     def wide(col):
         return table.pivot(index="channel", columns="model", values=col).reindex(index=channels, columns=models)
@@ -174,6 +184,8 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
     w = wide(metric)
     lo = wide(f"{metric}_low") if f"{metric}_low" in table.columns else None
     hi = wide(f"{metric}_high") if f"{metric}_high" in table.columns else None
+    if lo is not None and not (np.isfinite(lo.to_numpy(dtype=float)).any()):
+        lo = hi = None
     cost = table.groupby("channel", sort=False)["cost"].first().reindex(channels)
     kind, legend = _estimand_labels(table, models)
     w.columns = legend
@@ -382,4 +394,55 @@ def plot_rank_agreement(agreement: pd.DataFrame, *, ax=None):
                         color="white" if abs(m[i, j]) > 0.6 else "black")
     ax.figure.colorbar(im, ax=ax, label="Spearman ρ of channel credits")
     ax.set_title("Rank agreement between models")
+    return ax
+
+
+_GRADE_COLORS = {"A": "#1a9850", "B": "#91cf60", "C": "#fc8d59", "D": "#d73027"}
+
+
+def plot_validity(result, *, ax=None):
+    """Validity scorecard: each channel's incremental credit with its interval, coloured by grade,
+    and the AIPW cross-check as a hollow marker.
+
+    Parameters
+    ----------
+    result : ValidityResult
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from scipy import stats
+
+    t = result.table
+    n = len(t)
+    ax = _axes(ax, n, 1, width=8.5)
+    y = np.arange(n)
+    z = stats.norm.ppf(0.5 + result.level / 2)
+    est = t["estimate"].to_numpy(dtype=float)
+    se = t["se"].to_numpy(dtype=float)
+    colors = [_GRADE_COLORS.get(g, "0.5") for g in t["grade"]]
+    ax.barh(y, np.nan_to_num(est), height=0.6, color=colors, alpha=0.85)
+    ok = np.isfinite(se)
+    if ok.any():
+        ax.errorbar(est[ok], y[ok], xerr=z * se[ok], fmt="none", ecolor="0.2", elinewidth=0.9, capsize=2)
+    ax.plot(t["aipw"].to_numpy(dtype=float), y, "o", mfc="none", mec="0.1", ms=6)
+    ax.axvline(0, color="0.3", linewidth=0.8)
+    ax.set_yticks(y)
+    ax.set_yticklabels([f"{c}  [{g}]" for c, g in zip(t["channel"], t["grade"])])
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.grid(axis="x", color="0.9")
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    word = "Incremental" if result.estimand == "incremental" else "Attributed"
+    ax.set_xlabel(f"{word} conversions per channel (whiskers: {result.level:.0%} interval)")
+    ax.set_ylabel("channel  [grade]")
+    ax.set_title(f"Validity scorecard of {result.model}: grade A (trusted) to D (not trusted)")
+    handles = [Patch(color=c, label=f"grade {g}") for g, c in _GRADE_COLORS.items()]
+    handles.append(Line2D([], [], marker="o", mfc="none", mec="0.1", ls="none", label="AIPW cross-check"))
+    ax.legend(handles=handles, fontsize="small", frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return ax
