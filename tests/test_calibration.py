@@ -276,3 +276,19 @@ def test_tau_posterior_matches_brute_force_integration():
     assert f.loc["c", "factor_sd"] == pytest.approx(math.sqrt(v_c), abs=3e-3)
     # the two tests disagree: each tested channel stays near its own test
     assert abs(f.loc["a", "factor"] - 0.2) < 0.1 and abs(f.loc["b", "factor"] - 1.2) < 0.2
+
+
+def test_store_outcome_test_uses_the_models_store_credit():
+    sim = simulate(1500, days=42, random_state=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        j = sim.journeys()
+    m = at.get_model("linear").fit(j)
+    pc = m.place_credits_
+    store_video = float(pc[(pc["channel"] == "video") & (pc["place"] == "store")]["value"].sum())
+    test = LiftTest("video", "2026-03-01", "2026-04-11", incremental=0.25 * store_video, se=1e-6 * store_video,
+                    outcome="store_value")
+    cal = at.calibrate(m, [test], n_boot=0)
+    # no spend, no costs, no journeys: the test is taken to cover the period (scale 1), with a note
+    assert cal.tests["scaled_by"].iloc[0] == "none" and cal.factors.loc["video", "test_factor"] == pytest.approx(0.25)
+    assert cal.credits.loc["video", "conversions"] == pytest.approx(0.25 * m.credits_.loc["video", "conversions"], rel=1e-6)
