@@ -940,14 +940,9 @@ def _calibration_files(cal, plan, out: Path) -> list[Path]:
         put("calibration_next_tests.csv", cal.next_tests())
     if plan is not None:
         put("calibration_plan.csv", plan.allocation)
-    import matplotlib
+    from . import report as _report
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ax = cal.plot()
-    ax.figure.savefig(out / "calibration.png", dpi=110, bbox_inches="tight")
-    plt.close(ax.figure)
+    (out / "calibration.png").write_bytes(_report._png(lambda ax: cal.plot(ax=ax), (7.5, 0.42 * len(cal.factors) + 1.6)))
     files.append(out / "calibration.png")
     return files
 
