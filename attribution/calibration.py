@@ -732,5 +732,5 @@ class CalibrationResult:
         ax.set_yticklabels([f"{c}{' (tested)' if tt else ''}" for c, tt in zip(f.index, t)])
         ax.set_xlabel("incrementality factor = incremental ÷ model credit")
         ax.set_title(f"Calibration of {self.label} by experiments")
-        ax.legend(loc="best", fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.6 / max(n, 1)), ncol=2, fontsize=7, frameon=False)
         return ax
