@@ -594,7 +594,15 @@ class CalibrationResult:
         kw.pop("outcomes", None)
         # the curves are anchored: totals per channel suffice (and are much faster than periods)
         totals = _period_spend(costs)
-        point = self._cal[["conversions", "value"]].clip(lower=0.0)
+        point = self._cal[["conversions", "value"]]
+        negative = [c for c in point.index if point.loc[c, "conversions"] < 0 and c in totals.index and totals[c] > 0]
+        if negative:
+            from .exceptions import DataQualityWarning
+            from .models.base import _warn_user
+
+            _warn_user(f"Calibrated credit is negative for {negative} (tests below zero pull the factors below 0); the plan "
+                       "treats them as 0 (no return on spend). Check those tests' signs and standard errors.", DataQualityWarning)
+        point = point.clip(lower=0.0)
         plan = plan_budget(point, totals, total_budget, model=f"{self.label} (calibrated)", **kw)
         if n_draws:
             from .budget import ResponseCurves, _optimise, _to_cents
@@ -724,5 +732,5 @@ class CalibrationResult:
         ax.set_yticklabels([f"{c}{' (tested)' if tt else ''}" for c, tt in zip(f.index, t)])
         ax.set_xlabel("incrementality factor = incremental ÷ model credit")
         ax.set_title(f"Calibration of {self.label} by experiments")
-        ax.legend(loc="best", fontsize=7)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.6 / max(n, 1)), ncol=2, fontsize=7, frameon=False)
         return ax

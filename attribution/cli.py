@@ -1029,9 +1029,9 @@ def _calibration_files(cal, plan, out: Path) -> list[Path]:
         put("calibration_next_tests.csv", cal.next_tests())
     if plan is not None:
         put("calibration_plan.csv", plan.allocation)
-    from .plotting import save_png
+    from . import report as _report
 
-    save_png(cal.plot(), out / "calibration.png")
+    (out / "calibration.png").write_bytes(_report._png(lambda ax: cal.plot(ax=ax), (7.5, 0.42 * len(cal.factors) + 1.6)))
     files.append(out / "calibration.png")
     return files
 

@@ -276,3 +276,43 @@ def test_tau_posterior_matches_brute_force_integration():
     assert f.loc["c", "factor_sd"] == pytest.approx(math.sqrt(v_c), abs=3e-3)
     # the two tests disagree: each tested channel stays near its own test
     assert abs(f.loc["a", "factor"] - 0.2) < 0.1 and abs(f.loc["b", "factor"] - 1.2) < 0.2
+
+
+def test_store_outcome_test_uses_the_models_store_credit():
+    sim = simulate(1500, days=42, random_state=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        j = sim.journeys()
+    m = at.get_model("linear").fit(j)
+    pc = m.place_credits_
+    store_video = float(pc[(pc["channel"] == "video") & (pc["place"] == "store")]["value"].sum())
+    test = LiftTest("video", "2026-03-01", "2026-04-11", incremental=0.25 * store_video, se=1e-6 * store_video,
+                    outcome="store_value")
+    cal = at.calibrate(m, [test], n_boot=0)
+    # no spend, no costs, no journeys: the test is taken to cover the period (scale 1), with a note
+    assert cal.tests["scaled_by"].iloc[0] == "none" and cal.factors.loc["video", "test_factor"] == pytest.approx(0.25)
+    assert cal.credits.loc["video", "conversions"] == pytest.approx(0.25 * m.credits_.loc["video", "conversions"], rel=1e-6)
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    credit=st.lists(st.floats(0.5, 1e4), min_size=2, max_size=6),
+    tested=st.lists(st.tuples(st.integers(0, 5), st.floats(-1e3, 1e4), st.floats(1e-3, 1e5)), min_size=1, max_size=4),
+    no_touch=st.floats(0, 100),
+)
+def test_calibrated_credit_conserves_totals(credit, tested, no_touch):
+    names = [f"ch{i}" for i in range(len(credit))]
+    df = pd.DataFrame({"conversions": credit, "value": [3.0 * c for c in credit]}, index=pd.Index(names, name="channel"))
+    df.loc[NO_TOUCH] = [no_touch, 2.0 * no_touch]
+    tests = [LiftTest(names[i % len(names)], "2026-01-01", "2026-01-28", incremental=inc, se=se) for i, inc, se in tested]
+    cal = at.calibrate(df, tests)
+    cr = cal.credits
+    assert cr["conversions"].sum() == pytest.approx(df["conversions"].sum(), rel=1e-9, abs=1e-9)
+    assert cr["value"].sum() == pytest.approx(df["value"].sum(), rel=1e-9, abs=1e-9)
+    assert cr.loc[NO_TOUCH, "conversions"] == no_touch
+    assert (cr.loc[names, "conversions_low"] <= cr.loc[names, "conversions"] + 1e-9).all()
+    assert np.isfinite(cal.factors["factor"]).all() and (cal.factors["factor_sd"] >= 0).all()

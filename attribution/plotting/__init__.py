@@ -4,13 +4,3 @@ One contract everywhere: matplotlib is imported inside the function, ``ax=None``
 figure only when needed, and the function returns the ``Axes``.
 """
 
-
-def save_png(ax, path, *, dpi: int = 110) -> None:
-    """Write the figure of ``ax`` to ``path`` as PNG (Agg, no display needed) and close it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ax.figure.savefig(path, dpi=dpi, bbox_inches="tight")
-    plt.close(ax.figure)
