@@ -5,6 +5,7 @@ The flow runs one way: event logs or path tables -> :class:`Journeys` -> a model
 """
 
 from . import datasets
+from ._resources import max_memory, set_max_memory
 from .budget import BudgetPlan, plan_budget, rule_based_allocation
 from .compare import Comparison, compare
 from .exceptions import (
@@ -12,7 +13,10 @@ from .exceptions import (
     DataQualityWarning,
     ExcludedRowsWarning,
     JourneyValidationError,
+    ModelFallbackWarning,
     NotFittedError,
+    ParameterError,
+    ResourceLimitError,
 )
 from .journeys import Journeys
 from .kpis import JourneyKPIs, kpis
@@ -43,6 +47,9 @@ __version__ = "0.1.0"
 __all__ = [
     "MODELS",
     "AttributionError",
+    "ModelFallbackWarning",
+    "ParameterError",
+    "ResourceLimitError",
     "AttributionModel",
     "BootstrapResult",
     "BudgetPlan",
@@ -76,6 +83,7 @@ __all__ = [
     "datasets",
     "get_model",
     "kpis",
+    "max_memory",
     "normalise_costs",
     "plan_budget",
     "plot_flows",
@@ -84,4 +92,5 @@ __all__ = [
     "register_model",
     "rule_based_allocation",
     "ropo",
+    "set_max_memory",
 ]

@@ -71,6 +71,7 @@ import pandas as pd
 from scipy import optimize
 from sklearn.base import clone
 
+from .exceptions import ParameterError, ParameterTypeError
 from .journeys import Journeys
 from .models.base import NO_TOUCH, AttributionModel, _param_error
 from .roi import _cost_by_channel, _fmt, _html_table, _html_warnings, _parse_periods, _ratios, normalise_costs
@@ -175,7 +176,7 @@ class ResponseCurves:
             elif self.family == "power":
                 s = self.s0 * np.exp((log_lam - np.log(self.e * self.y0 / self.s0)) / (self.e - 1.0))
             else:
-                raise ValueError("linear curves have no inverse marginal")
+                raise ParameterError("linear curves have no inverse marginal")
         return np.where(self.y0 > 0, np.maximum(np.nan_to_num(s, nan=0.0), 0.0), 0.0)
 
     def spend_at_marginal(self, lam: float) -> np.ndarray:
@@ -292,7 +293,7 @@ def _to_cents(s: np.ndarray, lo: np.ndarray, hi: np.ndarray, budget: float, curv
             cand = np.flatnonzero(c > lo_c)
             order = cand[np.argsort(frac[cand], kind="stable")]
         if len(order) == 0:  # pragma: no cover - excluded by the feasibility check
-            raise ValueError("The bounds leave no room to reach the budget to the cent.")
+            raise ParameterError("The bounds leave no room to reach the budget to the cent.")
         take = order[: abs(diff)]
         c[take] += int(np.sign(diff))
         frac[take] -= np.sign(diff)
@@ -339,6 +340,8 @@ def _check_budget(total_budget) -> float:
         math.isfinite(float(total_budget)) and float(total_budget) > 0
     ):
         raise _param_error("plan_budget", "total_budget", "a positive number (currency units)", total_budget)
+    if round(float(total_budget), 2) <= 0:
+        raise _param_error("plan_budget", "total_budget", "at least 0.01 (plans are made in whole cents)", total_budget)
     return round(float(total_budget), 2)
 
 
@@ -351,31 +354,31 @@ def _source(obj, model, journeys):
         labels = obj.labels
         if model is None:
             if len(labels) != 1:
-                raise ValueError(
+                raise ParameterError(
                     "plan_budget needs to know which model's credit drives the plan; this comparison has "
                     f"{len(labels)}. Pass model= one of {labels}."
                 )
             model = labels[0]
         if model not in obj.models:
-            raise ValueError(f"Unknown model {model!r} for plan_budget. Choose from {labels}.")
+            raise ParameterError(f"Unknown model {model!r} for plan_budget. Choose from {labels}.")
         fitted = obj.models[model]
         return fitted.credits_, fitted, obj.journeys, model
     if isinstance(obj, BootstrapResult):
         return obj.model.credits_, obj.model, journeys, obj.label
     if isinstance(obj, AttributionModel):
         if "credits_" not in obj.__dict__:
-            raise ValueError("plan_budget got an unfitted model. Fit it first, or pass a Comparison.")
+            raise ParameterError("plan_budget got an unfitted model. Fit it first, or pass a Comparison.")
         return obj.credits_, obj, journeys, obj.model_name or type(obj).__name__
     if isinstance(obj, pd.DataFrame):
         df = obj.set_index("channel") if "channel" in obj.columns else obj
         missing = [c for c in ("conversions", "value") if c not in df.columns]
         if missing:
-            raise ValueError(
+            raise ParameterError(
                 f"The credits passed to plan_budget have no column(s) {missing}. Columns found: "
                 f"{[str(c) for c in df.columns]}. Pass a model's credits_ (conversions, value per channel)."
             )
         return df, None, journeys, model or "credits"
-    raise TypeError(
+    raise ParameterTypeError(
         "plan_budget expects a Comparison, a fitted model, a BootstrapResult or a credits DataFrame. "
         f"Got {type(obj).__name__} instead."
     )
@@ -401,14 +404,14 @@ def _bounds(bounds, channels: list[str], budget: float) -> tuple[np.ndarray, np.
     elif isinstance(bounds, pd.DataFrame):
         missing = [c for c in ("lower", "upper") if c not in bounds.columns]
         if missing:
-            raise ValueError(
+            raise ParameterError(
                 f"The bounds DataFrame has no column(s) {missing}: use index channel and columns lower, upper."
             )
         bounds = {str(k): (r["lower"], r["upper"]) for k, r in bounds.iterrows()}
     if isinstance(bounds, Mapping):
         unknown = [k for k in bounds if k not in channels]
         if unknown:
-            raise ValueError(
+            raise ParameterError(
                 f"The 'bounds' parameter of plan_budget names channel(s) {unknown} that are not in the plan. "
                 f"Channels in the plan: {channels}."
             )
@@ -420,12 +423,12 @@ def _bounds(bounds, channels: list[str], budget: float) -> tuple[np.ndarray, np.
         lo[:], hi[:] = a, b
     hi = np.minimum(hi, budget)
     if lo.sum() > budget + 1e-9:
-        raise ValueError(
+        raise ParameterError(
             f"The bounds make the plan infeasible: the lower bounds sum to {lo.sum():,.2f}, more than the "
             f"total budget {budget:,.2f}. Lower them or raise the budget."
         )
     if hi.sum() < budget - 1e-9:
-        raise ValueError(
+        raise ParameterError(
             f"The bounds make the plan infeasible: the upper bounds sum to {hi.sum():,.2f}, less than the "
             f"total budget {budget:,.2f}. Raise them or lower the budget."
         )
@@ -447,7 +450,7 @@ def _elasticities(elasticity, channels: list[str]) -> tuple[np.ndarray, np.ndarr
     if isinstance(elasticity, Mapping):
         unknown = [k for k in elasticity if k not in channels]
         if unknown:
-            raise ValueError(
+            raise ParameterError(
                 f"The 'elasticity' parameter of plan_budget names channel(s) {unknown} that are not in the "
                 f"plan. Channels in the plan: {channels}."
             )
@@ -611,7 +614,7 @@ def plan_budget(
         if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0.0 <= float(v) <= 1.0:
             raise _param_error("plan_budget", name, "a share between 0 and 1", v)
     if floor + reallocate > 1.0:
-        raise ValueError(
+        raise ParameterError(
             f"The 'floor' and 'reallocate' parameters of plan_budget must sum to at most 1. Got "
             f"{floor} + {reallocate} instead."
         )
@@ -621,7 +624,7 @@ def plan_budget(
     if costs is None:
         costs = getattr(comparison_or_credits, "costs", None)
     if costs is None:
-        raise ValueError("plan_budget needs today's costs: pass costs= (a table per channel, or per channel and period).")
+        raise ParameterError("plan_budget needs today's costs: pass costs= (a table per channel, or per channel and period).")
     cost_frame = normalise_costs(costs)
     if objective is None:
         objective = "value" if float(credits["value"].sum()) > 0 else "conversions"
@@ -650,7 +653,7 @@ def plan_budget(
             continue
         excluded.append((c, reason, cost, conv, val))
     if not channels:
-        raise ValueError(
+        raise ParameterError(
             "No channel can be planned: none has both a positive cost and a place in the credits. "
             f"Channels in the credits: {list(credits.index)}; in the costs: {list(spend.index)}."
         )
@@ -660,7 +663,7 @@ def plan_budget(
     y0 = val0 if objective == "value" else conv0
     for c, v in zip(channels, y0):
         if v < 0:
-            raise ValueError(
+            raise ParameterError(
                 f"Channel {c!r} has a negative attributed {objective} ({v:,.2f}) under {label}; a response "
                 "curve needs a non-negative outcome. Plan with another model or exclude the channel."
             )
@@ -757,7 +760,7 @@ def _per_period(cost_frame, outcomes, fitted, journeys, objective):
         return None, "costs are totals per channel (no periods)"
     if outcomes is not None:
         if not isinstance(outcomes, pd.DataFrame) or not {"channel", "period", objective} <= set(outcomes.columns):
-            raise ValueError(
+            raise ParameterError(
                 f"The 'outcomes' parameter of plan_budget must be a DataFrame with columns channel, period and "
                 f"{objective!r}. Got {type(outcomes).__name__}"
                 + (f" with columns {list(outcomes.columns)}" if isinstance(outcomes, pd.DataFrame) else "")
@@ -861,7 +864,7 @@ def rule_based_allocation(
     spend = spend[spend > 0]
     channels = list(spend.index)
     if not channels:
-        raise ValueError("rule_based_allocation needs at least one channel with a positive cost.")
+        raise ParameterError("rule_based_allocation needs at least one channel with a positive cost.")
     c = spend.to_numpy(dtype=np.float64)
     out_col = credits[objective].reindex(channels).fillna(0.0).to_numpy(dtype=np.float64)
     r = np.maximum(out_col, 0.0) / c
@@ -976,7 +979,7 @@ class BudgetPlan:
         """Expected conversions and value per channel at any spend (dict or Series by channel)."""
         s = pd.Series(spend, dtype=np.float64).reindex(self.allocation.index)
         if s.isna().any():
-            raise ValueError(f"expected() needs a spend for every channel in the plan: {list(self.allocation.index)}.")
+            raise ParameterError(f"expected() needs a spend for every channel in the plan: {list(self.allocation.index)}.")
         x = s.to_numpy()
         return pd.DataFrame({"spend": x, "conversions": self._conv_curves.value(x), "value": self._val_curves.value(x)},
                             index=self.allocation.index)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import math
+import zlib
 import re
 import sys
 import traceback
@@ -159,8 +161,12 @@ class UserError(Exception):
 # ---------------------------------------------------------------------------------------------
 
 
-def read_table(path, flag: str = "INPUT") -> pd.DataFrame:
-    """Read CSV (``,``, ``;`` or tab separated, optionally gzip-compressed) or Parquet."""
+def read_table(path, flag: str = "INPUT", text_columns=()) -> pd.DataFrame:
+    """Read CSV (``,``, ``;``, tab or ``|`` separated, optionally gzip-compressed) or Parquet.
+
+    ``text_columns`` (id columns) are read from CSV as text, so that ids such as GA4's
+    ``1197745347.1690000012`` are not parsed as floats and merged.
+    """
     p = Path(path)
     if not p.exists():
         raise UserError(f"file not found: {path} ({flag}). Check the path; relative paths start from "
@@ -176,11 +182,12 @@ def read_table(path, flag: str = "INPUT") -> pd.DataFrame:
         opener = gzip.open if suffixes and suffixes[-1] == ".gz" else open
         with opener(p, "rt", encoding="utf-8") as fh:
             head = fh.readline()
-        sep = max((",", ";", "\t"), key=head.count)
-        return pd.read_csv(p, sep=sep)
+        sep = max((",", ";", "\t", "|"), key=head.count)
+        dtype = {c: str for c in text_columns} if text_columns is not True else str
+        return pd.read_csv(p, sep=sep, dtype=dtype or None)
     except UserError:
         raise
-    except (ValueError, OSError, ImportError) as exc:
+    except (ValueError, OSError, ImportError, EOFError, zlib.error) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise UserError(f"cannot read {path} ({flag}): {first}. Give a CSV (',' ';' or tab separated, "
                         "UTF-8, optionally .gz) or a Parquet file.") from exc
@@ -192,6 +199,12 @@ def _require(df: pd.DataFrame, column: str, flag: str, path, what: str) -> None:
     found = [str(c) for c in df.columns]
     close = difflib.get_close_matches(column, found, n=1, cutoff=0.5)
     fix = f"did you mean {flag} {close[0]}?" if close else f"name the column with {flag} COLUMN."
+    if len(found) == 1:
+        for sep in ("|", ";", "\t", ",", " "):
+            if sep in found[0]:
+                fix = (f"the file looks {sep!r}-separated, which was not recognised: write it with ',' ';' or "
+                       "tab between columns.")
+                break
     raise UserError(f"{path} has no {what} column {column!r} ({flag}); columns found: {found}; {fix}")
 
 
@@ -274,7 +287,7 @@ def load_journeys(ns, *, label: str = ""):
         return _load_journeys_duckdb(ns, label=label)
     if getattr(ns, "format", None):
         return _load_journeys_from_source(ns, label=label)
-    table = read_table(ns.input, "INPUT" if not label else f"{label} input")
+    table = read_table(ns.input, "INPUT" if not label else f"{label} input", text_columns=(ns.customer,))
     paths = bool(ns.paths) or ("path" in table.columns and ns.conversions is None and ns.path_column == "path")
     inputs = {"input": str(ns.input)}
     settings: dict[str, str] = {}
@@ -294,11 +307,11 @@ def load_journeys(ns, *, label: str = ""):
         else:
             conversions = None
             if ns.conversions:
-                conversions = read_table(ns.conversions, "--conversions")
+                conversions = read_table(ns.conversions, "--conversions", text_columns=(ns.customer,))
                 inputs["conversions"] = str(ns.conversions)
             identities = None
             if ns.identities:
-                identities = read_table(ns.identities, "--identities")
+                identities = read_table(ns.identities, "--identities", text_columns=True)
                 inputs["identities"] = str(ns.identities)
             for flag in ("customer", "time", "channel"):
                 _require(table, getattr(ns, flag), f"--{flag}", ns.input, flag)
@@ -318,7 +331,8 @@ def load_journeys(ns, *, label: str = ""):
             try:
                 journeys = Journeys.from_events(
                     table, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
-                    value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep,
+                    value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep or ">",
+                    **_time_options(ns),
                 )
             except (ValueError, TypeError, KeyError) as exc:
                 where = ns.input + (f" / {ns.conversions}" if ns.conversions else "")
@@ -333,6 +347,16 @@ def load_journeys(ns, *, label: str = ""):
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return journeys, inputs, settings, notes
+
+
+def _time_options(ns) -> dict:
+    """``time_unit``, ``time_format`` and ``dayfirst`` from the flags (or config keys)."""
+    out = {}
+    for key in ("time_unit", "time_format", "dayfirst"):
+        v = getattr(ns, key, None)
+        if v is not None and v is not False:
+            out[key] = v
+    return out
 
 
 def _existing_files(pattern, flag: str) -> str:
@@ -357,7 +381,7 @@ def _load_journeys_duckdb(ns, *, label: str = ""):
         inputs["conversions"] = conversions
     identities = None
     if ns.identities:
-        identities = read_table(ns.identities, "--identities")
+        identities = read_table(ns.identities, "--identities", text_columns=True)
         inputs["identities"] = str(ns.identities)
     lookback = parse_lookback(ns.lookback, "--lookback") if ns.lookback_given else "30D"
     with warnings.catch_warnings(record=True) as caught:
@@ -365,11 +389,17 @@ def _load_journeys_duckdb(ns, *, label: str = ""):
         try:
             journeys = Journeys.from_events(
                 touch, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
-                value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep,
-                engine="duckdb",
+                value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep or ">",
+                engine="duckdb", **_time_options(ns),
             )
         except ImportError as exc:
             raise UserError(f"--engine duckdb: {_one_line(exc)[0]}") from exc
+        except Exception as exc:
+            if "duckdb" not in type(exc).__module__ or isinstance(exc, (ValueError, TypeError, KeyError)):
+                raise
+            where = touch + (f" / {conversions}" if conversions else "")
+            raise UserError(f"--engine duckdb cannot read {where}: {_one_line(exc)[0]} Check that the files are "
+                            "complete CSV (optionally .gz) or Parquet.") from exc
         except (ValueError, TypeError, KeyError) as exc:
             where = touch + (f" / {conversions}" if conversions else "")
             raise UserError(f"cannot build journeys from {where}: {_one_line(exc)[0]}") from exc
@@ -466,6 +496,9 @@ def _run_compare(ns, out: Path, progress: _Progress, *, label: str = ""):
         inputs["customers"] = str(ns.customers)
         _require(customers, ns.customer_id, "--customer-id", ns.customers, "customer id")
     offline = _split_list(ns.offline) if ns.offline is not None else None
+    if ns.budget is not None and not (math.isfinite(ns.budget) and round(ns.budget, 2) >= 0.01):
+        raise UserError(f"--budget must be a finite amount of at least 0.01 (plans are made in whole cents); "
+                        f"got {ns.budget!r}.")
     if ns.budget is not None and not ns.costs:
         raise UserError("--budget needs --costs FILE (today's spend per channel) to plan from.")
     if ns.budget_model is not None and ns.budget_model not in specs:
@@ -533,6 +566,7 @@ def cmd_compare(args) -> int:
                         "see 'attribution compare --help'.")
     ns = _namespace_from_args(args)
     out = Path(args.out)
+    check_out(out, args.force)
     progress = _Progress(_progress_enabled(args))
     try:
         report, files = _run_compare(ns, out, progress)
@@ -551,7 +585,7 @@ def _namespace_from_args(args) -> SimpleNamespace:
         parse_lookback(args.lookback)
     if args.command == "compare":
         ns.models_default = args.models is None
-        ns.model_specs = parse_models(args.models or DEFAULT_MODELS)
+        ns.model_specs = parse_models(DEFAULT_MODELS if args.models is None else args.models)
         _parse_bounds(args.bounds)
     return ns
 
@@ -565,13 +599,14 @@ _INPUT_KEYS = {
     "channel": "str", "value": "str", "place": "str", "path_column": "str", "sep": "str",
     "cost_column": "str", "customer_id": "str", "budget_model": "str", "title": "str",
     "offline": "list", "store_places": "list", "budget": "number", "bounds": "pair", "engine": "str",
+    "time_unit": "str", "time_format": "str", "dayfirst": "bool",
 }
 _INPUT_DEFAULTS = {
     "conversions": None, "identities": None, "costs": None, "truth": None, "customers": None, "paths": False,
     "lookback": None, "customer": "customer_id", "time": "timestamp", "channel": "channel", "value": "value",
-    "place": "place", "path_column": "path", "sep": ">", "cost_column": None, "customer_id": "loyalty_id",
+    "place": "place", "path_column": "path", "sep": None, "cost_column": None, "customer_id": "loyalty_id",
     "budget_model": None, "title": None, "offline": None, "store_places": "store", "budget": None,
-    "bounds": "0.5,2", "engine": "pandas",
+    "bounds": "0.5,2", "engine": "pandas", "time_unit": None, "time_format": None, "dayfirst": None,
 }
 _TOP_KEYS = ("out", "defaults", "inputs", "models")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -613,6 +648,8 @@ def _check_value(path, where: str, key: str, value, kind: str, base: Path):
             raise bad("text in quotes")
         if key == "engine" and value not in ("pandas", "duckdb"):
             raise bad("'pandas' or 'duckdb'")
+        if key == "time_unit" and value not in ("s", "ms", "us", "ns"):
+            raise bad("one of 's', 'ms', 'us', 'ns'")
         return value
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -717,6 +754,14 @@ def _cmd_batch(args) -> int:
     out_dir, runs = load_config(args.config)
     if args.out_given:
         out_dir = Path(args.out)
+    else:
+        base = Path(args.config).resolve().parent
+        target = out_dir.resolve()
+        if target != base and base not in target.parents:
+            print(f"note: the config's out points outside the config's folder {base}: writing to {target}.",
+                  file=sys.stderr)
+    for name, set_name, _ in runs:
+        check_out(out_dir / name / set_name, args.force)
     rows = []
     progress = _Progress(_progress_enabled(args))
     try:
@@ -742,7 +787,9 @@ def _cmd_batch(args) -> int:
         progress.close()
     summary = pd.concat(rows, ignore_index=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary.to_csv(out_dir / "summary.csv", index=False)
+    from ._validation import csv_safe
+
+    csv_safe(summary).to_csv(out_dir / "summary.csv", index=False)
     wide = summary.pivot_table(index="channel", columns=["run", "model"], values="share", sort=False)
     print(f"\nShare of conversions per channel in %, every run and model ({len(runs)} runs; "
           f"{len(summary)} rows in {out_dir / 'summary.csv'}):")
@@ -761,6 +808,7 @@ def cmd_kpis(args) -> int:
     from .report import build_report
 
     ns = _namespace_from_args(args)
+    check_out(args.out, args.force)
     progress = _Progress(_progress_enabled(args))
     try:
         progress.stage("reading inputs", 0, 5)
@@ -808,6 +856,7 @@ def cmd_ropo(args) -> int:
     window = parse_lookback(args.research_window, "--research-window") or None
     if args.n_boot < 0:
         raise UserError(f"--n-boot must be 0 or more; got {args.n_boot}.")
+    check_out(args.out, args.force)
     progress = _Progress(_progress_enabled(args))
     try:
         progress.stage("reading inputs", 0, 5)
@@ -922,8 +971,16 @@ def _input_options(p, *, optional: bool = False) -> None:
     for name, default, help_text in COLUMN_FLAGS:
         cols.add_argument(f"--{name}", default=default, metavar="COLUMN", help=f"{help_text} (default {default})")
     cols.add_argument("--path-column", default="path", metavar="COLUMN", help="path column of a path table (default path)")
-    cols.add_argument("--sep", default=">", metavar="TEXT",
-                      help="channel separator in paths (default '>'); channel names may not contain it")
+    cols.add_argument("--sep", default=None, metavar="TEXT",
+                      help="channel separator in paths (default: sniffed from a path table, '>' for events); "
+                           "channel names may not contain it")
+    t = p.add_argument_group("timestamps")
+    t.add_argument("--time-unit", dest="time_unit", choices=("s", "ms", "us", "ns"), default=None,
+                   help="unit of numeric (epoch) timestamps, e.g. us for GA4's event_timestamp")
+    t.add_argument("--time-format", dest="time_format", metavar="FORMAT", default=None,
+                   help="strftime format of non-ISO timestamps, e.g. '%%d/%%m/%%Y %%H:%%M'")
+    t.add_argument("--dayfirst", action="store_true", default=None,
+                   help="read ambiguous dates such as 01/03/2026 day first (1 March)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -967,6 +1024,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--store-places", default="store", metavar="PLACES", help="conversion places that are stores (default store)")
     o = c.add_argument_group("output")
     o.add_argument("--out", default="attribution-results", metavar="DIR", help="output folder (default attribution-results)")
+    o.add_argument("--force", action="store_true", help="overwrite an earlier report in the --out folder")
     o.add_argument("--title", help="title of the report")
     o.add_argument("--config", metavar="TOML", help="run a batch: several inputs x several model sets (schema below)")
     _common(c, suppress=True)
@@ -984,6 +1042,7 @@ def build_parser() -> argparse.ArgumentParser:
     ko.add_argument("--top", type=int, default=10, metavar="N", help="number of most frequent paths (default 10)")
     ko.add_argument("--stages", metavar="FILE", help="funnel stages: a table with columns channel, stage")
     ko.add_argument("--out", default="attribution-kpis", metavar="DIR", help="output folder (default attribution-kpis)")
+    ko.add_argument("--force", action="store_true", help="overwrite an earlier report in the --out folder")
     ko.add_argument("--title", help="title of the report")
     _common(k, suppress=True)
     k.set_defaults(func=cmd_kpis)
@@ -1006,6 +1065,7 @@ def build_parser() -> argparse.ArgumentParser:
     ro.add_argument("--n-boot", type=int, default=200, metavar="N",
                     help="bootstrap replicates of the incrementality interval (default 200)")
     ro.add_argument("--out", default="attribution-ropo", metavar="DIR", help="output folder (default attribution-ropo)")
+    ro.add_argument("--force", action="store_true", help="overwrite an earlier report in the --out folder")
     ro.add_argument("--title", help="title of the report")
     _common(rp, suppress=True)
     rp.set_defaults(func=cmd_ropo)
@@ -1094,8 +1154,13 @@ def _data_flags_to_namespace(args, ns) -> None:
 def _path_table_columns(ns, table):
     """The count, value and null columns of a path table (flags, else the defaults if present)."""
     count = getattr(ns, "conversions_column", None) or _PATH_COUNT_COLUMN
-    _require(table, count, "--conversions-column" if getattr(ns, "conversions_column", None)
-             else "--paths (a path table needs)", ns.input, "conversion count")
+    if not getattr(ns, "conversions_column", None) and count not in table.columns:
+        raise UserError(
+            f"{ns.input} has no {_PATH_COUNT_COLUMN!r} column; a path table needs one (conversions per path; "
+            f"total_null and total_conversion_value are optional); columns found: "
+            f"{[str(c) for c in table.columns]}; name the count column with --conversions-column COLUMN."
+        )
+    _require(table, count, "--conversions-column", ns.input, "conversion count")
     cols = []
     for flag, default in (("value_column", "total_conversion_value"), ("nulls_column", "total_null")):
         given = getattr(ns, flag, None)
@@ -1257,7 +1322,39 @@ def _one_line(exc: BaseException) -> tuple[str, list[str]]:
 def _user_errors() -> tuple[type[BaseException], ...]:
     from .exceptions import AttributionError
 
-    return (UserError, AttributionError, ValueError, TypeError, KeyError, OSError)
+    return (UserError, AttributionError, OSError, EOFError)
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    """A mistake in the input (exit 2) or a defect (exit 1)?
+
+    The package's own exceptions, :class:`UserError` and file errors are user mistakes; so is a
+    ``ValueError`` / ``TypeError`` / ``KeyError`` raised on purpose by this package's code (the
+    innermost frame is in the package). The same errors raised inside pandas, numpy or scipy
+    are defects: they are not dressed as user errors.
+    """
+    if isinstance(exc, _user_errors()):
+        return True
+    if not isinstance(exc, (ValueError, TypeError, KeyError)):
+        return False
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        last = tb
+        tb = tb.tb_next
+    if last is None:
+        return False
+    import os
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.abspath(last.tb_frame.f_code.co_filename).startswith(here + os.sep)
+
+
+def check_out(out, force: bool, name: str = "report.html") -> None:
+    """Refuse to overwrite an earlier report in ``out`` unless ``force``."""
+    p = Path(out) / name
+    if p.exists() and not force:
+        raise UserError(f"{p} already exists: pass --force to overwrite it, or choose another --out folder.")
 
 
 def main(argv=None) -> int:
@@ -1284,7 +1381,7 @@ def main(argv=None) -> int:
         return 1
     except Exception as exc:  # noqa: BLE001 - every failure ends in one line and an exit code
         _print_notes(caught, args)
-        user = isinstance(exc, _user_errors())
+        user = _is_user_error(exc)
         head, rows = _one_line(exc)
         if args.verbose:
             traceback.print_exc()

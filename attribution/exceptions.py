@@ -14,6 +14,23 @@ class JourneyValidationError(AttributionError, ValueError):
     """
 
 
+class ParameterError(AttributionError, ValueError):
+    """A parameter has a bad value; the message names the parameter, what it must be and what it got."""
+
+
+class ParameterTypeError(AttributionError, TypeError):
+    """A parameter has the wrong type; the message names the parameter and what it must be."""
+
+
+class ResourceLimitError(AttributionError, ValueError, MemoryError):
+    """A computation would need more memory than allowed; refused before allocating.
+
+    The message gives the estimate, the limit (see :func:`attribution.set_max_memory` and the
+    ``ATTRIBUTION_MAX_MEMORY`` environment variable) and the alternative (e.g. a sampled
+    method). A subclass of ``ValueError`` (the input asks too much) and ``MemoryError``.
+    """
+
+
 class NotFittedError(AttributionError, ValueError, AttributeError):
     """A fitted attribute (ending in ``_``) was used before ``fit``."""
 
@@ -24,3 +41,10 @@ class ExcludedRowsWarning(UserWarning):
 
 class DataQualityWarning(UserWarning):
     """The input is questionable but usable (e.g. channel names with stray spaces)."""
+
+
+class ModelFallbackWarning(UserWarning):
+    """A model could not run as asked and fell back (e.g. exact Shapley switched to sampling).
+
+    The message names the model, the reason and the fallback.
+    """

@@ -17,14 +17,23 @@ import pandas as pd
 
 from ._validation import (
     as_name_set,
+    check_channel_names,
+    check_finite,
     check_no_missing,
+    check_time_options,
+    id_strings,
     check_non_negative,
     example_rows,
     parse_duration,
     parse_timestamps,
     require_columns,
 )
-from .exceptions import DataQualityWarning, ExcludedRowsWarning, JourneyValidationError
+from .exceptions import (
+    DataQualityWarning,
+    ExcludedRowsWarning,
+    JourneyValidationError,
+    ParameterError,
+)
 
 __all__ = ["Journeys"]
 
@@ -133,23 +142,25 @@ class Journeys:
         T = len(self.touch_channel)
         J = len(self.offsets) - 1
         if self.offsets.ndim != 1 or J < 0 or self.offsets[0] != 0 or self.offsets[-1] != T:
-            raise ValueError("offsets must start at 0 and end at the number of touches.")
+            raise ParameterError("offsets must start at 0 and end at the number of touches.")
         if J and np.any(np.diff(self.offsets) < 0):
-            raise ValueError("offsets must be non-decreasing.")
+            raise ParameterError("offsets must be non-decreasing.")
         if T and (self.touch_channel.min() < 0 or self.touch_channel.max() >= len(self.channels)):
-            raise ValueError("touch_channel holds codes outside range(len(channels)).")
+            raise ParameterError("touch_channel holds codes outside range(len(channels)).")
         for name in ("conversions", "nulls", "value"):
             a = getattr(self, name)
             if a.shape != (J,):
-                raise ValueError(f"{name} must have one entry per journey ({J}); got shape {a.shape}.")
+                raise ParameterError(f"{name} must have one entry per journey ({J}); got shape {a.shape}.")
             if np.isnan(a).any() or (a < 0).any():
-                raise ValueError(f"{name} must be non-negative numbers without NaN.")
+                raise ParameterError(f"{name} must be non-negative numbers without NaN.")
+            check_finite(a, name, "the journeys")
         for name, n in (("touch_time", T), ("conversion_time", J), ("place", J), ("customer", J)):
             a = getattr(self, name)
             if a is not None and a.shape != (n,):
-                raise ValueError(f"{name} must have length {n}; got shape {a.shape}.")
+                raise ParameterError(f"{name} must have length {n}; got shape {a.shape}.")
         if len(set(self.channels.tolist())) != len(self.channels):
-            raise ValueError("channel names must be unique.")
+            raise ParameterError("channel names must be unique.")
+        check_channel_names(self.channels)
 
     # ------------------------------------------------------------ properties
     @property
@@ -325,7 +336,7 @@ class Journeys:
             out = out._keep_touches(~repeat, "collapsed_repeats")
         if max_length is not None:
             if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1:
-                raise ValueError(
+                raise ParameterError(
                     f"The 'max_length' parameter must be a positive integer or None. Got {max_length!r} instead."
                 )
             from_end = out.lengths[out.journey_index] - out.position
@@ -341,7 +352,7 @@ class Journeys:
         conversions: str = "total_conversions",
         value: str | None = "total_conversion_value",
         nulls: str | None = "total_null",
-        sep: str = ">",
+        sep: str | None = None,
         *,
         exclude=None,
         collapse_repeats: bool = False,
@@ -363,8 +374,11 @@ class Journeys:
             Column of conversion value; optional (absent means 0).
         nulls : str or None, default "total_null"
             Column of non-converting journey counts; optional (absent means 0).
-        sep : str, default ">"
-            Separator between channels.
+        sep : str, optional
+            Separator between channels. Default: sniffed from the paths (``"->"``, ``">"``,
+            ``"|"``, ``","`` or ``";"``, the first found; ``">"`` when none is). A warning names
+            the right ``sep=`` when channel names still contain a likely separator. GA's repeat
+            notation (``"Organic Search × 2"``) is expanded to repeated touches, with a warning.
         exclude, collapse_repeats, max_length
             Path rules, see :meth:`transform`.
         warn : bool, default True
@@ -393,8 +407,9 @@ class Journeys:
         value = _opt_column(df, value, "total_conversion_value") if isinstance(df, pd.DataFrame) else value
         nulls = _opt_column(df, nulls, "total_null") if isinstance(df, pd.DataFrame) else nulls
         require_columns(df, {"path": path, "conversions": conversions, "value": value, "nulls": nulls}, what)
-        if not isinstance(sep, str) or not sep:
-            raise ValueError(f"The 'sep' parameter must be a non-empty string. Got {sep!r} instead.")
+        if sep is not None and (not isinstance(sep, str) or not sep.strip()):
+            raise ParameterError(f"The 'sep' parameter must be a non-empty string. Got {sep!r} instead.")
+        df, sep = _prepare_paths(df, path, sep, warn)
         conv = check_non_negative(df, conversions, what)
         val = check_non_negative(df, value, what) if value else None
         nul = check_non_negative(df, nulls, what) if nulls else None
@@ -429,6 +444,8 @@ class Journeys:
         order = np.argsort(names.astype(str), kind="stable")
         recode = np.empty(len(names), dtype=np.int32)
         recode[order] = np.arange(len(names), dtype=np.int32)
+        check_channel_names(names, path)
+        _warn_separators(names, sep, warn)
         journeys = cls(names[order], recode[codes], offsets, conv, nul, val)
         journeys = journeys.transform(exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length)
         if warn:
@@ -459,6 +476,9 @@ class Journeys:
         warn: bool = True,
         engine: str = "pandas",
         engine_options: Mapping | None = None,
+        time_unit: str | None = None,
+        time_format: str | None = None,
+        dayfirst: bool | None = None,
     ) -> "Journeys":
         """Journeys from raw event logs.
 
@@ -523,6 +543,15 @@ class Journeys:
             Settings of a non-pandas engine, e.g. ``{"memory_limit": "8GB", "threads": 4,
             "temp_directory": "/scratch", "age_resolution": "1s"}`` for DuckDB,
             ``{"spark": session, "age_resolution": "1s"}`` for Spark.
+        time_unit : {"s", "ms", "us", "ns"}, optional
+            The unit of numeric (epoch) timestamps, e.g. ``"us"`` for GA4's ``event_timestamp``.
+            Numbers without it are refused (the error shows the likely unit); so is a column
+            mixing numbers and text, or numbers of different magnitudes (units).
+        time_format : str, optional
+            A strftime format for text timestamps that are not ISO-8601 (e.g. ``"%d/%m/%Y %H:%M"``).
+        dayfirst : bool, optional
+            For day-month-ambiguous dates such as ``"01/03/2026"``: True reads 1 March, False
+            3 January. Without it (or ``time_format``) such dates are refused.
 
         Notes
         -----
@@ -539,25 +568,27 @@ class Journeys:
                 lookback_touches=lookback_touches, identities=identities, conversion_flag=conversion_flag,
                 conversion_touch=conversion_touch, exclude=exclude, collapse_repeats=collapse_repeats,
                 max_length=max_length, sep=sep, unknown_customers=unknown_customers, warn=warn,
+                time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
             )
         if engine_options:
-            raise ValueError(
+            raise ParameterError(
                 "The 'engine_options' parameter of Journeys.from_events applies to engine='duckdb' "
                 f"or 'spark' only. Got {dict(engine_options)!r} with engine='pandas'."
             )
         what_t, what_c = "touchpoints", "conversions"
         require_columns(touchpoints, {"customer": customer, "time": time, "channel": channel}, what_t)
+        check_time_options(time_unit, time_format, dayfirst)
         lookback_td = parse_duration(lookback, "lookback", "Journeys.from_events")
         if lookback_touches is not None and (
             isinstance(lookback_touches, bool) or not isinstance(lookback_touches, (int, np.integer))
             or lookback_touches < 1
         ):
-            raise ValueError(
+            raise ParameterError(
                 "The 'lookback_touches' parameter of Journeys.from_events must be a positive "
                 f"integer or None. Got {lookback_touches!r} instead."
             )
         if unknown_customers not in ("keep", "raise"):
-            raise ValueError(
+            raise ParameterError(
                 "The 'unknown_customers' parameter of Journeys.from_events must be 'keep' or "
                 f"'raise'. Got {unknown_customers!r} instead."
             )
@@ -592,8 +623,9 @@ class Journeys:
         check_no_missing(touch_rows, customer, what_t, "Every touch needs a customer id.")
         check_no_missing(touch_rows, channel, what_t, "Fill or remove touches without a channel.")
         check_no_missing(conversions, customer, what_c, "Every conversion needs a customer id.")
-        t_time = parse_timestamps(touch_rows, time, what_t)
-        c_time = parse_timestamps(conversions, time, what_c)
+        topts = dict(time_unit=time_unit, time_format=time_format, dayfirst=dayfirst)
+        t_time = parse_timestamps(touch_rows, time, what_t, **topts)
+        c_time = parse_timestamps(conversions, time, what_c, **topts)
         ch_codes, ch_uniques = pd.factorize(touch_rows[channel])  # hash-based: no string sort
         ch_uniques = pd.Series(ch_uniques).astype(str).str.strip()
         bad_sep = ch_uniques.str.contains(sep, regex=False).to_numpy(dtype=bool)[ch_codes]
@@ -603,6 +635,7 @@ class Journeys:
                 f"{sep!r}. Example rows:\n{example_rows(touch_rows, bad_sep, [customer, time, channel])}\n"
                 f"Rename these channels, or pass another sep= (it is used when journeys are written as paths)."
             )
+        check_channel_names(ch_uniques, channel)
         c_value = check_non_negative(conversions, val_col, what_c) if val_col else np.zeros(len(conversions))
         if plc_col:
             check_no_missing(conversions, plc_col, what_c, "Every conversion needs a place, e.g. 'online' or 'store'.")
@@ -612,6 +645,11 @@ class Journeys:
 
         # --- persons: ids (stitched by identities) to integer codes
         person_t, person_c, person_names, id_map = _persons(touch_rows[customer], conversions[customer], identities)
+        if warn and len(person_c):
+            known = np.zeros(len(person_names), dtype=bool)
+            known[person_t] = True
+            warn_unmatched(int((~known[person_c]).sum()), len(person_c), _id_kind(touch_rows[customer]),
+                           _id_kind(conversions[customer]), customer, identities is not None, len(touch_rows))
 
         if unknown_customers == "raise":
             known = np.zeros(len(person_names), dtype=bool)
@@ -840,6 +878,11 @@ def _person_time_keys(person_t, t_time, person_c, c_time):
     if len(all_t) == 0:
         return ti.copy(), ci.copy(), np.int64(2)
     t0 = all_t.min()
+    if int(all_t.max()) - int(t0) >= 2**62:  # the difference would overflow int64: rank instead
+        uniq, code = np.unique(all_t, return_inverse=True)
+        T = len(ti)
+        R = np.int64(len(uniq) + 1)
+        return person_t.astype(np.int64) * R + code[:T], person_c.astype(np.int64) * R + code[T:], R
     rel = all_t - t0
     step = int(np.gcd.reduce(rel)) or 1
     span = int(rel.max()) // step + 2
@@ -892,7 +935,7 @@ def _persons(t_ids: pd.Series, c_ids: pd.Series, identities: pd.DataFrame | None
     the sorted order of their names.
     """
     T, M = len(t_ids), len(c_ids)
-    ids = pd.concat([t_ids.astype(str), c_ids.astype(str)], ignore_index=True)
+    ids = pd.concat([id_strings(t_ids), id_strings(c_ids)], ignore_index=True)
     if identities is None:
         codes, names = pd.factorize(ids, sort=True)
         return codes[:T], codes[T:], np.asarray(names, dtype=object), None
@@ -901,10 +944,15 @@ def _persons(t_ids: pd.Series, c_ids: pd.Series, identities: pd.DataFrame | None
     from scipy.sparse.csgraph import connected_components
 
     if not isinstance(identities, pd.DataFrame) or identities.shape[1] < 2:
-        raise TypeError("identities must be a DataFrame with at least two id columns (one link per row).")
+        raise JourneyValidationError(
+            "identities must be a DataFrame with at least two id columns (one link per row: the ids "
+            f"of one person, e.g. cookie_id, loyalty_id). Got {type(identities).__name__}"
+            + (f" with columns {list(map(str, identities.columns))}" if isinstance(identities, pd.DataFrame) else "")
+            + ". Pass identities=pd.DataFrame({'cookie_id': [...], 'loyalty_id': [...]})."
+        )
     cols = list(identities.columns)
     present_cols = [identities[c].notna().to_numpy(dtype=bool) for c in cols]
-    id_cols = [identities[c].astype(str).to_numpy(dtype=object) for c in cols]
+    id_cols = [id_strings(identities[c]).to_numpy(dtype=object) for c in cols]
     all_ids = np.concatenate([ids.to_numpy(dtype=object)] + [c[p] for c, p in zip(id_cols, present_cols)])
     codes, names = pd.factorize(all_ids, sort=True)
     n = len(names)
@@ -938,3 +986,105 @@ def _persons(t_ids: pd.Series, c_ids: pd.Series, identities: pd.DataFrame | None
         names[person_codes],
         id_map,
     )
+
+
+def warn_unmatched(n_unmatched: int, n_conversions: int, tk, ck, customer: str, has_identities: bool,
+                   n_touches: int = 1) -> None:
+    """Warn when more than half of the conversions match no touch id (a dtype or id-space mix-up)."""
+    if n_conversions == 0 or n_unmatched <= 0.5 * n_conversions:
+        return
+    from .models.base import _warn_user
+
+    if n_touches == 0:
+        _warn_user(
+            f"The touchpoints hold no touch, so all {n_conversions:,} conversions go to '(no touch)'. Check "
+            "that the touchpoint file is the right one and not only a header.",
+            DataQualityWarning,
+        )
+        return
+
+    causes = []
+    if tk and ck and tk != ck:
+        causes.append(f"the ids are {tk} in the touchpoints but {ck} in the conversions (compare them as one type)")
+    if not has_identities:
+        causes.append("touches and conversions use different ids (cookie vs loyalty card): pass identities= "
+                      "(CLI: --identities FILE)")
+    causes.append(f"the {customer!r} columns hold different id spaces or a formatting difference "
+                  "(leading zeros, spaces, a float rendering such as '1.169e9')")
+    _warn_user(
+        f"{n_unmatched:,} of {n_conversions:,} conversions ({n_unmatched / n_conversions:.0%}) match no touch "
+        f"id, so they go to '(no touch)'. Likely causes: " + "; ".join(causes) + ".",
+        DataQualityWarning,
+    )
+
+
+def _id_kind(ids) -> str | None:
+    dtype = getattr(ids, "dtype", None)
+    if dtype is None:
+        return None
+    if pd.api.types.is_float_dtype(dtype):
+        return "floats"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integers"
+    return "text"
+
+
+#: Separators tried, in this order, when ``from_paths`` is given no ``sep``.
+SNIFF_SEPARATORS = ("->", ">", "|", ",", ";", " / ")
+_GA_REPEAT = "\u00d7"  # GA's "Organic Search × 2"
+
+
+def _prepare_paths(df: pd.DataFrame, path: str, sep: str | None, warn: bool):
+    """Sniff the separator (when none is given) and expand GA's "× n" repeat notation."""
+    raw = df[path]
+    text = raw.dropna().astype(str)
+    if sep is None:
+        sep = ">"
+        sample = text.head(10_000)
+        for cand in SNIFF_SEPARATORS:
+            if sample.str.contains(cand, regex=False).any():
+                sep = cand
+                break
+    rep = text.str.contains(_GA_REPEAT, regex=False)
+    if rep.any():
+        import re
+
+        pat = re.compile(r"^(.*?)\s*" + _GA_REPEAT + r"\s*(\d+)\s*$")
+
+        def expand(p: str) -> str:
+            out = []
+            for tok in p.split(sep):
+                m = pat.match(tok.strip())
+                out.extend([m.group(1)] * int(m.group(2)) if m and int(m.group(2)) > 0 else [tok])
+            return sep.join(out)
+
+        df = df.copy()
+        idx = rep[rep].index
+        df.loc[idx, path] = raw.loc[idx].astype(str).map(expand)
+        if warn:
+            warnings.warn(
+                f"{len(idx):,} path(s) use the repeat notation 'channel {_GA_REPEAT} n' (Google Analytics); "
+                "each was expanded to n consecutive touches of the channel.",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+    return df, sep
+
+
+def _warn_separators(names, sep: str, warn: bool) -> None:
+    """Warn when channel names contain a likely path separator (the wrong ``sep=``)."""
+    if not warn or len(names) == 0:
+        return
+    ser = pd.Series(np.asarray(names, dtype=object)).astype(str)
+    for cand in SNIFF_SEPARATORS:
+        if cand == sep or cand.strip() == "" :
+            continue
+        hit = ser.str.contains(cand, regex=False)
+        if hit.mean() > 0.2 or (hit.sum() and len(ser) <= 3):
+            warnings.warn(
+                f"{int(hit.sum())} of {len(ser)} channel names contain {cand!r} (e.g. {ser[hit].iloc[0]!r}): the "
+                f"paths look {cand!r}-separated. Pass sep={cand!r} (CLI: --sep '{cand}') if so.",
+                DataQualityWarning,
+                stacklevel=3,
+            )
+            return

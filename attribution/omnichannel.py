@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import as_name_set, parse_duration, require_columns
+from .exceptions import DataQualityWarning, ParameterError, ParameterTypeError
 from .journeys import Journeys
 
 __all__ = ["RopoReport", "ropo"]
@@ -176,15 +177,15 @@ def ropo(
     from .models.base import AttributionModel
 
     if not isinstance(journeys, Journeys):
-        raise TypeError(f"ropo needs a Journeys object. Got {type(journeys).__name__} instead.")
+        raise ParameterTypeError(f"ropo needs a Journeys object. Got {type(journeys).__name__} instead.")
     if not journeys.has_place:
-        raise ValueError(
+        raise ParameterError(
             "ROPO needs conversion places (e.g. 'online' / 'store'): build the journeys with "
             "Journeys.from_events(..., place='<column>')."
         )
     window = parse_duration(research_window, "research_window", "ropo")
     if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-        raise ValueError(f"The 'n_boot' parameter of ropo must be a non-negative integer. Got {n_boot!r} instead.")
+        raise ParameterError(f"The 'n_boot' parameter of ropo must be a non-negative integer. Got {n_boot!r} instead.")
     stores = as_name_set(store_places)
     channels = [str(c) for c in journeys.channels]
     off = as_name_set(offline)
@@ -194,9 +195,9 @@ def ropo(
     if unknown:
         notes.append(f"Channel(s) {sorted(unknown)} named in online/offline do not occur in the journeys.")
     if on & off:
-        raise ValueError(f"Channels {sorted(on & off)} are listed as both online and offline.")
+        raise ParameterError(f"Channels {sorted(on & off)} are listed as both online and offline.")
     if not stores & set(journeys.places):
-        raise ValueError(
+        raise ParameterError(
             f"No conversion happened at a store place {sorted(stores)}; places found: {journeys.places}. "
             "Pass store_places=[...]."
         )
@@ -214,6 +215,18 @@ def ropo(
     showroomed = _research_before(journeys, is_offline_touch, window)
     store_conv = float(conv[is_store].sum())
     online_conv = float(conv[is_online_purchase].sum())
+    store_rows = np.flatnonzero(is_store)
+    if len(store_rows) and not (np.bincount(journeys.journey_index[is_online_touch], minlength=journeys.n_journeys)[store_rows] > 0).any():
+        msg = (
+            f"None of the {store_conv:,.0f} store purchases has an online touch in its journey (no store "
+            "purchase shares an id with any online touch), so the ROPO rate is 0 % by construction. If store "
+            "purchases carry a loyalty id and online touches a cookie id, link them with identities= "
+            "(CLI: --identities FILE)."
+        )
+        notes.append(msg)
+        from .models.base import _warn_user
+
+        _warn_user(msg, DataQualityWarning)
 
     # --- credit by place
     m = get_model(model) if not isinstance(model, AttributionModel) else clone(model)
@@ -288,7 +301,7 @@ def _incrementality(journeys, is_online_touch, customers, customer_id, covariate
         require_columns(customers, {f"covariates[{i}]": c for i, c in enumerate(covariates)}, "customers")
     X = customers[covariates].to_numpy(dtype=np.float64) if covariates else np.zeros((len(customers), 0))
     if np.isnan(X).any():
-        raise ValueError(f"The covariates {covariates} of customers have missing values; fill or drop them first.")
+        raise ParameterError(f"The covariates {covariates} of customers have missing values; fill or drop them first.")
     person = pd.Index(journeys.person_of(customers[customer_id]))
     jc = pd.Series(np.asarray(journeys.customer, dtype=object))
     # per person: any online touch; number of store purchases

@@ -40,6 +40,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ._validation import csv_safe
+
 from .journeys import Journeys
 from .models.base import NO_TOUCH, AttributionModel
 
@@ -907,9 +909,36 @@ def _png(draw: Callable, figsize: tuple[float, float]) -> bytes:
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
         draw(ax)
+        _truncate_labels(fig)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110, facecolor="white", metadata={"Software": None})
     return buf.getvalue()
+
+
+#: Longest label drawn in a figure (longer names are cut with an ellipsis; tables keep them whole).
+MAX_LABEL = 40
+#: Most channels drawn in the credits figure; the rest are summed into one "(other N channels)" bar.
+MAX_FIGURE_CHANNELS = 40
+
+
+def _short(text: str, n: int = MAX_LABEL) -> str:
+    text = str(text)
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def _truncate_labels(fig) -> None:
+    """Cut every tick label, legend entry and annotation of ``fig`` to :data:`MAX_LABEL` characters."""
+    from matplotlib.ticker import FuncFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            axis.set_major_formatter(FuncFormatter(lambda x, pos, f=fmt: _short(f(x, pos))))
+        legend = ax.get_legend()
+        texts = list(ax.texts) + (list(legend.get_texts()) if legend is not None else [])
+        for t in texts:
+            if len(t.get_text()) > MAX_LABEL:
+                t.set_text(_short(t.get_text()))
 
 
 def _cut_outliers(ax, ratio: float = 2.5) -> None:
@@ -1136,6 +1165,12 @@ class Report:
                 t = self.truth.reindex(order).fillna(0.0)
                 credits = pd.concat([credits, pd.DataFrame({"model": "truth", "channel": t.index, "conversions": t.to_numpy()})],
                                     ignore_index=True)
+            if len(order) > MAX_FIGURE_CHANNELS:  # draw the top channels, sum the rest into one bar
+                rest = order[MAX_FIGURE_CHANNELS - 1:]
+                other = f"(other {len(rest):,} channels)"
+                credits = credits.assign(channel=credits["channel"].where(~credits["channel"].isin(rest), other))
+                credits = credits.groupby(["model", "channel"], as_index=False, sort=False)[["conversions"]].sum()
+                order = list(order[: MAX_FIGURE_CHANNELS - 1]) + [other]
             credits["channel"] = pd.Categorical(credits["channel"], categories=order, ordered=True)
             credits = credits.sort_values(["channel"], kind="stable")
             credits["channel"] = credits["channel"].astype(str)
@@ -1228,8 +1263,12 @@ class Report:
         cmp = self.comparison
         if cmp is not None and len(cmp.labels) >= 1:
             shares = cmp.shares.drop(index=[NO_TOUCH], errors="ignore")
-            tops = shares.idxmax(axis=0)
-            if tops.nunique() == 1:
+            shares = shares.loc[:, shares.notna().any(axis=0)] if len(shares) else shares
+            tops = shares.idxmax(axis=0) if len(shares) and shares.shape[1] else pd.Series(dtype=object)
+            if not len(tops):
+                items.append("No channel holds any attributed conversion (no conversions, or no journey "
+                             "with a touch), so no model ranks the channels.")
+            elif tops.nunique() == 1:
                 items.append(f"Every model credits {tops.iloc[0]} most.")
             else:
                 by_top: dict[str, list[str]] = {}
@@ -1237,8 +1276,8 @@ class Report:
                     by_top.setdefault(str(ch), []).append(str(model))
                 items.append("The top channel depends on the model: " + "; ".join(
                     f"{ch} ({', '.join(ms)})" for ch, ms in by_top.items()) + ".")
-            if len(cmp.labels) > 1 and len(shares):
-                spread = shares.max(axis=1) - shares.min(axis=1)
+            if len(cmp.labels) > 1 and len(tops) and shares.notna().to_numpy().any():
+                spread = (shares.max(axis=1) - shares.min(axis=1)).fillna(0.0)
                 ch = str(spread.idxmax())
                 row = shares.loc[ch]
                 items.append(
@@ -1362,8 +1401,9 @@ class Report:
         parts.append(self._img("credits", "Attributed conversions per channel, by model"))
         if len(cmp.labels) > 1:
             ag = cmp.rank_agreement
-            vals = ag.where(~np.eye(len(ag), dtype=bool)).stack()
-            text = ""
+            vals = ag.where(~np.eye(len(ag), dtype=bool)).stack().dropna()
+            text = ("The rank correlation is undefined here (fewer than two channels, or a model gives every "
+                    "channel the same credit).")
             if len(vals):
                 lo = vals.idxmin()
                 text = (f"Lowest agreement: {lo[0]} vs {lo[1]} (ρ {vals.min():.2f}). "
@@ -1646,7 +1686,7 @@ class Report:
         for name, frame in self.tables.items():
             p = directory / f"{name}.csv"
             index = not isinstance(frame.index, pd.RangeIndex)
-            frame.to_csv(p, index=index)
+            csv_safe(frame).to_csv(p, index=index)
             written.append(p)
         for name, data in self.figures.items():
             p = directory / f"{name}.png"

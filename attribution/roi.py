@@ -46,8 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import example_rows, require_columns
-from .exceptions import DataQualityWarning
+from ._validation import check_finite, example_rows, require_columns
+from .exceptions import DataQualityWarning, ParameterError, ParameterTypeError
 from .models.base import NO_TOUCH, AttributionModel, _param_error, _warn_user
 
 __all__ = ["ROIResult", "channel_roi", "normalise_costs", "ROI_COLUMNS"]
@@ -121,7 +121,7 @@ def normalise_costs(
         costs = pd.DataFrame({"channel": costs.index.astype(str), "cost": costs.to_numpy()})
         channel, cost, period = "channel", "cost", False
     if not isinstance(costs, pd.DataFrame):
-        raise TypeError(
+        raise ParameterTypeError(
             "costs must be a DataFrame (channel, [period,] cost), a Series or a dict mapping "
             f"channel to cost. Got {type(costs).__name__} instead."
         )
@@ -129,7 +129,7 @@ def normalise_costs(
     if cost is None:
         found = [c for c in _COST_NAMES if c in costs.columns]
         if not found:
-            raise ValueError(
+            raise ParameterError(
                 f"{what} have no cost column: expected one of {list(_COST_NAMES)}. Columns found: "
                 f"{[str(c) for c in costs.columns]}. Pass cost='<column name>'."
             )
@@ -142,7 +142,7 @@ def normalise_costs(
     ch = costs[channel]
     bad = (ch.isna() | (ch.astype(str).str.strip() == "")).to_numpy(dtype=bool)
     if bad.any():
-        raise ValueError(
+        raise ParameterError(
             f"Column {channel!r} of {what} has {int(bad.sum())} missing or empty channel name(s). "
             f"Example rows:\n{example_rows(costs, bad)}\nEvery cost row needs the channel it was spent on."
         )
@@ -150,12 +150,13 @@ def normalise_costs(
     num = pd.to_numeric(raw, errors="coerce")
     bad = (num.isna() | (num < 0)).to_numpy(dtype=bool)
     if bad.any():
-        raise ValueError(
+        raise ParameterError(
             f"Column {cost!r} of {what} must hold non-negative numbers; {int(bad.sum())} value(s) are "
             f"negative, missing or not numbers. Example rows:\n{example_rows(costs, bad)}\n"
             f"Fill missing costs with 0 where nothing was spent (costs[{cost!r}].fillna(0)), convert "
             "text with pd.to_numeric, and net refunds out at the source."
         )
+    check_finite(num.to_numpy(dtype=np.float64), cost, what, costs)
     out = pd.DataFrame({"channel": ch.astype(str).str.strip().to_numpy(), "cost": num.to_numpy(dtype=np.float64)})
     keys = ["channel"]
     if period:
@@ -169,7 +170,7 @@ def _parse_periods(costs: pd.DataFrame, column: str, freq: str | None) -> pd.Ser
     s = costs[column]
     bad = s.isna().to_numpy(dtype=bool)
     if bad.any():
-        raise ValueError(
+        raise ParameterError(
             f"Column {column!r} of the costs has {int(bad.sum())} missing period(s). Example rows:\n"
             f"{example_rows(costs, bad)}\nFill the periods, or pass period=False to use totals per channel."
         )
@@ -211,7 +212,7 @@ def _long_credits(credits, label: str | None = None) -> pd.DataFrame:
     if isinstance(credits, Mapping):
         frames = [_long_credits(v, str(k)) for k, v in credits.items()]
         if not frames:
-            raise ValueError("No credits were given: the mapping of model name to credits is empty.")
+            raise ParameterError("No credits were given: the mapping of model name to credits is empty.")
         return pd.concat(frames, ignore_index=True)
     if isinstance(credits, BootstrapResult):
         cr = credits.credits
@@ -238,7 +239,7 @@ def _long_credits(credits, label: str | None = None) -> pd.DataFrame:
         frame = frame.reset_index()
         frame.insert(0, "model", label or "model")
         return frame
-    raise TypeError(
+    raise ParameterTypeError(
         "credits must be a fitted model, a credits DataFrame (index channel; columns conversions, "
         "value), a BootstrapResult, a Comparison, or a dict of these by model name. "
         f"Got {type(credits).__name__} instead."

@@ -44,6 +44,17 @@ def from_events(engine: str, touchpoints, conversions=None, *, engine_options=No
         :func:`attribution.engines.duckdb.aggregate_events`), ``{"spark": session,
         "age_resolution": "1s"}`` for Spark (see :func:`attribution.engines.spark.aggregate_spark`).
     """
+    allowed = {"duckdb": ("connection", "memory_limit", "threads", "temp_directory", "age_resolution"),
+               "spark": ("spark", "age_resolution")}.get(engine)
+    if allowed is not None:
+        unknown = sorted(set(dict(engine_options or {})) - set(allowed))
+        if unknown:
+            from ..exceptions import ParameterError
+
+            raise ParameterError(
+                f"The 'engine_options' parameter of Journeys.from_events has unknown key(s) {unknown} for "
+                f"engine={engine!r}. Allowed keys: {list(allowed)}."
+            )
     if engine == "duckdb":
         from .duckdb import from_events as duckdb_from_events, import_duckdb
 
@@ -54,6 +65,8 @@ def from_events(engine: str, touchpoints, conversions=None, *, engine_options=No
 
         import_pyspark()  # the clear ImportError first
         return from_spark(touchpoints, conversions, **options, **dict(engine_options or {}))
-    raise ValueError(
+    from ..exceptions import ParameterError
+
+    raise ParameterError(
         f"The 'engine' parameter of Journeys.from_events must be one of {list(ENGINES)}. Got {engine!r} instead."
     )

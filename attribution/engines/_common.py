@@ -22,8 +22,17 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from .._validation import as_name_set, parse_duration, require_columns
-from ..exceptions import JourneyValidationError
+from .._validation import (
+    TIME_MAX,
+    TIME_MIN,
+    as_name_set,
+    check_channel_names,
+    check_time_options,
+    guess_time_unit,
+    parse_duration,
+    require_columns,
+)
+from ..exceptions import JourneyValidationError, ParameterError
 from . import _sql
 
 __all__ = ["Backend", "Source", "PathAggregates", "build_paths"]
@@ -121,25 +130,99 @@ class _Checker:
 # ---------------------------------------------------------------------------------------------
 
 
+def _check_numeric_time(backend, chk, src, types, time, what, time_unit, d) -> None:
+    """Numbers as timestamps: refuse without ``time_unit`` (show the likely unit) or with mixed units."""
+    if not is_numeric_type(types[time]) or str(types[time]).upper() in ("BOOLEAN", "BOOL"):
+        return
+    q = _sql.ident(time, d)
+    x = f"abs(CAST({q} AS DOUBLE))"
+    if time_unit is None:
+        med = backend.fetch(f"SELECT median({x}) AS m, COUNT({q}) AS n FROM {src.view}")
+        if int(med["n"].iloc[0]) == 0:
+            return
+        unit = guess_time_unit([float(med["m"].iloc[0])])
+        from .._validation import _UNIT_NAMES
+
+        rows = chk.examples(src, f"{q} IS NOT NULL", list(src.columns), 3)
+        raise JourneyValidationError(
+            f"Column {time!r} of {what} holds numbers, not timestamps; their unit is unknown. Example "
+            f"rows:\n{rows}\nBy their size they look like epoch {_UNIT_NAMES[unit]} since 1970-01-01 UTC: "
+            f"pass time_unit={unit!r} (CLI: --time-unit {unit}), or convert the column to timestamps yourself."
+        )
+    klass = f"(CASE WHEN {x} < 1e11 THEN 0 WHEN {x} < 1e14 THEN 1 WHEN {x} < 1e17 THEN 2 ELSE 3 END)"
+    k = backend.fetch(f"SELECT COUNT(DISTINCT {klass}) AS k, MIN({klass}) AS lo FROM {src.view} WHERE {q} IS NOT NULL")
+    if int(k["k"].iloc[0]) > 1:
+        lo = int(k["lo"].iloc[0])
+        rows = chk.examples(src, f"{q} IS NOT NULL AND {klass} <> {lo}", list(src.columns), 3)
+        raise JourneyValidationError(
+            f"Column {time!r} of {what} mixes epoch numbers of different units (by their size). Example rows:\n"
+            f"{rows}\nConvert every value to one unit (seconds, ms, us or ns) and pass it as time_unit=."
+        )
+
+
+def _fail_time(backend, chk, src, where, texpr, cols, n, time, what, topts, d) -> None:
+    """Raise the pandas engine's error for unreadable timestamps: out of range, ambiguous, or unparseable."""
+    q = _sql.ident(time, d)
+    kind = str(src.columns[time]).upper()
+    text = f"CAST({q} AS STRING)"
+    fmt = topts.get("time_format")
+    if not is_numeric_type(kind) and fmt is None:
+        if kind.startswith("TIMESTAMP") or kind == "DATE":
+            parsed = f"CAST({q} AS TIMESTAMP)"
+        else:
+            parsed = f"TRY_CAST({text} AS TIMESTAMP)" if d == "duckdb" else f"try_cast({text} AS TIMESTAMP)"
+        oor = f"({where}) AND {parsed} IS NOT NULL AND {texpr} IS NULL"
+        m = int(backend.fetch(f"SELECT COUNT(*) AS n FROM {src.view} WHERE {oor}")["n"].iloc[0])
+        if m:
+            rows = chk.examples(src, oor, cols, m)
+            raise JourneyValidationError(
+                f"Column {time!r} of {what} has {m} timestamp(s) out of range. Example rows:\n{rows}\n"
+                f"Timestamps must lie between {TIME_MIN.date()} and {TIME_MAX.date()} (placeholders such as "
+                "9999-12-31 or 0001-01-01 are not dates): fix or remove the rows shown."
+            )
+        rx = _sql.literal(r"^\s*\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}", d)
+        amb = f"({where}) AND {texpr} IS NULL AND regexp_matches({text}, {rx})" if d == "duckdb" else (
+            f"({where}) AND {texpr} IS NULL AND {text} RLIKE {rx}")
+        m = int(backend.fetch(f"SELECT COUNT(*) AS n FROM {src.view} WHERE {amb}")["n"].iloc[0])
+        if m and topts.get("dayfirst") is None:
+            rows = chk.examples(src, amb, cols, m)
+            raise JourneyValidationError(
+                f"Column {time!r} of {what} has {m} timestamp(s) like '01/03/2026' that could be day-first "
+                f"or month-first. Example rows:\n{rows}\nPass dayfirst=True (CLI: --dayfirst) or False, or "
+                "time_format= such as '%d/%m/%Y'."
+            )
+    if is_numeric_type(kind):
+        fix = (f"Timestamps must lie between {TIME_MIN.date()} and {TIME_MAX.date()}; check "
+               f"time_unit={topts.get('time_unit')!r} and the rows shown.")
+        head = f"missing, non-finite or out-of-range epoch value(s) for time_unit={topts.get('time_unit')!r}"
+    else:
+        fix = ("Use ISO-8601 timestamps such as '2026-03-01T10:15:00Z' (naive times are read as UTC)."
+               if fmt is None else f"Check time_format={fmt!r} against the rows shown.")
+        head = "missing or unparseable timestamp(s)"
+    rows = chk.examples(src, f"({where}) AND {texpr} IS NULL", cols, n)
+    raise JourneyValidationError(f"Column {time!r} of {what} has {n} {head}. Example rows:\n{rows}\n{fix}")
+
+
+
 def _check_params(lookback, lookback_touches, max_length, unknown_customers, age_resolution, owner):
     lookback_td = parse_duration(lookback, "lookback", owner)
     if lookback_touches is not None and (
         isinstance(lookback_touches, bool) or not isinstance(lookback_touches, (int, np.integer))
         or lookback_touches < 1
     ):
-        raise ValueError(
+        raise ParameterError(
             f"The 'lookback_touches' parameter of {owner} must be a positive "
             f"integer or None. Got {lookback_touches!r} instead."
         )
     if unknown_customers not in ("keep", "raise"):
-        raise ValueError(
+        raise ParameterError(
             f"The 'unknown_customers' parameter of {owner} must be 'keep' or "
             f"'raise'. Got {unknown_customers!r} instead."
         )
     if max_length is not None and (
         isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1
     ):
-        raise ValueError(
+        raise ParameterError(
             f"The 'max_length' parameter must be a positive integer or None. Got {max_length!r} instead."
         )
     age_td = parse_duration(age_resolution, "age_resolution", owner)
@@ -169,6 +252,9 @@ def build_paths(
     age_resolution=None,
     owner: str = "Journeys.from_events",
     on_close=None,
+    time_unit: str | None = None,
+    time_format: str | None = None,
+    dayfirst: bool | None = None,
 ) -> "PathAggregates":
     """Run the journey rules in the engine and keep the path table there.
 
@@ -184,6 +270,13 @@ def build_paths(
     tcols = touchpoints.columns
     require_columns(_frame(tcols), {"customer": customer, "time": time, "channel": channel}, what_t)
     lookback_td, age_td = _check_params(lookback, lookback_touches, max_length, unknown_customers, age_resolution, owner)
+    check_time_options(time_unit, time_format, dayfirst, owner)
+    if d == "spark" and (time_format is not None or dayfirst is not None):
+        raise ParameterError(
+            f"The 'time_format' and 'dayfirst' parameters of {owner} are not supported by the Spark engine. "
+            "Parse the column with Spark's to_timestamp(col, format) first, or use ISO-8601 text."
+        )
+    topts = {"time_unit": time_unit, "time_format": time_format, "dayfirst": dayfirst}
     chk = _Checker(backend, d)
     prefix = f"__attribution_{uuid.uuid4().hex[:10]}_"
 
@@ -221,8 +314,10 @@ def build_paths(
 
     # --- one scan of each table: rows per distinct channel (and flag) value, and counts of
     # every kind of bad value; the checks then run on these few rows in Python
-    t_time = _sql.time_ns(q(time), d, tcols[time])
-    c_time = _sql.time_ns(q(time), d, ccol_types[time])
+    for src, types, what in ((touchpoints, tcols, what_t), (csrc, ccol_types, what_cv)):
+        _check_numeric_time(backend, chk, src, types, time, what, time_unit, d)
+    t_time = _sql.time_ns(q(time), d, tcols[time], **topts)
+    c_time = _sql.time_ns(q(time), d, ccol_types[time], **topts)
     vexpr = f"try_cast({q(val_col)} AS DOUBLE)" if val_col else None
     bad = {
         "bad_customer": _sql.missing(q(customer), d),
@@ -232,6 +327,7 @@ def build_paths(
     if val_col:
         cbad["nonnumeric"] = f"{q(val_col)} IS NOT NULL AND {vexpr} IS NULL"
         cbad["bad_value"] = f"{vexpr} IS NULL OR isnan({vexpr}) OR {vexpr} < 0"
+        cbad["inf_value"] = f"{vexpr} = CAST('Infinity' AS DOUBLE)"
     if plc_col:
         cbad["bad_place"] = _sql.missing(q(plc_col), d)
 
@@ -315,11 +411,7 @@ def build_paths(
         (csrc, conv_where, cstats["bad_time"], what_cv, c_time, cshow),
     ):
         if n:
-            rows = chk.examples(src, f"({where}) AND {texpr} IS NULL", cols, n)
-            raise JourneyValidationError(
-                f"Column {time!r} of {what} has {n} missing or unparseable timestamp(s). Example rows:\n{rows}\n"
-                "Use ISO-8601 timestamps such as '2026-03-01T10:15:00Z' (naive times are read as UTC)."
-            )
+            _fail_time(backend, chk, src, where, texpr, cols, n, time, what, topts, d)
     bad_sep = [r for r, s in zip(raw, stripped) if s is not None and sep in s]
     if bad_sep:
         n = int(stats.loc[stats["ch"].isin(bad_sep), "n"].sum())
@@ -337,6 +429,13 @@ def build_paths(
             f"Column {val_col!r} of {what_cv} must be numeric; {n} value(s) are not. "
             f"Example rows:\n{rows}\nConvert the column to a number type and fix or remove the rows shown."
         )
+    if val_col and cstats.get("inf_value"):
+        n = cstats["inf_value"]
+        rows = chk.examples(csrc, f"({conv_where}) AND ({cbad['inf_value']})", cshow, n)
+        raise JourneyValidationError(
+            f"Column {val_col!r} of {what_cv} has {n} infinite value(s). Example rows:\n{rows}\n"
+            "Every count, value and cost must be a finite number: fix or remove these rows."
+        )
     if val_col and cstats["bad_value"]:
         n = cstats["bad_value"]
         rows = chk.examples(csrc, f"({conv_where}) AND ({cbad['bad_value']})", cshow, n)
@@ -351,7 +450,8 @@ def build_paths(
 
     # --- channels: stripped in Python (exactly as pandas), codes in sorted name order (the
     # pandas engine's codes); the map is keyed by the raw text; excluded channels get -1
-    names = sorted(set(stripped))
+    names = sorted(set(s for s in stripped if s is not None))
+    check_channel_names(names, channel)
     drop = as_name_set(exclude)
     if drop:
         unknown = drop - set(names)
@@ -391,18 +491,27 @@ def build_paths(
         backend.create_view(tview, _sql.touches_sql(
             touchpoints.view, customer=customer, time=time, channel=channel, dialect=d, time_type=tcols[time],
             flag=flag, conversion_touch=conversion_touch, channel_map=prefix + "channels", id_map=id_table,
+            customer_type=tcols[customer], time_options=topts,
         ))
         backend.create_view(cview, _sql.conversions_sql(
             csrc.view, customer=customer, time=time, dialect=d, value=val_col, place=plc_col,
             time_type=ccol_types[time], flag=flag, id_map=id_table,
+            customer_type=ccol_types[customer], time_options=topts,
         ))
         made += [tview, cview]
         n_touch_rows = int(stats["n"].sum())
         n_conv_rows = int(cstats["n"])
 
+        cond = f"SELECT c.o FROM {cview} AS c WHERE NOT EXISTS (SELECT 1 FROM {tview} AS t WHERE t.p = c.p)"
+        n = int(backend.fetch(f"SELECT COUNT(*) AS n FROM ({cond}) AS u")["n"].iloc[0])
+        if unknown_customers != "raise" and n_conv_rows:
+            from ..journeys import warn_unmatched
+
+            kind = lambda t: "floats" if str(t).upper() in ("FLOAT", "DOUBLE", "REAL") else (  # noqa: E731
+                "integers" if is_numeric_type(t) else "text")
+            warn_unmatched(n, n_conv_rows, kind(tcols[customer]), kind(ccol_types[customer]), customer,
+                           identities is not None, n_touch_rows)
         if unknown_customers == "raise":
-            cond = f"SELECT c.o FROM {cview} AS c WHERE NOT EXISTS (SELECT 1 FROM {tview} AS t WHERE t.p = c.p)"
-            n = int(backend.fetch(f"SELECT COUNT(*) AS n FROM ({cond}) AS u")["n"].iloc[0])
             if n:
                 rows = chk.examples(csrc, f"{_sql.ROW} IN ({cond})", cshow, n)
                 raise JourneyValidationError(
@@ -519,7 +628,7 @@ class PathAggregates:
 
     def _check_open(self):
         if self.closed:
-            raise ValueError("These path aggregates are closed; build them again with aggregate_events(...).")
+            raise ParameterError("These path aggregates are closed; build them again with aggregate_events(...).")
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"table {self.table}"
@@ -631,7 +740,7 @@ class PathAggregates:
         order = _check_order(order)
         C = len(self.channels)
         if order * np.log2(C + 1) >= 62:
-            raise ValueError(
+            raise ParameterError(
                 f"order={order} with {C} channels gives more states than fit a 64-bit key; "
                 "lower the order or group channels."
             )
@@ -696,7 +805,7 @@ class PathAggregates:
             one row per mask and place, sorted.
         """
         if len(self.channels) > 62:
-            raise ValueError(f"Channel-set bitmasks hold at most 62 channels; these journeys have {len(self.channels)}.")
+            raise ParameterError(f"Channel-set bitmasks hold at most 62 channels; these journeys have {len(self.channels)}.")
         df = self.backend.fetch(_sql.channel_set_counts_sql(self.table, self._touch_table(), self.backend.dialect))
         df["mask"] = df["mask"].astype(np.int64)
         df = df.sort_values(["mask", "place"], na_position="first", kind="stable").reset_index(drop=True)
@@ -714,7 +823,7 @@ class PathAggregates:
         """
         C = len(self.channels)
         if C > 30:
-            raise ValueError(f"Dense totals need 2**{C} rows; use channel_set_counts() for more than 30 channels.")
+            raise ParameterError(f"Dense totals need 2**{C} rows; use channel_set_counts() for more than 30 channels.")
         df = self.channel_set_counts()
         P = max(len(self.places), 1)
         mask = df["mask"].to_numpy(dtype=np.int64)
@@ -777,14 +886,14 @@ class PathAggregates:
             rule, params = "last_non_direct", {"direct_codes": [i for i, d in enumerate(is_direct) if d]}
         elif isinstance(m, TimeDecay):
             if self.age_resolution is None:
-                raise ValueError(
+                raise ParameterError(
                     "TimeDecay needs touch ages; these path aggregates were built without them. "
                     "Pass age_resolution='1s' (or another step) to aggregate_events(...)."
                 )
             H = _parse_half_life(m, m.half_life).value
             rule, params = "time_decay", {"half_life_ns": H, "age_step_ns": self.age_resolution.value}
         else:
-            raise ValueError(
+            raise ParameterError(
                 f"{type(m).__name__} has no SQL weights. Computed in the engine: first_touch, last_touch, "
                 "linear, position_based, last_non_direct, time_decay. Fit other models on .to_journeys()."
             )
@@ -810,7 +919,7 @@ class PathAggregates:
             labels = np.append(labels, NO_TOUCH).astype(object)
         if by_place:
             if not self.has_place:
-                raise ValueError("by_place=True needs conversion places; these journeys have none.")
+                raise ParameterError("by_place=True needs conversion places; these journeys have none.")
             return pd.DataFrame({
                 "channel": np.repeat(labels, P),
                 "place": np.tile(np.asarray(self.places, dtype=object), len(labels)),

@@ -139,23 +139,93 @@ def bit(expr: str, dialect: str) -> str:
     return f"(CAST(1 AS BIGINT) << {expr})"
 
 
-def time_ns(expr: str, dialect: str, source_type: str | None = None) -> str:
-    """Nanoseconds since the Unix epoch (UTC) of a timestamp, date or ISO-8601 string column.
+#: The ``datetime64[ns]`` range: timestamps outside it are refused (as the pandas engine does).
+TIME_RANGE = ("1677-09-22 00:00:00", "2262-04-11 00:00:00")
+#: strptime formats tried for ``dayfirst`` (DuckDB), by separator.
+_DAY_FIRST = ("%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S",
+              "%d-%m-%Y", "%d-%m-%Y %H:%M", "%d-%m-%Y %H:%M:%S")
+
+
+def _is_integer_type(kind: str) -> bool:
+    return kind in {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                    "UINTEGER", "UBIGINT", "BYTE", "SHORT", "LONG", "INT2", "INT4", "INT8"}
+
+
+def time_ns(expr: str, dialect: str, source_type: str | None = None, *, time_unit: str | None = None,
+            time_format: str | None = None, dayfirst: bool | None = None) -> str:
+    """Nanoseconds since the Unix epoch (UTC) of a timestamp, date, ISO-8601 string or epoch number column.
 
     ``source_type`` is the column's SQL type as the engine reports it (e.g. ``"TIMESTAMP WITH
-    TIME ZONE"``, ``"VARCHAR"``); values that cannot be read give NULL (reported as
-    unparseable by the validation).
+    TIME ZONE"``, ``"VARCHAR"``); values that cannot be read, and values outside the
+    ``datetime64[ns]`` range (:data:`TIME_RANGE`), give NULL (reported by the validation).
+    Numbers are epoch times in ``time_unit``; ``time_format`` (strftime) or ``dayfirst``
+    read non-ISO text (DuckDB only).
     """
     kind = (source_type or "").upper()
-    if check_dialect(dialect) == "spark":
+    d = check_dialect(dialect)
+    lo, hi = TIME_RANGE
+    if time_unit is not None and (kind.split("(")[0] in _NUMERIC or kind.startswith("DECIMAL")):
+        factor = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[time_unit]
+        big = "HUGEINT" if d == "duckdb" else "DECIMAL(38, 0)"
+        if _is_integer_type(kind):
+            wide = f"(CAST({expr} AS {big}) * {factor})"
+        else:
+            wide = f"CAST(round(CAST({expr} AS DOUBLE) * {factor}) AS {big})"
+        lo_ns, hi_ns = -9223372036854775807 + 1, 9223372036854775807
+        lo_ns = -9214646400000000000  # 1677-09-22
+        hi_ns = 9223286400000000000  # 2262-04-11
+        return f"(CASE WHEN {wide} BETWEEN {lo_ns} AND {hi_ns} THEN CAST({wide} AS BIGINT) END)"
+    if d == "spark":
         if kind.startswith("TIMESTAMP"):
-            return f"(unix_micros(CAST({expr} AS TIMESTAMP)) * 1000)"
-        return f"(unix_micros(try_cast({expr} AS TIMESTAMP)) * 1000)"
+            ts = f"CAST({expr} AS TIMESTAMP)"
+        else:
+            ts = f"try_cast({expr} AS TIMESTAMP)"
+        return (f"(CASE WHEN {ts} >= TIMESTAMP '{lo}' AND {ts} <= TIMESTAMP '{hi}' "
+                f"THEN unix_micros({ts}) * 1000 END)")
     if kind.startswith("TIMESTAMP"):
-        return f"epoch_ns({expr})"
-    if kind == "DATE":
-        return f"epoch_ns(CAST({expr} AS TIMESTAMP))"
-    return f"epoch_ns(TRY_CAST(CAST({expr} AS VARCHAR) AS TIMESTAMPTZ))"
+        ts = expr
+    elif kind == "DATE":
+        ts = f"CAST({expr} AS TIMESTAMP)"
+    elif time_format is not None:
+        ts = f"try_strptime(CAST({expr} AS VARCHAR), {literal(time_format, d)})"
+    elif dayfirst is not None:
+        fmts = _DAY_FIRST if dayfirst else tuple(f.replace("%d", "%D").replace("%m", "%d").replace("%D", "%m")
+                                                 for f in _DAY_FIRST)
+        lst = "[" + ", ".join(literal(f, d) for f in fmts) + "]"
+        text = f"CAST({expr} AS VARCHAR)"
+        ts = f"COALESCE(TRY_CAST({text} AS TIMESTAMPTZ), try_strptime({text}, {lst}))"
+    else:
+        ts = f"TRY_CAST(CAST({expr} AS VARCHAR) AS TIMESTAMPTZ)"
+    return (f"(CASE WHEN {ts} >= TIMESTAMPTZ '{lo}+00' AND {ts} <= TIMESTAMPTZ '{hi}+00' "
+            f"THEN epoch_ns({ts}) END)")
+
+
+def fixed_order_sum(expr: str, order: str, dialect: str) -> str:
+    """A floating-point sum that does not depend on the engine's thread scheduling.
+
+    DuckDB: a compensated (Kahan) sum in the journeys' order (person, then journey), the order
+    in which the pandas engine's ``to_paths`` sums them, so repeated runs are bitwise equal
+    and agree with pandas to the last bit in practice. Spark has no ordered aggregates: a plain
+    ``SUM`` (equal to pandas within a few units of round-off).
+    """
+    if check_dialect(dialect) == "duckdb":
+        return f"fsum({expr} ORDER BY {order})"
+    return f"SUM({expr})"
+
+
+def id_text(expr: str, dialect: str, source_type: str | None = None) -> str:
+    """A customer id as text; numeric ids normalised as the pandas engine does (1.0 -> '1')."""
+    kind = (source_type or "").upper()
+    if kind.split("(")[0] in ("FLOAT", "DOUBLE", "REAL", "FLOAT4", "FLOAT8") or kind.startswith("DECIMAL"):
+        x = f"CAST({expr} AS DOUBLE)"
+        return (f"(CASE WHEN {x} = floor({x}) AND abs({x}) < 9.2e18 THEN CAST(CAST({x} AS BIGINT) AS STRING) "
+                f"ELSE CAST({expr} AS STRING) END)")
+    return f"CAST({expr} AS STRING)"
+
+
+_NUMERIC = {"TINYINT", "SMALLINT", "INTEGER", "INT", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "UHUGEINT", "FLOAT", "REAL", "DOUBLE", "BYTE", "SHORT", "LONG", "INT2", "INT4", "INT8",
+            "FLOAT4", "FLOAT8", "NUMERIC"}
 
 
 def ordered_join(value: str, order: list[str], dialect: str, when: str = "TRUE") -> str:
@@ -245,7 +315,7 @@ def flag_sql(column: str, dialect: str, numeric: bool, true_values=()) -> str:
 def touches_sql(
     source: str, *, customer: str, time: str, channel: str, dialect: str, time_type: str | None = None,
     flag: str | None = None, conversion_touch: bool = True, channel_map: str = "channel_map",
-    id_map: str | None = None,
+    id_map: str | None = None, customer_type: str | None = None, time_options: dict | None = None,
 ) -> str:
     """Normalised touches: ``p`` (person), ``t`` (ns), ``src``, ``o`` (input row), ``code`` (channel code).
 
@@ -269,14 +339,14 @@ def touches_sql(
         person).
     """
     q = lambda c: ident(c, dialect)  # noqa: E731
-    cid = f"CAST({q(customer)} AS STRING)"
+    cid = id_text(q(customer), dialect, customer_type)
     if flag is None:
         where, src = "", "0"
     else:
         where = f" WHERE NOT ({flag})" + (f" OR {q(channel)} IS NOT NULL" if conversion_touch else "")
         src = f"CASE WHEN {flag} THEN 1 ELSE 0 END"
     inner = (
-        f"SELECT {cid} AS id, {time_ns(q(time), dialect, time_type)} AS t, {src} AS src, CAST({ROW} AS BIGINT) AS o, "
+        f"SELECT {cid} AS id, {time_ns(q(time), dialect, time_type, **(time_options or {}))} AS t, {src} AS src, CAST({ROW} AS BIGINT) AS o, "
         f"CAST({q(channel)} AS STRING) AS ch FROM {source}{where}"
     )
     if id_map is None:
@@ -290,7 +360,7 @@ def touches_sql(
 def conversions_sql(
     source: str, *, customer: str, time: str, dialect: str, value: str | None = None,
     place: str | None = None, time_type: str | None = None, flag: str | None = None,
-    id_map: str | None = None,
+    id_map: str | None = None, customer_type: str | None = None, time_options: dict | None = None,
 ) -> str:
     """Normalised conversions: ``p``, ``t`` (ns), ``o`` (input row), ``value`` (DOUBLE), ``place``."""
     q = lambda c: ident(c, dialect)  # noqa: E731
@@ -298,7 +368,8 @@ def conversions_sql(
     plc = f"CAST({q(place)} AS STRING)" if place else "CAST(NULL AS STRING)"
     where = "" if flag is None else f" WHERE {flag}"
     inner = (
-        f"SELECT CAST({q(customer)} AS STRING) AS id, {time_ns(q(time), dialect, time_type)} AS t, "
+        f"SELECT {id_text(q(customer), dialect, customer_type)} AS id, "
+        f"{time_ns(q(time), dialect, time_type, **(time_options or {}))} AS t, "
         f"CAST({ROW} AS BIGINT) AS o, {val} AS value, {plc} AS place FROM {source}{where}"
     )
     if id_map is None:
@@ -458,7 +529,7 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     sums = ", ".join(f"SUM({c}) AS {c}" for c in x.values())
     ctes.append(("pt", (
         f"SELECT {keys}, CAST(SUM(conv) AS DOUBLE) AS total_conversions, "
-        "CAST(SUM(COALESCE(value, 0)) AS DOUBLE) AS total_conversion_value, "
+        f"CAST({fixed_order_sum('COALESCE(value, 0)', 'p, k', d)} AS DOUBLE) AS total_conversion_value, "
         f"CAST(SUM(1 - conv) AS DOUBLE) AS total_null, {sums} FROM jn GROUP BY {keys}"
     )))
     # a row id in (path, ages, place) order: the path table is small, one sort is cheap

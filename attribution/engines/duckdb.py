@@ -34,6 +34,7 @@ import shutil
 import tempfile
 import uuid
 
+import numpy as np
 import pandas as pd
 
 from . import _sql
@@ -124,10 +125,20 @@ def _as_paths(obj) -> list[str] | None:
     return None
 
 
-def _register_source(con, duckdb, obj, what: str, prefix: str, made: list[str]) -> Source:
-    """A view over ``obj`` with the input row number :data:`_sql.ROW` (DataFrame, relation, files)."""
+def _register_source(con, duckdb, obj, what: str, prefix: str, made: list[str], id_column=None) -> Source:
+    """A view over ``obj`` with the input row number :data:`_sql.ROW` (DataFrame, relation, files).
+
+    A DataFrame id column of mixed Python objects (ints, floats, text) is normalised as the
+    pandas engine does (an integral float equals its int) before DuckDB reads it as text.
+    """
     raw = prefix + what + "_raw"
     view = prefix + what + "_src"
+    if isinstance(obj, pd.DataFrame) and id_column in obj.columns and obj[id_column].dtype == object:
+        from .._validation import id_strings
+
+        ids = obj[id_column]
+        if ids.map(lambda v: isinstance(v, (float, np.floating))).any():
+            obj = obj.assign(**{id_column: id_strings(ids).where(ids.notna(), None)})
     if isinstance(obj, pd.DataFrame):
         try:  # DuckDB scans the frame in place
             con.register(raw, obj)
@@ -196,6 +207,9 @@ def aggregate_events(
     sep: str = ">",
     unknown_customers: str = "keep",
     age_resolution=None,
+    time_unit: str | None = None,
+    time_format: str | None = None,
+    dayfirst: bool | None = None,
     connection=None,
     memory_limit: str | None = None,
     threads: int | None = None,
@@ -212,7 +226,8 @@ def aggregate_events(
         name; CSV dialect and types are sniffed by DuckDB; for other options read the files
         into a relation yourself). ``conversions=None``: the combined (Kaggle) layout.
     customer, time, channel, value, place, lookback, lookback_touches, conversion_flag, conversion_touch, exclude, collapse_repeats, max_length, sep, unknown_customers
-        As :meth:`attribution.Journeys.from_events`, with the same checks and messages.
+        As :meth:`attribution.Journeys.from_events`, with the same checks and messages. ``time_unit``,
+        ``time_format`` and ``dayfirst`` too (``time_format`` and ``dayfirst`` with DuckDB only).
     identities : DataFrame, relation or path, optional
         Id links. They are read into Python and merged by connected components with scipy
         (links are O(ids), not O(events)); the id -> person map is joined back in DuckDB.
@@ -320,8 +335,9 @@ def aggregate_events(
     backend = _DuckDBBackend(con)
     prefix = f"__attribution_{uuid.uuid4().hex[:10]}_"
     try:
-        tsrc = _register_source(con, duckdb, touchpoints, "touchpoints", prefix, made)
-        csrc = None if conversions is None else _register_source(con, duckdb, conversions, "conversions", prefix, made)
+        tsrc = _register_source(con, duckdb, touchpoints, "touchpoints", prefix, made, customer)
+        csrc = None if conversions is None else _register_source(con, duckdb, conversions, "conversions", prefix, made,
+                                                                 customer)
         ids = _identities_frame(con, duckdb, identities, prefix, made)
 
         def close_sources():
@@ -335,6 +351,7 @@ def aggregate_events(
             conversion_flag=conversion_flag, conversion_touch=conversion_touch, exclude=exclude,
             collapse_repeats=collapse_repeats, max_length=max_length, sep=sep,
             unknown_customers=unknown_customers, age_resolution=age_resolution,
+            time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
             on_close=close_sources,
         )
     except BaseException:

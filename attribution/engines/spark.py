@@ -472,6 +472,9 @@ def aggregate_spark(
     sep: str = ">",
     unknown_customers: str = "keep",
     age_resolution=None,
+    time_unit: str | None = None,
+    time_format: str | None = None,
+    dayfirst: bool | None = None,
     spark=None,
 ) -> PathAggregates:
     """Run the journey rules in Spark and keep the aggregated path table there.
@@ -487,7 +490,8 @@ def aggregate_spark(
         Spark; handy for small data and tests).
         ``conversions=None``: the combined (Kaggle) layout.
     customer, time, channel, value, place, lookback, lookback_touches, conversion_flag, conversion_touch, exclude, collapse_repeats, max_length, sep, unknown_customers
-        As :meth:`attribution.Journeys.from_events`, with the same checks and messages.
+        As :meth:`attribution.Journeys.from_events`, with the same checks and messages. ``time_unit``,
+        ``time_format`` and ``dayfirst`` too (``time_format`` and ``dayfirst`` with DuckDB only).
     identities : pandas DataFrame, Spark DataFrame, table name or path, optional
         Id links. They are collected to the driver (links are O(ids), not O(events)) and
         merged by connected components with scipy; the id -> person map is sent back to
@@ -575,6 +579,7 @@ def aggregate_spark(
             conversion_flag=conversion_flag, conversion_touch=conversion_touch, exclude=exclude,
             collapse_repeats=collapse_repeats, max_length=max_length, sep=sep,
             unknown_customers=unknown_customers, age_resolution=age_resolution,
+            time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
             on_close=drop_sources,
         )
     except BaseException:

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from ..exceptions import NotFittedError
+from ..exceptions import DataQualityWarning, NotFittedError, ParameterError, ParameterTypeError
 from ..journeys import Journeys
 
 __all__ = [
@@ -124,6 +124,7 @@ def _param_error(
     Got -3 instead."
     """
     owner_name = owner if isinstance(owner, str) else type(owner).__name__
+    exc = {ValueError: ParameterError, TypeError: ParameterTypeError}.get(exc, exc)
     return exc(f"The {name!r} parameter of {owner_name} must be {expected}. Got {got!r} instead.")
 
 
@@ -397,9 +398,24 @@ class AttributionModel(BaseEstimator):
         """
         journeys = self._check_journeys(journeys)
         self._validate_params()
+        self._warn_if_converters_only(journeys)
         credit = self._channel_credit(journeys)
         self._store_credit(journeys, credit)
         return self
+
+    #: Whether the model compares converting with non-converting journeys (data-driven models).
+    _uses_nulls = False
+
+    def _warn_if_converters_only(self, journeys: Journeys) -> None:
+        """Warn when a data-driven model gets converting journeys only (it can then measure reach only)."""
+        if self._uses_nulls and journeys.total_nulls == 0 and journeys.total_conversions > 0:
+            _warn_user(
+                f"{type(self).__name__}: the journeys hold no non-converting journeys (every path converts), so "
+                "this data-driven model cannot compare converting with non-converting paths: its credit "
+                "measures reach (how often a channel appears), not its effect. Give the paths that did not "
+                "convert too (a total_null column, or touch events of customers who did not convert).",
+                DataQualityWarning,
+            )
 
     # -- hooks -------------------------------------------------------------------------------
 

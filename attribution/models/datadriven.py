@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from .._resources import check_memory
 from ..exceptions import DataQualityWarning
 from ..journeys import Journeys
 from .base import (
@@ -260,6 +261,7 @@ class Logistic(AttributionModel):
     """
 
     _nonnegative = True
+    _uses_nulls = True
 
     def __init__(self, n_estimators=100, sample_rows=0.5, sample_channels=0.5, C=1.0, random_state=0):
         self.n_estimators = n_estimators
@@ -287,6 +289,13 @@ class Logistic(AttributionModel):
         conv = sets.num[:, :P].sum(axis=1)
         nulls = np.maximum(sets.count - conv, 0.0)
         keep = sets.count > 0
+        K = int(keep.sum())
+        check_memory(
+            8.0 * (K * C + 4.0 * B * K + 3.0 * B * C),
+            f"Logistic with {C:,} channels, {K:,} channel sets and {B} bags",
+            "Group rare channels before fitting (Journeys.transform(exclude=...) or one 'other' channel), "
+            "or lower n_estimators.",
+        )
         X = sets.indicator(keep)
         conv, nulls = conv[keep], nulls[keep]
         # each journey joins a bag a Poisson(sample_rows) number of times: converting and
@@ -397,6 +406,7 @@ class Probabilistic(AttributionModel):
     """
 
     _nonnegative = True
+    _uses_nulls = True
 
     def _touch_weights(self, journeys: Journeys) -> np.ndarray:
         C = journeys.n_channels
@@ -414,6 +424,11 @@ class Probabilistic(AttributionModel):
         p1 = np.divide(n_pos, n_all, out=np.zeros(C), where=n_all > 0)
         # second order: every ordered pair of distinct members of a set
         rep = sets.size[set_of]
+        check_memory(
+            8.0 * (4.0 * C * C + 6.0 * float(rep.sum())),
+            f"Probabilistic with {C:,} channels (a {C:,} x {C:,} pair table)",
+            "Group rare channels before fitting (Journeys.transform(exclude=...) or one 'other' channel).",
+        )
         e_idx = np.repeat(np.arange(len(ch)), rep)
         start_of_block = np.repeat(np.cumsum(rep) - rep, rep)
         partner = sets.offsets[set_of][e_idx] + (np.arange(len(e_idx)) - start_of_block)
@@ -537,6 +552,7 @@ class Fractribution(AttributionModel):
     """
 
     _nonnegative = True
+    _uses_nulls = True
 
     def __init__(self, path_transform="unique"):
         self.path_transform = path_transform
@@ -572,6 +588,12 @@ class Fractribution(AttributionModel):
             if L == 1:
                 gain = p[:, None].copy()
             else:
+                check_memory(
+                    8.0 * len(uniq) * L * (L - 1) * 3,
+                    f"Fractribution on {len(uniq):,} distinct paths of {L:,} touches (every path without each touch)",
+                    "Cap the path length first (Journeys.transform(max_length=...), or max_length= when "
+                    "building the journeys), or use path_transform='unique' / 'first'.",
+                )
                 keep_idx = np.arange(L - 1)[None, :]
                 drop = keep_idx + (keep_idx >= np.arange(L)[:, None])  # row t: positions without t
                 cf = uniq[:, drop].reshape(-1, L - 1)  # every path without each of its touches

@@ -9,7 +9,17 @@ from scipy.sparse.linalg import splu
 
 from ..graph import TransitionCounts, to_networkx, transition_counts
 from ..journeys import Journeys
-from .base import AttributionModel, ChannelCredit, _param_error, credit_from_shares, place_codes, register_model
+from .._resources import check_memory
+from ..exceptions import ModelFallbackWarning
+from .base import (
+    AttributionModel,
+    ChannelCredit,
+    _param_error,
+    _warn_user,
+    credit_from_shares,
+    place_codes,
+    register_model,
+)
 
 __all__ = ["Markov", "absorption"]
 
@@ -241,6 +251,7 @@ class Markov(AttributionModel):
     """
 
     _nonnegative = True  # removal effects are >= 0, so is the credit
+    _uses_nulls = True
 
     def __init__(self, order=1, collapse_repeats=False, max_order=4, n_folds=5, random_state=0):
         self.order = order
@@ -264,16 +275,41 @@ class Markov(AttributionModel):
 
     def _channel_credit(self, journeys: Journeys) -> ChannelCredit:
         jr = journeys.transform(collapse_repeats=True) if self.collapse_repeats else journeys
+        longest = int(jr.lengths.max()) if jr.n_journeys else 0
         if self.order == "auto":
-            self.order_scores_ = _order_scores(jr, int(self.max_order), int(self.n_folds), self.random_state)
-            self.order_ = int(self.order_scores_["log_loss"].idxmin())  # ties: the smaller order
+            if jr.n_touches == 0 or (jr.total_conversions + jr.total_nulls) == 0:
+                self.order_scores_ = pd.DataFrame({"log_loss": [], "auc": []}, index=pd.Index([], name="order"))
+                self.order_ = 1
+                _warn_user(
+                    "Markov(order='auto'): the journeys have no touches or no journeys to score, so no order "
+                    "can be chosen; order 1 is used.",
+                    ModelFallbackWarning,
+                )
+            else:
+                max_order = max(1, min(int(self.max_order), longest))
+                self.order_scores_ = _order_scores(jr, max_order, int(self.n_folds), self.random_state)
+                self.order_ = int(self.order_scores_["log_loss"].idxmin())  # ties: the smaller order
         else:
             self.order_ = int(self.order)
+            if self.order_ > max(longest, 1):
+                _warn_user(
+                    f"Markov(order={self.order_}): the longest path has {longest} touch(es), so order "
+                    f"{max(longest, 1)} is used (every higher order gives the same chain on these paths).",
+                    ModelFallbackWarning,
+                )
+                self.order_ = max(longest, 1)
         # one absorbing conversion state per conversion place (a single one without places)
         codes, places = place_codes(journeys)
         P = 1 if places is None else len(places)
         tc = transition_counts(jr, self.order_, outcome=codes, n_outcomes=P)
         C = jr.n_channels
+        # the removal solve holds (states x (1 + channels)) floats a few times over
+        check_memory(
+            tc.n_states * (1.0 + C) * (3 * 8 + 1),
+            f"Markov(order={self.order_}) with {tc.n_states:,} states and {C:,} channels",
+            "Use a lower order, or group rare channels before fitting (e.g. Journeys.transform(exclude=...) "
+            "or renaming them to one 'other' channel).",
+        )
         contains = np.zeros((tc.n_states, C), dtype=bool)
         rows = np.repeat(np.arange(tc.n_states), tc.order)
         flat = tc.state_channels.ravel()

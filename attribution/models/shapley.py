@@ -68,7 +68,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataQualityWarning
+from .._resources import check_memory
+from ..exceptions import DataQualityWarning, ModelFallbackWarning
 from ..journeys import Journeys
 from .base import (
     AttributionModel,
@@ -984,6 +985,10 @@ class Shapley(AttributionModel):
 
     _nonnegative = True  # with the default negative="clip"; negative="keep" can go below 0
 
+    @property
+    def _uses_nulls(self) -> bool:
+        return self.method not in ("simplified", "ordered")
+
     def __init__(
         self,
         method="simplified",
@@ -1057,8 +1062,21 @@ class Shapley(AttributionModel):
             kind = "count" if (method == "sampled" and self.game == "simplified") else "rate"
             g = _RateGame(journeys, self.smoothing, kind)
             if method == "conversion_rate" and C <= self.max_exact:
+                check_memory(
+                    float(2**C) * 8 * (4 * g.k + 3),
+                    f"Exact Shapley(method='conversion_rate') on {C} channels (2**{C} coalitions)",
+                    "Use method='sampled' (permutation sampling with standard errors), or a lower "
+                    "max_exact so that larger games are sampled.",
+                )
                 phi, v = self._exact(g)
             else:
+                if method == "conversion_rate":
+                    _warn_user(
+                        f"Shapley(method='conversion_rate'): {C} channels exceed max_exact={self.max_exact}, so "
+                        f"the Shapley values are estimated by permutation sampling ({self.n_samples} orders; "
+                        "credits_std_ gives their standard errors) instead of computed exactly.",
+                        ModelFallbackWarning,
+                    )
                 phi, se = self._sample(g, C, rng, order)
                 v = None
             columns = ["conversion_rate", "value_per_journey"]
@@ -1069,6 +1087,14 @@ class Shapley(AttributionModel):
             if method == "model" and exact_ok:
                 phi, v = self._exact(g)
             else:
+                if method == "model":
+                    _warn_user(
+                        f"Shapley(method='model'): {C} channels and {len(g.sets.size):,} channel sets are too many "
+                        f"for the exact game (max_exact={self.max_exact}, {MODEL_EXACT_BUDGET:,} evaluations), so "
+                        f"the Shapley values are estimated by permutation sampling ({self.n_samples} orders; "
+                        "credits_std_ gives their standard errors).",
+                        ModelFallbackWarning,
+                    )
                 phi, se = self._sample(g, C, rng, order)
                 v = None
             columns = ["conversion_rate"]
