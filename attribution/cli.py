@@ -1223,7 +1223,9 @@ def _load_journeys_from_source(ns, *, label: str = ""):
         if ns.lookback_given:
             kw["lookback"] = parse_lookback(ns.lookback, "--lookback")
         try:
-            journeys = tables.journeys(sep=ns.sep, **kw)
+            if getattr(ns, "sep", None):
+                kw["sep"] = ns.sep
+            journeys = tables.journeys(**kw)
         except (ValueError, TypeError, KeyError) as exc:
             raise UserError(f"cannot build journeys from {ns.input}: {_one_line(exc)[0]}") from exc
     inputs = {"input": str(ns.input)}

@@ -76,3 +76,38 @@ def test_from_wide_prefix_blanks_counts():
         from_wide(wide, prefix="touch_")
     with pytest.raises(JourneyValidationError, match="non-negative"):
         from_wide(wide.assign(orders=[1, -1, 0]), prefix="channel_", conversions="orders")
+
+
+def test_journeys_methods_delegate():
+    wide = pd.DataFrame({"c1": ["a", "b"], "c2": ["b", None], "n": [1, 2]})
+    j = Journeys.from_wide(wide, ["c1", "c2"], conversions="n")
+    assert _paths(j) == ["a > b", "b"] and j.total_conversions == 3
+    t = _j("direct > a > direct").transform(path_transform="remove_if_last_and_not_all", path_channels="direct",
+                                            max_length=1)
+    assert _paths(t) == ["a"]
+    assert t.describe()["excluded touches: path_transform"] == 1
+
+
+def test_from_events_conversion_events_missing_channel_and_files(tmp_path):
+    events = pd.DataFrame({
+        "user": ["1", "1", "1", "2", "2", "01"],
+        "ts": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-01", "2026-01-05", "2026-01-01"]),
+        "event_name": ["page_view", "page_view", "purchase", "page_view", "purchase", "page_view"],
+        "channel": ["email", None, None, "search", None, "social"],
+        "value": [0.0, 0.0, 20.0, 0.0, 5.0, 0.0],
+    })
+    with pytest.warns(Warning, match="missing_channel"):
+        j = Journeys.from_events(events, customer="user", time="ts", conversion_events=["purchase"],
+                                 drop_missing_channel=True)
+    assert (j.total_conversions, j.total_value) == (2.0, 25.0)
+    assert j.describe()["excluded touches: missing_channel"] == 1
+    assert sorted(_paths(j)) == ["email", "search", "social"]
+    with pytest.raises(JourneyValidationError):
+        Journeys.from_events(events, customer="user", time="ts", conversion_events="purchase", warn=False)
+    # file paths with the pandas engine; ids stay text ("01" is not "1")
+    events.to_csv(tmp_path / "events.csv", index=False)
+    jf = Journeys.from_events(tmp_path / "events.csv", customer="user", time="ts", conversion_events="purchase",
+                              drop_missing_channel=True, warn=False)
+    assert jf.n_journeys == j.n_journeys and set(jf.customer) == {"1", "2", "01"}
+    with pytest.raises(ValueError, match="engine='pandas' only"):
+        Journeys.from_events(events, customer="user", time="ts", conversion_events="purchase", engine="duckdb")
