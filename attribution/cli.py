@@ -1158,7 +1158,8 @@ def _path_table_columns(ns, table):
         raise UserError(
             f"{ns.input} has no {_PATH_COUNT_COLUMN!r} column; a path table needs one (conversions per path; "
             f"total_null and total_conversion_value are optional); columns found: "
-            f"{[str(c) for c in table.columns]}; name the count column with --conversions-column COLUMN."
+            f"{[str(c) for c in table.columns]}; rename the count column to {_PATH_COUNT_COLUMN} or name it with "
+            "--conversions-column COLUMN."
         )
     _require(table, count, "--conversions-column", ns.input, "conversion count")
     cols = []
