@@ -318,7 +318,7 @@ def load_journeys(ns, *, label: str = ""):
             if conversions is not None:
                 for flag in ("customer", "time"):
                     _require(conversions, getattr(ns, flag), f"--{flag}", ns.conversions, flag)
-            elif not ({"interaction", "conversion"} & set(table.columns)):
+            elif not ({"interaction", "conversion"} & set(table.columns)) and not getattr(ns, "conversion_events", None):
                 raise UserError(
                     f"{ns.input} has no conversions: give them with --conversions FILE, add an 'interaction' "
                     "column with 'conversion' rows or a 'conversion' flag column, or pass --paths for a path table."
@@ -332,7 +332,7 @@ def load_journeys(ns, *, label: str = ""):
                 journeys = Journeys.from_events(
                     table, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
                     value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep or ">",
-                    **_time_options(ns),
+                    **_time_options(ns), **_event_options(ns),
                 )
             except (ValueError, TypeError, KeyError) as exc:
                 where = ns.input + (f" / {ns.conversions}" if ns.conversions else "")
@@ -1113,8 +1113,9 @@ IMPORT_EXAMPLES = """examples:
 
 def _add_source_options(g) -> None:
     g.add_argument("--conversion-events", metavar="NAMES",
-                   help="event names that are conversions, comma-separated (GA4 default purchase; Snowplow "
-                        "default transaction)")
+                   help="event names that are conversions, comma-separated: rows of INPUT whose event_name (or "
+                        "event) column holds one are conversions, the rest touches (GA4 default purchase; "
+                        "Snowplow default transaction)")
     g.add_argument("--channel-by", metavar="HOW",
                    help="channel naming for GA4/Snowplow/Segment: default_channel_group (default), source_medium, "
                         "source, medium or campaign")
@@ -1127,12 +1128,24 @@ def _add_source_options(g) -> None:
     g.add_argument("--tracks", metavar="FILE", help="Segment: the tracks table (orders, when --orders is absent)")
 
 
+def _event_options(ns) -> dict:
+    """``conversion_events`` and ``drop_missing_channel`` for a plain event table (no --format)."""
+    out = {}
+    if getattr(ns, "conversion_events", None) and not getattr(ns, "format", None):
+        out["conversion_events"] = _split_list(ns.conversion_events)
+    if getattr(ns, "drop_missing_channel", None):
+        out["drop_missing_channel"] = True
+    return out
+
+
 def _add_data_options(c) -> None:
     """compare's flags for warehouse formats, path-table columns and per-journey credit."""
     g = c.add_argument_group("warehouse formats (INPUT is a raw export; see 'attribution import --help')")
     g.add_argument("--format", choices=("ga4", "adobe", "snowplow", "segment", "criteo"),
                    help="read INPUT with this importer instead of as touchpoints")
     _add_source_options(g)
+    g.add_argument("--drop-missing-channel", action="store_true",
+                   help="drop touch rows without a channel (counted and reported) instead of stopping")
     p = c.add_argument_group("path table columns")
     p.add_argument("--conversions-column", metavar="COLUMN", help="conversion counts (default total_conversions)")
     p.add_argument("--value-column", metavar="COLUMN", help="conversion value (default total_conversion_value, if present)")
@@ -1143,7 +1156,8 @@ def _add_data_options(c) -> None:
 
 
 _DATA_FLAGS = ("format", "conversion_events", "channel_by", "traffic_source", "column_headers", "marketing_channels",
-               "orders", "identifies", "tracks", "conversions_column", "value_column", "nulls_column", "journey_credits")
+               "orders", "identifies", "tracks", "conversions_column", "value_column", "nulls_column", "journey_credits",
+               "drop_missing_channel")
 
 
 def _data_flags_to_namespace(args, ns) -> None:

@@ -105,3 +105,21 @@ def test_path_table_column_flags(tmp_path):
     res = tmp_path / "res"
     assert main(["compare", str(tmp_path / "p.csv"), "--paths", "--path-column", "journey",
                  "--conversions-column", "nope", "--out", str(res), "-q"]) == 2
+
+
+def test_conversion_events_and_drop_missing_channel_flags(tmp_path):
+    from attribution.cli import _namespace_from_args, build_parser, load_journeys
+
+    pd.DataFrame({
+        "customer_id": ["1", "1", "1", "2"],
+        "timestamp": ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-01"],
+        "event_name": ["page_view", "page_view", "purchase", "page_view"],
+        "channel": ["email", "", None, "search"],
+        "value": [0, 0, 12.5, 0],
+    }).to_csv(tmp_path / "events.csv", index=False)
+    parsed = build_parser().parse_args(["compare", str(tmp_path / "events.csv"), "--conversion-events", "purchase",
+                                        "--drop-missing-channel"])
+    j, _, _, notes = load_journeys(_namespace_from_args(parsed))
+    assert (j.total_conversions, j.total_value) == (1.0, 12.5)
+    assert j.exclusions["missing_channel"] == 1
+    assert any("missing_channel" in n for n in notes)
