@@ -323,6 +323,8 @@ def load_journeys(ns, *, label: str = ""):
 
     if getattr(ns, "engine", "pandas") == "duckdb" and not ns.paths:
         return _load_journeys_duckdb(ns, label=label)
+    if getattr(ns, "format", None):
+        return _load_journeys_from_source(ns, label=label)
     table = read_table(ns.input, "INPUT" if not label else f"{label} input", text_columns=(ns.customer,))
     paths = bool(ns.paths) or ("path" in table.columns and ns.conversions is None and ns.path_column == "path")
     inputs = {"input": str(ns.input)}
@@ -331,16 +333,12 @@ def load_journeys(ns, *, label: str = ""):
         warnings.simplefilter("always")
         if paths:
             _require(table, ns.path_column, "--path-column", ns.input, "path")
-            if _PATH_COUNT_COLUMN not in table.columns:
-                raise UserError(
-                    f"{ns.input} has no {_PATH_COUNT_COLUMN!r} column; a path table needs one (conversions per path; "
-                    f"total_null and total_conversion_value are optional); columns found: "
-                    f"{[str(c) for c in table.columns]}; rename the count column to {_PATH_COUNT_COLUMN}."
-                )
+            count_col, value_col, nulls_col = _path_table_columns(ns, table)
             if ns.lookback_given:
                 warnings.warn("lookback is ignored for path tables (they have no timestamps).")
             try:
-                journeys = Journeys.from_paths(table, path=ns.path_column, sep=ns.sep)
+                journeys = Journeys.from_paths(table, path=ns.path_column, conversions=count_col,
+                                               value=value_col, nulls=nulls_col, sep=ns.sep)
             except (ValueError, TypeError) as exc:
                 if not _is_user_error(exc):
                     raise
@@ -360,7 +358,7 @@ def load_journeys(ns, *, label: str = ""):
             if conversions is not None:
                 for flag in ("customer", "time"):
                     _require(conversions, getattr(ns, flag), f"--{flag}", ns.conversions, flag)
-            elif not ({"interaction", "conversion"} & set(table.columns)):
+            elif not ({"interaction", "conversion"} & set(table.columns)) and not getattr(ns, "conversion_events", None):
                 raise UserError(
                     f"{ns.input} has no conversions: give them with --conversions FILE, add an 'interaction' "
                     "column with 'conversion' rows or a 'conversion' flag column, or pass --paths for a path table."
@@ -374,7 +372,7 @@ def load_journeys(ns, *, label: str = ""):
                 journeys = Journeys.from_events(
                     table, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
                     value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep or ">",
-                    **_time_options(ns),
+                    **_time_options(ns), **_event_options(ns),
                 )
             except (ValueError, TypeError, KeyError) as exc:
                 if not _is_user_error(exc):  # raised inside pandas or numpy: a defect, not dressed up
@@ -567,6 +565,8 @@ def _run_compare(ns, out: Path, progress: _Progress, *, label: str = ""):
     extra = _calibrate_run(ns, report, out) if getattr(ns, "tests_file", None) else []
     progress.stage("writing files")
     files = report.write(out) + extra
+    if getattr(ns, "journey_credits", False):
+        files = _write_journey_credits(report, out, files)
     return report, files
 
 
@@ -640,6 +640,7 @@ def cmd_compare(args) -> int:
 def _namespace_from_args(args) -> SimpleNamespace:
     """The input settings of the command line, checked before any file is read."""
     ns = SimpleNamespace(**{k: getattr(args, k, _INPUT_DEFAULTS.get(k)) for k in _INPUT_KEYS})
+    _data_flags_to_namespace(args, ns)
     ns.lookback_given = args.lookback is not None
     if ns.lookback_given:
         parse_lookback(args.lookback)
@@ -1234,6 +1235,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--title", help="title of the report")
     o.add_argument("--config", metavar="TOML", help="run a batch: several inputs x several model sets (schema below)")
     _common(c, suppress=True)
+    _add_data_options(c)
     c.set_defaults(func=cmd_compare)
 
     k = sub.add_parser(
@@ -1312,6 +1314,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(s, suppress=True)
     s.set_defaults(func=cmd_simulate)
     _add_customers_parser(sub, fmt)
+    _add_import_parser(sub, fmt)
     return parser
 
 
@@ -1392,6 +1395,224 @@ def _version() -> str:
         return __version__
     except ImportError:  # pragma: no cover
         return "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# warehouse formats, path-table columns, credit per journey (attribution.io, attribution.credits)
+# ---------------------------------------------------------------------------------------------
+
+IMPORT_EXAMPLES = """examples:
+  attribution import ga4 events_20241027.parquet --out events.parquet
+  attribution import adobe hit_data.tsv.gz --column-headers column_headers.tsv \\
+      --marketing-channels marketing_channels.tsv --out adobe.parquet
+  attribution import segment pages.parquet --orders order_completed.parquet --identifies identifies.parquet
+  attribution compare events_20241027.parquet --format ga4 --models last_touch,markov --journey-credits
+"""
+
+
+def _add_source_options(g) -> None:
+    g.add_argument("--conversion-events", metavar="NAMES",
+                   help="event names that are conversions, comma-separated: rows of INPUT whose event_name (or "
+                        "event) column holds one are conversions, the rest touches (GA4 default purchase; "
+                        "Snowplow default transaction)")
+    g.add_argument("--channel-by", metavar="HOW",
+                   help="channel naming for GA4/Snowplow/Segment: default_channel_group (default), source_medium, "
+                        "source, medium or campaign")
+    g.add_argument("--traffic-source", choices=("collected", "session_last_click"),
+                   help="GA4: event-scoped collected_traffic_source (default) or session_traffic_source_last_click")
+    g.add_argument("--column-headers", metavar="FILE", help="Adobe: the feed's column_headers.tsv")
+    g.add_argument("--marketing-channels", metavar="FILE", help="Adobe: marketing-channel lookup (id, name)")
+    g.add_argument("--orders", metavar="FILE", help="Segment: the order_completed table")
+    g.add_argument("--identifies", metavar="FILE", help="Segment: the identifies table (stitching)")
+    g.add_argument("--tracks", metavar="FILE", help="Segment: the tracks table (orders, when --orders is absent)")
+
+
+def _event_options(ns) -> dict:
+    """``conversion_events`` and ``drop_missing_channel`` for a plain event table (no --format)."""
+    out = {}
+    if getattr(ns, "conversion_events", None) and not getattr(ns, "format", None):
+        out["conversion_events"] = _split_list(ns.conversion_events)
+    if getattr(ns, "drop_missing_channel", None):
+        out["drop_missing_channel"] = True
+    return out
+
+
+def _add_data_options(c) -> None:
+    """compare's flags for warehouse formats, path-table columns and per-journey credit."""
+    g = c.add_argument_group("warehouse formats (INPUT is a raw export; see 'attribution import --help')")
+    g.add_argument("--format", choices=("ga4", "adobe", "snowplow", "segment", "criteo"),
+                   help="read INPUT with this importer instead of as touchpoints")
+    _add_source_options(g)
+    g.add_argument("--drop-missing-channel", action="store_true",
+                   help="drop touch rows without a channel (counted and reported) instead of stopping")
+    p = c.add_argument_group("path table columns")
+    p.add_argument("--conversions-column", metavar="COLUMN", help="conversion counts (default total_conversions)")
+    p.add_argument("--value-column", metavar="COLUMN", help="conversion value (default total_conversion_value, if present)")
+    p.add_argument("--nulls-column", metavar="COLUMN", help="non-converting journeys (default total_null, if present)")
+    o = c.add_argument_group("credit per journey")
+    o.add_argument("--journey-credits", action="store_true",
+                   help="also write journey_credits.parquet: credit per journey x channel for every model")
+
+
+_DATA_FLAGS = ("format", "conversion_events", "channel_by", "traffic_source", "column_headers", "marketing_channels",
+               "orders", "identifies", "tracks", "conversions_column", "value_column", "nulls_column", "journey_credits",
+               "drop_missing_channel")
+
+
+def _data_flags_to_namespace(args, ns) -> None:
+    for key in _DATA_FLAGS:
+        setattr(ns, key, getattr(args, key, None))
+
+
+def _path_table_columns(ns, table):
+    """The count, value and null columns of a path table (flags, else the defaults if present)."""
+    count = getattr(ns, "conversions_column", None) or _PATH_COUNT_COLUMN
+    if not getattr(ns, "conversions_column", None) and count not in table.columns:
+        raise UserError(
+            f"{ns.input} has no {_PATH_COUNT_COLUMN!r} column; a path table needs one (conversions per path; "
+            f"total_null and total_conversion_value are optional); columns found: "
+            f"{[str(c) for c in table.columns]}; rename the count column to {_PATH_COUNT_COLUMN} or name it with "
+            "--conversions-column COLUMN."
+        )
+    _require(table, count, "--conversions-column", ns.input, "conversion count")
+    cols = []
+    for flag, default in (("value_column", "total_conversion_value"), ("nulls_column", "total_null")):
+        given = getattr(ns, flag, None)
+        if given:
+            _require(table, given, "--" + flag.replace("_", "-"), ns.input, flag.split("_")[0])
+            cols.append(given)
+        else:
+            cols.append(default)
+    return count, cols[0], cols[1]
+
+
+def _source_options(ns) -> dict:
+    """Importer keyword arguments from the flags (only those the importer takes)."""
+    fmt = ns.format
+    opts = {}
+    if getattr(ns, "conversion_events", None):
+        if fmt not in ("ga4", "snowplow"):
+            raise UserError(f"--conversion-events applies to --format ga4 or snowplow, not {fmt}.")
+        opts["conversion_events"] = _split_list(ns.conversion_events)
+    if getattr(ns, "channel_by", None):
+        if fmt not in ("ga4", "snowplow", "segment"):
+            raise UserError(f"--channel-by applies to --format ga4, snowplow or segment, not {fmt}.")
+        opts["channel"] = ns.channel_by
+    if getattr(ns, "traffic_source", None):
+        if fmt != "ga4":
+            raise UserError("--traffic-source applies to --format ga4.")
+        opts["traffic_source"] = ns.traffic_source
+    for flag, key, owner in (("column_headers", "column_headers", "adobe"), ("marketing_channels", "marketing_channels", "adobe"),
+                             ("orders", "orders", "segment"), ("identifies", "identifies", "segment"),
+                             ("tracks", "tracks", "segment")):
+        value = getattr(ns, flag, None)
+        if value:
+            if fmt != owner:
+                raise UserError(f"--{flag.replace('_', '-')} applies to --format {owner}, not {fmt}.")
+            if not Path(value).exists():
+                raise UserError(f"file not found: {value} (--{flag.replace('_', '-')}).")
+            opts[key] = value
+    return opts
+
+
+def _read_source(fmt: str, path, ns):
+    from .io import READERS
+
+    if not Path(path).exists():
+        raise UserError(f"file not found: {path} (INPUT). Relative paths start from {Path.cwd()}.")
+    try:
+        return READERS[fmt](path, **_source_options(ns))
+    except UserError:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise UserError(f"cannot read {path} as {fmt}: {_one_line(exc)[0]}") from exc
+
+
+def _load_journeys_from_source(ns, *, label: str = ""):
+    """load_journeys for --format SOURCE: the importer, then Journeys.from_events."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tables = _read_source(ns.format, ns.input, ns)
+        kw = {}
+        if ns.lookback_given:
+            kw["lookback"] = parse_lookback(ns.lookback, "--lookback")
+        try:
+            if getattr(ns, "sep", None):
+                kw["sep"] = ns.sep
+            journeys = tables.journeys(**kw)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise UserError(f"cannot build journeys from {ns.input}: {_one_line(exc)[0]}") from exc
+    inputs = {"input": str(ns.input)}
+    settings = {"format": ns.format, "lookback": str(kw.get("lookback", tables.journey_options.get("lookback", "30D")))}
+    for key, value in tables.summary().items():
+        if str(key).startswith("excluded_") and value:
+            settings[str(key).replace("_", " ", 1)] = f"{int(value):,}"
+    notes = list(dict.fromkeys(str(w.message) for w in caught))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return journeys, inputs, settings, notes
+
+
+def _write_journey_credits(report, out: Path, files):
+    """journey_credits.parquet: credit per journey x channel for every compared model."""
+    from .credits import journey_credits
+
+    comparison = getattr(report, "comparison", None)
+    if comparison is None:
+        return files
+    frames = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for label, model in comparison.models.items():
+            frames.append(journey_credits(model, report.journeys).assign(model=label))
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    table = pd.concat(frames, ignore_index=True)
+    path = Path(out) / "journey_credits.parquet"
+    table.to_parquet(path, index=False)
+    if isinstance(files, dict):
+        files = {**files, "journey_credits": path}
+    elif isinstance(files, list):
+        files = [*files, path]
+    return files
+
+
+def _add_import_parser(sub, fmt) -> None:
+    i = sub.add_parser(
+        "import", help="read a warehouse export (GA4, Adobe, Snowplow, Segment, Criteo) into touch/conversion tables",
+        description="Normalise a raw export into the toolkit's tables: OUT (touchpoints: customer_id, timestamp,\n"
+                    "channel, source, medium, campaign, touch_type, session_id), OUT's .conversions.parquet\n"
+                    "(customer_id, timestamp, value, transaction_id, event) and, with stitching links,\n"
+                    ".identities.parquet. Point compare (or a batch config) at them with --conversions and\n"
+                    "--identities. Dropped rows (duplicates, excluded hits, ...) are counted on the terminal.",
+        epilog=IMPORT_EXAMPLES, formatter_class=fmt,
+    )
+    i.add_argument("source", choices=("ga4", "adobe", "snowplow", "segment", "criteo"), metavar="SOURCE",
+                   help="ga4, adobe, snowplow, segment or criteo")
+    i.add_argument("input", metavar="INPUT", help="the export: Parquet, NDJSON, CSV or TSV (as the source writes it)")
+    i.add_argument("--out", default="events.parquet", metavar="FILE", help="touchpoints file (default events.parquet)")
+    _add_source_options(i.add_argument_group("source options"))
+    _common(i, suppress=True)
+    i.set_defaults(func=cmd_import)
+
+
+def cmd_import(args) -> int:
+    ns = SimpleNamespace(format=args.source, **{k: getattr(args, k, None) for k in _DATA_FLAGS if k != "format"})
+    tables = _read_source(args.source, args.input, ns)
+    out = Path(args.out)
+    if out.parent and not out.parent.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+    paths = tables.to_parquet(out)
+    if not args.quiet:
+        summ = tables.summary()
+        excluded = ", ".join(f"{int(v):,} {k[len('excluded_'):]}" for k, v in summ.items()
+                             if str(k).startswith("excluded_") and v)
+        print(f"{args.source}: {int(summ['input_rows']):,} rows -> {int(summ['touches']):,} touches, "
+              f"{int(summ['conversions']):,} conversions (value {summ['value']:,.2f})"
+              + (f"; excluded {excluded}" if excluded else ""))
+        for role, path in paths.items():
+            print(f"  {role:12s} {path}")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------

@@ -44,6 +44,8 @@ EXCLUSION_RULES = (
     "lookback_touches",
     "collapsed_repeats",
     "max_length",
+    "missing_channel",
+    "path_transform",
 )
 
 
@@ -296,7 +298,8 @@ class Journeys:
             customer=sel(self.customer),
         )
 
-    def transform(self, *, exclude=None, collapse_repeats: bool = False, max_length=None) -> "Journeys":
+    def transform(self, *, exclude=None, collapse_repeats: bool = False, max_length=None,
+                  path_transform=None, path_channels=None) -> "Journeys":
         """Apply path rules and return new journeys; excluded touches are counted.
 
         Parameters
@@ -308,6 +311,13 @@ class Journeys:
             ``a > b``); the first touch of each run is kept.
         max_length : int, optional
             Keep at most the last ``max_length`` touches of every journey.
+        path_transform : str or list of str, optional
+            Fractribution's transforms (``"unique"``, ``"exposure"``, ``"first"``,
+            ``"frequency"``, ``"remove_if_not_all"``, ``"remove_if_last_and_not_all"``), applied
+            after ``collapse_repeats`` and before ``max_length``; see
+            :func:`attribution.shapes.path_transform`.
+        path_channels : str or list of str, optional
+            The channels of the two ``remove_*`` transforms (e.g. ``"direct"``).
 
         Conversions, values and non-converting counts are never changed: a journey whose
         touches are all removed stays as an empty journey.
@@ -334,6 +344,10 @@ class Journeys:
             repeat = np.zeros(len(tc), dtype=bool)
             repeat[1:] = (tc[1:] == tc[:-1]) & (pos[1:] > 0)
             out = out._keep_touches(~repeat, "collapsed_repeats")
+        if path_transform is not None:
+            from .shapes import path_transform as _path_transform
+
+            out = _path_transform(out, path_transform, channels=path_channels)
         if max_length is not None:
             if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1:
                 raise ParameterError(
@@ -421,6 +435,16 @@ class Journeys:
         return journeys
 
     @classmethod
+    def from_wide(cls, df: pd.DataFrame, columns=None, *, prefix: str | None = None, conversions: str | None = None,
+                  value: str | None = None, nulls: str | None = None) -> "Journeys":
+        """Journeys from a one-row-per-journey table (``channel_1, channel_2, ...``; blanks
+        ignored), with count / value columns or converters only; see
+        :func:`attribution.shapes.from_wide`."""
+        from .shapes import from_wide
+
+        return from_wide(df, columns, prefix=prefix, conversions=conversions, value=value, nulls=nulls)
+
+    @classmethod
     def from_events(
         cls,
         touchpoints: pd.DataFrame,
@@ -447,6 +471,9 @@ class Journeys:
         time_unit: str | None = None,
         time_format: str | None = None,
         dayfirst: bool | None = None,
+        conversion_events=None,
+        event: str | None = None,
+        drop_missing_channel: bool = False,
     ) -> "Journeys":
         """Journeys from raw event logs.
 
@@ -521,12 +548,34 @@ class Journeys:
             For day-month-ambiguous dates such as ``"01/03/2026"``: True reads 1 March, False
             3 January. Without it (or ``time_format``) such dates are refused.
 
+        conversion_events : str or list of str, optional
+            With ``conversions=None``: the rows of ``touchpoints`` whose ``event`` column holds
+            one of these names are the conversions (e.g. ``["purchase"]``), the others the
+            touches: one event table, as analytics tools export it.
+        event : str, optional
+            The event-name column for ``conversion_events`` (default ``event_name`` if present,
+            else ``event``).
+        drop_missing_channel : bool, default False
+            Drop touch rows without a channel (missing or blank) instead of raising; they are
+            counted as ``missing_channel`` in :meth:`describe` and warned about.
+
+        ``touchpoints``, ``conversions`` and ``identities`` may also be file paths (CSV, TSV,
+        Parquet, NDJSON; ``.gz`` allowed) with the pandas engine; the ``customer`` column is
+        read as text.
+
         Notes
         -----
         Timestamps: time-zone-aware values are converted to UTC; naive values are read as UTC.
         A touch at the same timestamp as a conversion counts as before it. Touches at the same
         time keep their input order.
         """
+        if engine != "pandas" and (conversion_events is not None or drop_missing_channel):
+            raise ParameterError(
+                "The 'conversion_events' and 'drop_missing_channel' parameters of Journeys.from_events "
+                f"apply to engine='pandas' only. Got engine={engine!r}."
+            )
+        if engine == "pandas":
+            touchpoints, conversions, identities = _read_inputs(touchpoints, conversions, identities, customer)
         if engine != "pandas":
             from .engines import from_events as engine_from_events
 
@@ -563,7 +612,8 @@ class Journeys:
 
         tp = touchpoints
         if conversions is None:
-            flag = _conversion_mask(tp, conversion_flag)
+            flag = (_event_mask(tp, conversion_events, event) if conversion_events is not None
+                    else _conversion_mask(tp, conversion_flag))
             val_col = _opt_column(tp, value, "value")
             if val_col is None and "conversion_value" in tp.columns and value == "value":
                 val_col = "conversion_value"
@@ -587,6 +637,13 @@ class Journeys:
             require_columns(conversions, {"value": val_col, "place": plc_col}, what_c)
             touch_rows = tp
 
+        n_missing_channel = 0
+        if drop_missing_channel:
+            ch = touch_rows[channel]
+            missing = (ch.isna() | ch.astype(str).str.strip().eq("")).to_numpy(dtype=bool)
+            n_missing_channel = int(missing.sum())
+            if n_missing_channel:
+                touch_rows = touch_rows.loc[~missing]
         # --- validate and parse
         check_no_missing(touch_rows, customer, what_t, "Every touch needs a customer id.")
         check_no_missing(touch_rows, channel, what_t, "Fill or remove touches without a channel.")
@@ -631,12 +688,23 @@ class Journeys:
                     "journeys without touches."
                 )
 
-        return cls._assemble(
+        journeys = cls._assemble(
             person_t, t_time, ch_codes, ch_uniques.to_numpy(dtype=object), person_c, c_time, c_value, c_place,
             person_names, lookback_td=lookback_td, lookback_touches=lookback_touches,
             exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length, warn=warn,
             id_map=id_map,
         )
+        if n_missing_channel:  # drop_missing_channel=True: counted like every exclusion
+            journeys.exclusions["missing_channel"] = n_missing_channel
+            journeys._n_input["touch_rows"] += n_missing_channel
+            if warn:
+                warnings.warn(
+                    f"Touch rows excluded by journey rules: {n_missing_channel:,} by missing_channel "
+                    "(drop_missing_channel=True). Conversions are all kept; see Journeys.describe().",
+                    ExcludedRowsWarning,
+                    stacklevel=2,
+                )
+        return journeys
 
     @classmethod
     def _assemble(
@@ -954,6 +1022,31 @@ def _person_time_keys(person_t, t_time, person_c, c_time):
         person_c.astype(np.int64) * R + code[T:],
         R,
     )
+
+
+def _event_mask(tp: pd.DataFrame, names, event: str | None) -> np.ndarray:
+    """Rows of an event table whose event name is one of ``names`` (``conversion_events=``)."""
+    names = [names] if isinstance(names, str) else list(names)
+    if not names:
+        raise ParameterError("The 'conversion_events' parameter of Journeys.from_events must name at least one event.")
+    if event is None:
+        event = "event_name" if "event_name" in tp.columns else "event"
+    require_columns(tp, {"event": event}, "touchpoints")
+    return tp[event].astype(str).str.strip().isin([str(n) for n in names]).to_numpy(dtype=bool)
+
+
+def _read_inputs(touchpoints, conversions, identities, customer):
+    """File paths (CSV / TSV / Parquet / NDJSON) read into DataFrames, ids as text."""
+    import os
+
+    from .io._common import read_table
+
+    def read(obj, what):
+        if isinstance(obj, (str, os.PathLike)):
+            return read_table(obj, what, id_columns=(customer,), sep="\t" if str(obj).lower().endswith((".tsv", ".tsv.gz")) else None)
+        return obj
+
+    return read(touchpoints, "touchpoints"), read(conversions, "conversions"), read(identities, "identities")
 
 
 def _conversion_mask(tp: pd.DataFrame, flag: str | None) -> np.ndarray:

@@ -254,3 +254,24 @@ def test_read_dispatch_and_parquet_out(tmp_path):
     assert len(back) == tot["purchases"]
     with pytest.raises(ValueError, match="Choose from"):
         read("mixpanel", df)
+
+
+@pytest.mark.parametrize("source", ["adobe", "snowplow", "segment", "criteo"])
+def test_one_call_compare_every_source(source):
+    """Raw export -> model comparison in one call, conversions and revenue conserved."""
+    if source == "adobe":
+        df, tot = adobe_hits(seed=8)
+        tables = read_adobe(df, marketing_channels=ADOBE_CHANNELS)
+    elif source == "snowplow":
+        df, tot = snowplow_events(seed=8)
+        tables = read_snowplow(df)
+    elif source == "segment":
+        pages, orders, identifies, tot = segment_tables(seed=8)
+        tables = read_segment(pages, orders, identifies=identifies)
+    else:
+        df, tot = criteo_rows(seed=8)
+        tables = read_criteo(df)
+    cmp = tables.compare(["last_touch", "markov"], progress=False)
+    for model in cmp.models.values():
+        assert model.credits_["conversions"].sum() == pytest.approx(tot["purchases"])
+        assert model.credits_["value"].sum() == pytest.approx(tot["revenue"])

@@ -180,7 +180,13 @@ def _arrow_to_frame(table) -> pd.DataFrame:
 
 def flatten_frame(df: pd.DataFrame, keep_lists: Sequence[str] = ()) -> pd.DataFrame:
     """Flatten dict-valued (struct) columns of a DataFrame into dotted columns."""
-    struct_cols = [c for c in df.columns if c not in keep_lists and df[c].map(lambda v: isinstance(v, dict)).any()]
+    def is_struct(col: pd.Series) -> bool:
+        if col.dtype != object:
+            return False
+        present = col.dropna()
+        return bool(len(present)) and isinstance(present.iloc[0], dict)
+
+    struct_cols = [c for c in df.columns if c not in keep_lists and is_struct(df[c])]
     if not struct_cols:
         return df
     import pyarrow as pa
@@ -245,8 +251,9 @@ def col(df: pd.DataFrame, *names: str, default=None) -> pd.Series:
 
 def blank(s: pd.Series) -> np.ndarray:
     """Missing or empty-string cells (also GA4's ``(not set)``)."""
-    t = s.astype(object)
-    return (t.isna() | t.astype(str).str.strip().isin(["", "(not set)", "nan", "None"])).to_numpy(dtype=bool)
+    t = s if isinstance(s.dtype, pd.StringDtype) else s.astype("string")
+    out = t.isna() | t.str.strip().isin(["", "(not set)", "nan", "None"])
+    return out.fillna(True).to_numpy(dtype=bool)
 
 
 def as_id(s: pd.Series) -> pd.Series:
@@ -256,7 +263,7 @@ def as_id(s: pd.Series) -> pd.Series:
         out = s.astype(object)
         out[whole] = s[whole].astype(np.int64).astype(str)
         return out.where(s.notna(), None)
-    return s.astype(object).where(s.notna(), None).map(lambda v: v if v is None else str(v))
+    return s.astype("string").astype(object).where(s.notna(), None)
 
 
 def require(df: pd.DataFrame, columns: Sequence[str], what: str, hint: str = "") -> None:
@@ -324,7 +331,9 @@ def session_touches(events: pd.DataFrame, has_source: np.ndarray, *, direct_sess
     own = sess.isna().to_numpy()
     key = events["customer_id"].astype(str) + "\x1f" + sess.astype(str)
     key = key.where(~own, "\x1e" + pd.Series(np.arange(n), index=events.index).astype(str))
-    order = np.lexsort((np.arange(n), events["timestamp"].to_numpy(), pd.factorize(key)[0]))
+    t = pd.to_datetime(events["timestamp"], utc=True).dt.tz_localize(None)
+    tnum = t.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    order = np.lexsort((np.arange(n), tnum, pd.factorize(key)[0]))
     codes = pd.factorize(key)[0][order]
     src = has_source[order]
     first_of_sess = np.r_[True, codes[1:] != codes[:-1]]
@@ -366,4 +375,5 @@ def to_utc(values, unit: str | None = None) -> pd.Series:
 
 
 def frame(**columns: Any) -> pd.DataFrame:
-    return pd.DataFrame({k: (v.to_numpy() if isinstance(v, pd.Series) else v) for k, v in columns.items()})
+    """A DataFrame from Series (positionally; time-zone-aware dtypes kept), arrays and scalars."""
+    return pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v) for k, v in columns.items()})

@@ -168,7 +168,8 @@ def read_ga4(
         has_source = np.ones(len(df), dtype=bool)  # every event carries its session's source
     sid = as_id(params["ga_session_id"])
     session = (pseudo.astype(str) + ":" + sid.astype(str)).where(~pd.Series(blank(sid), index=sid.index), None)
-    ev = pd.DataFrame({"customer_id": customer.to_numpy(), "session_id": session.to_numpy(), "timestamp": ts.to_numpy()})
+    ev = pd.DataFrame({"customer_id": customer.to_numpy(), "session_id": session.to_numpy(),
+                       "timestamp": ts.reset_index(drop=True)})
     pick = session_touches(ev, has_source, direct_sessions=direct_sessions)
     s, m, c = source.iloc[pick], medium.iloc[pick], campaign.iloc[pick]
     touches = frame(

@@ -98,7 +98,8 @@ def read_snowplow(
     campaign = mkt_c.astype(object).where(pd.Series(has_mkt, index=df.index))
     has_source = has_mkt | has_refr
     session = as_id(col(df, "domain_sessionid"))
-    ev = pd.DataFrame({"customer_id": customer.to_numpy(), "session_id": session.to_numpy(), "timestamp": ts.to_numpy()})
+    ev = pd.DataFrame({"customer_id": customer.to_numpy(), "session_id": session.to_numpy(),
+                       "timestamp": ts.reset_index(drop=True)})
     pick = session_touches(ev, has_source, direct_sessions=direct_sessions)
     s, m, c = source.iloc[pick], medium.iloc[pick], campaign.iloc[pick]
     clicked = ~blank(col(df, "mkt_clickid"))

@@ -599,6 +599,21 @@ class AttributionModel(ParamsMixin):
         else:
             self.__dict__.pop("place_credits_", None)
 
+    # -- credit per journey and per touch (attribution.credits) -----------------------------
+
+    def journey_credits(self, journeys: Journeys, *, split: str = "touched") -> pd.DataFrame:
+        """Credit per journey × channel, summing to ``credits_``; see
+        :func:`attribution.credits.journey_credits`."""
+        from ..credits import journey_credits
+
+        return journey_credits(self, journeys, split=split)
+
+    def touch_credits(self, journeys: Journeys) -> pd.DataFrame:
+        """Credit per touch, summing to ``credits_``; see :func:`attribution.credits.touch_credits`."""
+        from ..credits import touch_credits
+
+        return touch_credits(self, journeys)
+
 
 # ---------------------------------------------------------------------------------------------
 # Conservation

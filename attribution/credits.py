@@ -1,0 +1,448 @@
+"""Credit out at the grain users join to: per journey, per touch and per period.
+
+:func:`journey_credits` and :func:`touch_credits` split a fitted model's ``credits_`` back
+onto the journeys it was fitted on (also available as ``model.journey_credits(journeys)`` and
+``model.touch_credits(journeys)``); :func:`credits_by_period` sums them by conversion period.
+
+How a journey's conversion is split
+-----------------------------------
+*Per-touch models* (the rule models, Probabilistic, Fractribution, Shapley ``simplified`` /
+``ordered``, and Logistic when it falls back) already split every journey over its own
+touches: the touch with weight :math:`w_t` earns :math:`w_t c_j` of the journey's conversions
+:math:`c_j` (and :math:`w_t v_j` of its value). Summed per channel this *is* ``credits_``.
+
+*Global models* (Markov removal effects, Shapley over channel sets, Logistic coefficients)
+credit channels, not journeys. With ``split="touched"`` (the default) a journey's conversion
+goes to the channels it touched, in proportion to channel *rates* :math:`a_{c,p}` (one per
+channel and conversion place):
+
+.. math:: x_{jc} = c_j \\, \\frac{a_{c,p(j)}}{\\sum_{c' \\in j} a_{c',p(j)}},
+
+with the rates fitted by iterative proportional fitting so that :math:`\\sum_j x_{jc}` equals
+the model's credit of channel :math:`c` at place :math:`p` (to 1e-12 relative). Every journey
+keeps exactly its own conversions, every channel gets exactly its model credit, and a
+channel's credit goes to the journeys that touched it. The conversions and the value are
+fitted separately (Shapley's value shares may differ from its conversion shares). Within a
+journey, a channel's part is shared equally among its touches.
+
+This is possible whenever the model's credits lie inside what journeys can give: a
+channel cannot receive less than the journeys that touched *only* it, nor more than all the
+journeys that touched it (Logistic, which gives some channels nothing, and Markov on small
+data can break these bounds). Then the closest fit is completed exactly: the channels
+credited too much give up their excess in proportion to their credit in each journey, and
+each journey's released part goes to the channels credited too little at its place (in
+proportion to their shortfall), so every journey still keeps exactly its conversions and
+every channel gets exactly its model credit, but some journeys credit a channel they did not
+touch. Those rows have ``touched == False``; their share of the credit is in
+``table.attrs["untouched_share"]`` and a warning names it when it exceeds 1%.
+
+``split="global"`` splits every journey's conversion over *all* channels in the model's
+proportions at its place, which is literally what a global model's credit says (it knows
+nothing about single journeys); for per-touch models it ignores their touch weights.
+
+Journeys without touches credit the pseudo-channel ``"(no touch)"``, as ``credits_`` does.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .exceptions import DataQualityWarning
+from .journeys import Journeys
+
+__all__ = ["credits_by_period", "journey_credits", "touch_credits"]
+
+_TOL = 1e-12
+_MAX_ITER = 10_000
+
+
+def _check(model, journeys: Journeys, split: str) -> None:
+    from .models.base import AttributionModel
+
+    if not isinstance(model, AttributionModel):
+        raise TypeError(f"Expected a fitted attribution model. Got {type(model).__name__} instead.")
+    if not isinstance(journeys, Journeys):
+        raise TypeError(f"Expected a Journeys object. Got {type(journeys).__name__} instead.")
+    cr = model.credits_  # raises NotFittedError
+    if split not in ("touched", "global"):
+        raise ValueError(f"The 'split' parameter must be 'touched' or 'global'. Got {split!r} instead.")
+    same = list(model.channels_) == list(journeys.channels)
+    scale = max(1.0, abs(journeys.total_conversions))
+    if not same or abs(cr["conversions"].sum() - journeys.total_conversions) > 1e-9 * scale:
+        raise ValueError(
+            f"{type(model).__name__} was fitted on other journeys (channels {list(model.channels_)[:8]}, "
+            f"{cr['conversions'].sum():g} conversions); pass the journeys it was fitted on "
+            f"(channels {list(journeys.channels)[:8]}, {journeys.total_conversions:g} conversions)."
+        )
+
+
+def _exact_touch_weights(model, journeys: Journeys) -> np.ndarray | None:
+    """The model's own per-touch weights, when its credit is a per-touch split."""
+    from .models.base import AttributionModel, credit_from_touch_weights
+    from .models.shapley import Shapley, simplified_touch_weights
+
+    cls = type(model)
+    weights = None
+    if cls._channel_credit is AttributionModel._channel_credit:
+        weights = model._touch_weights(journeys)
+    elif isinstance(model, Shapley) and model.method in ("simplified", "ordered"):
+        weights = simplified_touch_weights(journeys)
+    else:  # e.g. Logistic's documented fallback: check whether credits_ is the simplified split
+        w = simplified_touch_weights(journeys)
+        cc = credit_from_touch_weights(journeys, w)
+        if _matches(model, journeys, cc.conversions, cc.value):
+            weights = w
+    if weights is None:
+        return None
+    cc = credit_from_touch_weights(journeys, weights)
+    return np.asarray(weights, dtype=np.float64) if _matches(model, journeys, cc.conversions, cc.value) else None
+
+
+def _targets(model, journeys: Journeys):
+    """The model's credit of the touched journeys, (C, P) for conversions and value."""
+    from .models.base import place_codes
+
+    codes, places = place_codes(journeys)
+    C = journeys.n_channels
+    if places is None:
+        cr = model.credits_
+        conv = cr["conversions"].to_numpy()[:C, None].astype(np.float64)
+        val = cr["value"].to_numpy()[:C, None].astype(np.float64)
+        return codes, places, conv, val
+    pc = model.place_credits_
+    P = len(places)
+    if P == 0:  # no journeys
+        return codes, places, np.zeros((C, 1)), np.zeros((C, 1))
+    conv = pc["conversions"].to_numpy().reshape(-1, P)[:C].astype(np.float64)
+    val = pc["value"].to_numpy().reshape(-1, P)[:C].astype(np.float64)
+    return codes, places, conv, val
+
+
+def _matches(model, journeys, conv, val, rtol: float = 1e-9) -> bool:
+    if journeys.n_journeys == 0:
+        return True
+    _, _, t_conv, t_val = _targets(model, journeys)
+    conv = np.asarray(conv, dtype=np.float64).reshape(t_conv.shape)
+    val = np.asarray(val, dtype=np.float64).reshape(t_val.shape)
+    sc = max(1.0, np.abs(t_conv).sum())
+    sv = max(1.0, np.abs(t_val).sum())
+    return bool(np.abs(conv - t_conv).max(initial=0) <= rtol * sc and np.abs(val - t_val).max(initial=0) <= rtol * sv)
+
+
+def _pairs(journeys: Journeys):
+    """Distinct (journey, channel) pairs of the touches; returns (pair of each touch, pair j, pair c)."""
+    C = max(journeys.n_channels, 1)
+    key = journeys.journey_index.astype(np.int64) * C + journeys.touch_channel
+    uniq, inv = np.unique(key, return_inverse=True)
+    return inv.ravel(), uniq // C, uniq % C
+
+
+def _fit_rates(q, pj, pc, codes, target, J: int):
+    """Iterative proportional fitting of channel × place rates over the touched pairs.
+
+    Returns the credit of every (journey, channel) pair; rows (journeys) are exact, columns
+    (channels) as close to ``target`` as the fit gets (exact when feasible).
+    """
+    C, P = target.shape
+    x = np.zeros(len(pj))
+    active = q[pj] != 0
+    if not active.any():
+        return x
+    pj, pc = pj[active], pc[active]
+    qj = q[pj]
+    key = pc * P + codes[pj]
+    tgt = target.ravel()
+    total = max(np.abs(tgt).sum(), 1e-300)
+    a = np.where(tgt > 0, tgt / total, 0.0)
+    # a journey whose touched channels all have rate 0 keeps equal rates (it has to go somewhere)
+    best, checkpoint = np.inf, np.inf
+    for it in range(_MAX_ITER):
+        ak = a[key]
+        denom = np.bincount(pj, weights=ak, minlength=J)[pj]
+        n_in = np.bincount(pj, minlength=J)[pj]
+        share = np.where(denom > 0, ak / np.where(denom > 0, denom, 1.0), 1.0 / n_in)
+        xa = qj * share
+        col = np.bincount(key, weights=xa, minlength=C * P)
+        gap = np.abs(col - tgt).max(initial=0.0)
+        if gap <= _TOL * total:
+            break
+        if it % 50 == 0:  # stalled: the targets are outside what touched splits can give
+            if gap > checkpoint * (1 - 1e-4):
+                break
+            checkpoint = gap
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(col > 0, np.maximum(tgt, 0.0) / col, 1.0)
+        a = a * ratio
+        a = a / max(a.max(initial=0.0), 1e-300)  # keep the scale bounded
+    x[np.flatnonzero(active)] = xa
+    return x
+
+
+def _transfer(x, pj, pc, codes, target, q, J: int):
+    """Make the channel sums exact while keeping every journey's total: pairs of
+    over-credited channels give up the excess in proportion to their credit, and each
+    journey's part goes to the under-credited channels at its place, in proportion to their
+    shortfall (untouched (journey, channel) pairs). Returns (pair credit, extra j, c, credit)."""
+    C, P = target.shape
+    key = pc * P + codes[pj]
+    col = np.bincount(key, weights=x, minlength=C * P)
+    tgt = target.ravel()
+    over = np.maximum(col - tgt, 0.0)
+    under = np.maximum(tgt - col, 0.0)
+    if not over.any() and not under.any():
+        return x, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    frac = np.divide(over, col, out=np.zeros_like(col), where=col > 0)
+    give = x * frac[key]
+    x = x - give
+    gave = np.bincount(pj, weights=give, minlength=J)  # per journey
+    # negative targets (Shapley negative="keep") or journeys whose touched channels are all
+    # over-credited: the rest of the gap is spread over every journey of the place
+    under_pp = under.reshape(C, P)
+    u_sum = under_pp.sum(axis=0)
+    js = np.flatnonzero(gave > 0)
+    pjs = codes[js]
+    shares = np.divide(under_pp[:, pjs], u_sum[pjs][None, :], out=np.zeros((C, len(js))),
+                       where=u_sum[pjs][None, :] > 0)
+    extra = shares * gave[js][None, :]
+    cc, k = np.nonzero(extra)
+    return x, js[k], cc, extra[cc, k]
+
+
+def _split(model, journeys: Journeys, split: str):
+    """Per-touch credit (conversions, value) and the credit of untouched (journey, channel)
+    pairs (journey, channel, conversions, value), or None for split="global"."""
+    _check(model, journeys, split)
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+    if split == "touched":
+        w = _exact_touch_weights(model, journeys)
+        if w is not None:
+            jid = journeys.journey_index
+            return w * journeys.conversions[jid], w * journeys.value[jid], none
+    codes, places, t_conv, t_val = _targets(model, journeys)
+    if split == "global":
+        return None
+    codes = np.asarray(codes)
+    t_of_pair, pj, pc = _pairs(journeys)
+    J = journeys.n_journeys
+    n_touch = np.bincount(t_of_pair, minlength=len(pj)).astype(np.float64)
+    per_touch, extras = [], []
+    for q, tgt in ((np.asarray(journeys.conversions, dtype=np.float64), t_conv),
+                   (np.asarray(journeys.value, dtype=np.float64), t_val)):
+        x = _fit_rates(q, pj, pc, codes, tgt, J)
+        col = np.bincount(pc * tgt.shape[1] + codes[pj], weights=x, minlength=tgt.size)
+        if np.abs(col - tgt.ravel()).max(initial=0.0) > 1e-10 * max(np.abs(tgt).sum(), 1.0):
+            x, ej, ec, ex = _transfer(x, pj, pc, codes, tgt, q, J)
+        else:  # feasible: the fit is exact to round-off
+            ej, ec, ex = none[0], none[1], none[2]
+        per_touch.append(x[t_of_pair] / n_touch[t_of_pair])  # shared equally by the channel's touches
+        extras.append((ej, ec, ex))
+    # the untouched pairs of conversions and value, on one key
+    C1 = max(journeys.n_channels, 1)
+    keys = [e[0] * C1 + e[1] for e in extras]
+    allk = np.unique(np.concatenate(keys))
+    conv_x = np.zeros(len(allk))
+    val_x = np.zeros(len(allk))
+    np.add.at(conv_x, np.searchsorted(allk, keys[0]), extras[0][2])
+    np.add.at(val_x, np.searchsorted(allk, keys[1]), extras[1][2])
+    return per_touch[0], per_touch[1], (allk // C1, allk % C1, conv_x, val_x)
+
+
+def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.DataFrame:
+    """One row per touch with the credit it earned.
+
+    Parameters
+    ----------
+    model : AttributionModel
+        Fitted on ``journeys``.
+    journeys : Journeys
+    split : {"touched"}, default "touched"
+        See the module notes (``"global"`` credits channels a journey did not touch, so it has
+        no per-touch form; use :func:`journey_credits`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``journey`` (row of ``journeys``), ``position`` (0-based within the journey),
+        ``time`` (when the journeys have timestamps), ``channel``, ``customer`` (when known),
+        ``conversions`` and ``value``. Journeys without touches have no rows; their credit is
+        ``"(no touch)"`` in :func:`journey_credits`. When a global model's credits cannot be
+        reached by touched channels alone, the remainder comes as extra rows with
+        ``position == -1`` (no touch time): credit of a channel the journey did not touch.
+    """
+    if split != "touched":
+        raise ValueError(
+            "The 'split' parameter of touch_credits must be 'touched': split='global' credits channels a "
+            f"journey did not touch, which have no touch row. Got {split!r} instead; use journey_credits."
+        )
+    conv, val, (ej, ec, ex_conv, ex_val) = _split(model, journeys, split)
+    jid = journeys.journey_index
+    names = np.asarray(journeys.channels, dtype=object)
+    n_x = len(ej)
+    out = {"journey": np.concatenate([jid, ej]).astype(np.int64),
+           "position": np.concatenate([journeys.position, np.full(n_x, -1)]).astype(np.int64)}
+    if journeys.has_time:
+        out["time"] = np.concatenate([journeys.touch_time, np.full(n_x, np.datetime64("NaT"), "datetime64[ns]")])
+    out["channel"] = np.concatenate([names[journeys.touch_channel], names[ec]])
+    if getattr(journeys, "touch_type", None) is not None:
+        out["touch_type"] = np.concatenate([np.asarray(journeys.touch_type, dtype=object), np.full(n_x, None)])
+    if journeys.customer is not None:
+        out["customer"] = journeys.customer[out["journey"]]
+    out["conversions"] = np.concatenate([conv, ex_conv])
+    out["value"] = np.concatenate([val, ex_val])
+    return pd.DataFrame(out)
+
+
+def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_zero: bool = True) -> pd.DataFrame:
+    """One row per journey × credited channel.
+
+    Parameters
+    ----------
+    model : AttributionModel
+        Fitted on ``journeys``.
+    journeys : Journeys
+    split : {"touched", "global"}, default "touched"
+        ``"touched"``: per-touch models split by their own touch weights, global models over
+        the channels each journey touched (rates fitted to ``credits_``); ``"global"``: every
+        journey over all channels in the model's shares. See the module notes.
+    drop_zero : bool, default True
+        Leave out rows with zero conversions and zero value (non-converting journeys).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``journey``, ``customer`` (when known), ``conversion_time`` (when known),
+        ``place`` (when known), ``channel``, ``touched`` (the journey touched the channel),
+        ``conversions``, ``value``. Summed per channel
+        (and place) they equal ``model.credits_`` (``place_credits_``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from attribution import Journeys, Linear
+    >>> j = Journeys.from_paths(pd.DataFrame({"path": ["a > b", "b"], "total_conversions": [2, 1]}))
+    >>> m = Linear().fit(j)
+    >>> journey_credits(m, j)[["journey", "channel", "conversions"]].values.tolist()
+    [[0, 'a', 1.0], [0, 'b', 1.0], [1, 'b', 1.0]]
+    """
+    from .models.base import NO_TOUCH
+
+    res = _split(model, journeys, split)
+    J, C = journeys.n_journeys, journeys.n_channels
+    names = np.append(np.asarray(journeys.channels, dtype=object), NO_TOUCH).astype(object)
+    conv_j = np.asarray(journeys.conversions, dtype=np.float64)
+    val_j = np.asarray(journeys.value, dtype=np.float64)
+    empty = np.asarray(journeys.lengths) == 0
+    if res is None:  # global: every journey with touches over all channels at its place
+        codes, places, t_conv, t_val = _targets(model, journeys)
+        touched = np.flatnonzero(~empty)
+
+        def shares(t):
+            s = t.sum(axis=0)
+            return np.divide(t, s[None, :], out=np.zeros_like(t), where=s[None, :] != 0)
+
+        sc, sv = shares(t_conv), shares(t_val)
+        jj = np.repeat(touched, C)
+        cc = np.tile(np.arange(C), len(touched))
+        pj = np.asarray(codes)[jj]
+        conv = conv_j[jj] * sc[cc, pj]
+        val = val_j[jj] * sv[cc, pj]
+    else:
+        t_conv, t_val, (ej, ec, ex_conv, ex_val) = res
+        C1 = max(C, 1)
+        key = np.concatenate([journeys.journey_index.astype(np.int64) * C1 + journeys.touch_channel, ej * C1 + ec])
+        uniq, inv = np.unique(key, return_inverse=True)
+        conv = np.bincount(inv.ravel(), weights=np.concatenate([t_conv, ex_conv]), minlength=len(uniq))
+        val = np.bincount(inv.ravel(), weights=np.concatenate([t_val, ex_val]), minlength=len(uniq))
+        jj, cc = uniq // C1, uniq % C1
+        touched_pair = np.isin(uniq, journeys.journey_index.astype(np.int64) * C1 + journeys.touch_channel)
+    # journeys without touches: the "(no touch)" pseudo-channel
+    nt = np.flatnonzero(empty & ((conv_j != 0) | (val_j != 0)))
+    if res is None:
+        touched_pair = np.zeros(len(jj), dtype=bool)
+        if len(jj):
+            C1 = max(C, 1)
+            touched_pair = np.isin(jj * C1 + cc, journeys.journey_index.astype(np.int64) * C1 + journeys.touch_channel)
+    touched_pair = np.concatenate([touched_pair, np.zeros(len(nt), dtype=bool)])
+    jj = np.concatenate([jj, nt]).astype(np.int64)
+    cc = np.concatenate([cc, np.full(len(nt), C)]).astype(np.int64)
+    conv = np.concatenate([conv, conv_j[nt]])
+    val = np.concatenate([val, val_j[nt]])
+    order = np.lexsort((cc, jj))
+    jj, cc, conv, val, touched_pair = jj[order], cc[order], conv[order], val[order], touched_pair[order]
+    if drop_zero:
+        keep = (conv != 0) | (val != 0)
+        jj, cc, conv, val, touched_pair = jj[keep], cc[keep], conv[keep], val[keep], touched_pair[keep]
+    out = {"journey": jj}
+    if journeys.customer is not None:
+        out["customer"] = journeys.customer[jj]
+    if journeys.conversion_time is not None:
+        out["conversion_time"] = journeys.conversion_time[jj]
+    if journeys.has_place:  # labelled as in place_credits_ (a missing place is "(unknown)")
+        from .models.base import place_codes
+
+        p_codes, p_names = place_codes(journeys)
+        out["place"] = np.asarray(p_names, dtype=object)[np.asarray(p_codes)[jj]] if len(jj) else np.zeros(0, object)
+    out["channel"] = names[cc]
+    out["touched"] = touched_pair
+    out["conversions"] = conv
+    out["value"] = val
+    table = pd.DataFrame(out)
+    total = np.abs(conv).sum()
+    moved = float(np.abs(conv[~touched_pair & (cc < C)]).sum() / total) if total > 0 else 0.0
+    table.attrs["untouched_share"] = moved
+    if split == "touched" and moved > 0.01:
+        warnings.warn(
+            f"{type(model).__name__}: {moved:.1%} of the credit goes to channels a journey did not touch "
+            "(rows with touched=False): the model's channel credits cannot be reached by splitting each "
+            "journey over its own channels only (e.g. it credits a channel less than the conversions of "
+            "journeys that touched only that channel, or gives some channels nothing).",
+            DataQualityWarning,
+            stacklevel=2,
+        )
+    return table
+
+
+def credits_by_period(model, journeys: Journeys, freq: str = "W", *, what: str = "conversions",
+                      split: str = "touched") -> pd.DataFrame:
+    """Each channel's credit per period of conversion time.
+
+    Parameters
+    ----------
+    model : AttributionModel
+        Fitted on ``journeys`` (built from events, so conversions carry a time).
+    journeys : Journeys
+    freq : str, default "W"
+        A pandas period frequency: ``"D"``, ``"W"`` (weeks ending Sunday), ``"M"``, ``"Q"``.
+    what : {"conversions", "value"}, default "conversions"
+    split : {"touched", "global"}, default "touched"
+        See :func:`journey_credits`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``period`` (a PeriodIndex, every period from the first to the last, empty ones
+        0), one column per channel. Rows sum to the conversions (value) of the period; the
+        whole table sums to ``credits_``.
+    """
+    if what not in ("conversions", "value"):
+        raise ValueError(f"The 'what' parameter of credits_by_period must be 'conversions' or 'value'. Got {what!r} instead.")
+    if journeys.conversion_time is None:
+        raise ValueError(
+            "credits_by_period needs conversion times: build the journeys with Journeys.from_events "
+            "(path tables have no time)."
+        )
+    jc = journey_credits(model, journeys, split=split)
+    jc = jc[jc["conversion_time"].notna()]
+    period = pd.PeriodIndex(pd.DatetimeIndex(jc["conversion_time"]), freq=freq)
+    table = jc.assign(period=period).pivot_table(index="period", columns="channel", values=what,
+                                                 aggfunc="sum", fill_value=0.0, observed=True)
+    if len(table):
+        full = pd.period_range(table.index.min(), table.index.max(), freq=freq, name="period")
+        table = table.reindex(full, fill_value=0.0)
+    order = [c for c in list(model.credits_.index) if c in table.columns]
+    table = table[order]
+    table.columns.name = "channel"
+    return table
