@@ -487,6 +487,8 @@ class CustomerTable:
             mr = m.mean_rate(level)
             fits[name] = (np.log(mr["rate"]), mr["log_sd"])
             rows[name] = {"customers": int(mask.sum()), "rate": mr["rate"], "rate_low": mr["low"], "rate_high": mr["high"]}
+        if not any(k != "(reference)" for k in rows):
+            raise ValueError(f"no segment of {by!r} has the 5 customers needed to fit BG/NBD.")
         out = pd.DataFrame.from_dict(rows, orient="index")
         if "(reference)" in fits:
             lr, sr = fits["(reference)"]
@@ -512,8 +514,10 @@ class CustomerTable:
                          "(mostly store < 1/3 <= mixed < 2/3 <= mostly online).")
         else:
             notes.append("Omnichannel customers have at least two orders by definition (one in each place), so their "
-                         "orders per customer and repeat rate are mechanically higher than single-channel customers'; "
-                         "compare purchase rates (BG/NBD per segment, CustomerTable.purchase_rates) for a fair view.")
+                         "orders per customer and repeat rate are mechanically higher than single-channel customers'. "
+                         "The BG/NBD purchase rate per segment removes the observation-time and drop-out parts but not "
+                         "this selection; for an uplift, segment by something known at acquisition (a CRM column such "
+                         "as a loyalty card: customer_table(..., crm=...), then purchase_rates(by=...)).")
         kp = self.kpis(seg, n_boot=n_boot, level=level, random_state=random_state)
         by_acq = self.kpis("acquisition", n_boot=n_boot, level=level, random_state=random_state) \
             if "acquisition" in self.customers else None
@@ -523,7 +527,15 @@ class CustomerTable:
                 tests.append(self.test(metric, random_state=random_state, level=level))
             except ValueError as exc:
                 notes.append(f"Segment test of {metric} skipped: {exc}")
-        ret = self.retention(seg)
+        span_days = (self.end - self.customers["first_order"].min()) / pd.Timedelta(days=1)
+        freq = "M" if span_days >= 180 else "W"  # at least a few complete periods
+        ret = self.retention(seg, freq=freq)
+        rates = None
+        if self.orders is not None and seg == "place_segment":
+            try:
+                rates = self.purchase_rates(seg, level=level)
+            except (ValueError, RuntimeError) as exc:
+                notes.append(f"Purchase rates per segment not estimated: {exc}")
         churn = None
         try:
             churn = self.churn()
@@ -535,7 +547,7 @@ class CustomerTable:
                 clv_res = self.fit_clv(horizon)
             except (ValueError, RuntimeError) as exc:
                 notes.append(f"Lifetime value not estimated: {exc}")
-        return CustomerAnalysis(self, seg, kp, by_acq, tests, ret, churn, clv_res, notes)
+        return CustomerAnalysis(self, seg, kp, by_acq, tests, ret, churn, clv_res, notes, rates)
 
 
 def _finish(cust: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -896,7 +908,7 @@ class SegmentTest:
         lo, hi = self.ratio_interval
         sig = "significant" if self.p_value < 1 - self.level else "not significant"
         return (
-            f"Mean {self.metric} per customer: {self.label_a} {self.mean_a:,.2f} vs {self.label_b} {self.mean_b:,.2f} "
+            f"Mean {self.metric.replace('_', ' ')} per customer: {self.label_a} {self.mean_a:,.2f} vs {self.label_b} {self.mean_b:,.2f} "
             f"(ratio {self.ratio:.2f}, {self.level:.0%} bootstrap interval [{lo:.2f}, {hi:.2f}]; permutation p = "
             f"{self.p_value:.4f} over {self.n_perm:,} permutations, {sig} at {1 - self.level:.0%}). An association, "
             "not the causal effect of the segment."
@@ -1161,6 +1173,7 @@ class CustomerAnalysis:
     churn: pd.Series | None
     clv: CLVResult | None
     notes: list
+    purchase_rates: pd.DataFrame | None = None
 
     def summary(self) -> str:
         parts = [repr(self.table), self.kpis.summary()]
@@ -1186,6 +1199,8 @@ class CustomerAnalysis:
                "customer_tests": pd.concat([t.to_frame() for t in self.tests], ignore_index=True) if self.tests else pd.DataFrame(),
                "customer_retention_cohorts": self.retention.matrix.assign(customers=self.retention.sizes),
                "customer_retention_curves": self.retention.curves}
+        if self.purchase_rates is not None:
+            out["customer_purchase_rates"] = self.purchase_rates
         if self.kpis_by_acquisition is not None:
             out["customer_acquisition"] = self.kpis_by_acquisition.with_intervals()
         if self.clv is not None:
@@ -1226,18 +1241,36 @@ class CustomerAnalysis:
             return f"<figure><img src='data:image/png;base64,{b64}' alt='{esc(alt)}'></figure>"
 
         t = self.table
+        labels = {"customers": "customers", "orders_per_customer": "orders / customer",
+                  "average_order_value": "average order value", "revenue_per_customer": "revenue / customer",
+                  "repeat_rate": "repeat rate", "median_days_between_orders": "days between orders (median)",
+                  "revenue_share": "revenue share", "median_recency_days": "days since last order (median)"}
         parts = ["<section id='customers'><h2>Customers</h2>",
                  f"<p>{len(t):,} customers ({esc(t.source)}), observed until {esc(str(t.end.date()))}. Segment KPIs are "
                  "descriptive: a difference between segments is an association, not the effect of the segment.</p>",
                  f"<h3>Segments by {esc(self.by.replace('_', ' '))}</h3>",
-                 _html(self.kpis.formatted()),
+                 _html(self.kpis.formatted().rename(columns=labels)),
                  f"<p class='hint'>{self.kpis.level:.0%} percentile bootstrap intervals over customers within each segment "
                  f"({self.kpis.n_boot} replicates).</p>",
                  img("customer_kpi", "Revenue per customer by segment")]
         if self.tests:
             parts.append("<h3>Comparison</h3><ul>" + "".join(f"<li>{esc(x.note())}</li>" for x in self.tests) + "</ul>")
+        if self.purchase_rates is not None:
+            pr = self.purchase_rates.drop(index="(reference)", errors="ignore")
+            shown = pd.DataFrame({
+                "customers": [f"{v:,.0f}" for v in pr["customers"]],
+                "purchases per week while active": [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
+                                                    zip(pr["rate"], pr["rate_low"], pr["rate_high"])],
+                "ratio to single-channel": [f"{v:.2f} [{lo:.2f}, {hi:.2f}]" if np.isfinite(v) else "–" for v, lo, hi in
+                                            zip(pr.get("ratio", np.nan * pr["rate"]), pr.get("ratio_low", np.nan * pr["rate"]),
+                                                pr.get("ratio_high", np.nan * pr["rate"]))],
+            }, index=pr.index)
+            parts += ["<h3>Purchase rate (BG/NBD per segment)</h3>", _html(shown),
+                      "<p class='hint'>The rate r/&alpha; of the BG/NBD model fitted per segment separates buying "
+                      "frequency from staying and from observation time (delta-method intervals). A segment defined by "
+                      "the orders themselves stays selected: a customer needs two orders to be omnichannel.</p>"]
         if self.kpis_by_acquisition is not None:
-            parts += ["<h3>By acquisition channel</h3>", _html(self.kpis_by_acquisition.formatted())]
+            parts += ["<h3>By acquisition channel</h3>", _html(self.kpis_by_acquisition.formatted().rename(columns=labels))]
         parts += ["<h3>Retention</h3>", f"<p>Share of each first-order cohort that {esc(self.retention.kind)}.</p>",
                   img("customer_retention_heatmap", "Cohort retention heatmap"),
                   img("customer_retention_curves", "Retention curves by segment")]

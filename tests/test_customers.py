@@ -211,3 +211,17 @@ def test_cli_customers(tmp_path):
     seg = pd.read_csv(out / "customer_segments.csv")
     assert set(seg["place_segment"]) == {"omnichannel", "online-only", "store-only"}
     assert "Customers" in (out / "customers.html").read_text()
+
+
+def test_report_customers_section_is_escaped(orders, ids):
+    from attribution.report import Report
+
+    tp = pd.DataFrame({"customer_id": ["c1", "L3"], "timestamp": ["2025-12-30", "2026-01-01"], "channel": ["<b>x", "email"]})
+    # a channel name with markup (">" is the path separator, hence sep="|")
+    j = Journeys.from_events(tp, orders, identities=ids, place="place", lookback=None, sep="|")
+    t = customer_table(orders, ids, journeys=j)
+    an = t.analyse(n_boot=10, clv=False)
+    html = Report(j, customer_analysis=an).to_html()
+    assert "<section id='customers'>" in html and "href='#customers'" in html
+    assert "&lt;b&gt;x" in html and "<b>x" not in html  # the acquisition channel name is escaped
+    assert html.count("data:image/png;base64,") >= 3
