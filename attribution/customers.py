@@ -48,6 +48,7 @@ __all__ = [
     "SurveyKPIs",
     "survey_kpis",
     "clv_journeys",
+    "lifetime_roi",
     "KPI_COLUMNS",
 ]
 
@@ -500,12 +501,14 @@ class CustomerTable:
         return out
 
     def analyse(self, *, n_boot: int = 200, level: float = 0.9, random_state=0, horizon: float = 52,
-                clv: bool = True) -> "CustomerAnalysis":
+                clv: bool = True, journeys=None, costs=None, model="markov") -> "CustomerAnalysis":
         """Everything in one call: segment KPIs, the omnichannel test, retention, churn and CLV.
 
         Segments: ``place_segment`` when it has more than one level, else ``share_segment``
         (online share of orders); retention curves by the same column; CLV by acquisition when
         known. CLV failures (too few repeat customers) are reported in ``notes``, not raised.
+        With ``journeys`` and ``costs`` (and CLV), also ROI per channel under ``model`` on
+        observed value and on lifetime value (:func:`lifetime_roi`).
         """
         notes = list(self.notes)
         seg = "place_segment" if self.customers["place_segment"].nunique() > 1 else "share_segment"
@@ -543,11 +546,18 @@ class CustomerTable:
             notes.append(str(exc))
         clv_res = None
         if clv:
+            observed_weeks = (self.end - self.customers["first_order"].min()) / pd.Timedelta(weeks=1)
+            if horizon > 2 * observed_weeks:
+                notes.append(f"The CLV horizon ({horizon:g} weeks) is more than twice the observed period "
+                             f"({observed_weeks:.0f} weeks): the predictions extrapolate far beyond the data.")
             try:
                 clv_res = self.fit_clv(horizon)
             except (ValueError, RuntimeError) as exc:
                 notes.append(f"Lifetime value not estimated: {exc}")
-        return CustomerAnalysis(self, seg, kp, by_acq, tests, ret, churn, clv_res, notes, rates)
+        roi = None
+        if journeys is not None and costs is not None and clv_res is not None:
+            roi = lifetime_roi(journeys, clv_res, costs, model=model)
+        return CustomerAnalysis(self, seg, kp, by_acq, tests, ret, churn, clv_res, notes, rates, roi)
 
 
 def _finish(cust: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -1174,6 +1184,7 @@ class CustomerAnalysis:
     clv: CLVResult | None
     notes: list
     purchase_rates: pd.DataFrame | None = None
+    roi: pd.DataFrame | None = None
 
     def summary(self) -> str:
         parts = [repr(self.table), self.kpis.summary()]
@@ -1201,6 +1212,8 @@ class CustomerAnalysis:
                "customer_retention_curves": self.retention.curves}
         if self.purchase_rates is not None:
             out["customer_purchase_rates"] = self.purchase_rates
+        if self.roi is not None:
+            out["customer_lifetime_roi"] = self.roi
         if self.kpis_by_acquisition is not None:
             out["customer_acquisition"] = self.kpis_by_acquisition.with_intervals()
         if self.clv is not None:
@@ -1282,15 +1295,32 @@ class CustomerAnalysis:
             by = "acquisition" if "acquisition" in self.clv.customers else self.by
             seg = self.clv.by_segment(by)
             shown = seg.copy()
+            clv_labels = {"p_alive": "P(alive)", "expected_purchases": "expected purchases",
+                          "expected_value": "expected value", "lifetime_value": "lifetime value",
+                          "total_expected_value": "total expected value"}
             for col in shown.columns:
                 shown[col] = [f"{v:,.0f}" if col in ("customers", "total_expected_value") else
                               (f"{v:.1%}" if col == "p_alive" else f"{v:,.2f}") for v in seg[col]]
-            parts += [f"<h3>Lifetime value by {esc(by.replace('_', ' '))}</h3>", _html(shown),
+            parts += [f"<h3>Lifetime value by {esc(by.replace('_', ' '))}</h3>", _html(shown.rename(columns=clv_labels)),
                       f"<p>{esc(repr(self.clv.bgnbd))}. "
                       + (esc(repr(self.clv.gamma_gamma)) + ". " if self.clv.gamma_gamma is not None else "")
                       + f"Expected value over the next {self.clv.horizon:g} {esc(self.clv.unit)}; lifetime value = "
                       "historical revenue + expected value (model-based predictions).</p>",
                       img("customer_clv", "Customer lifetime value by segment")]
+        if self.roi is not None:
+            r = self.roi
+            shown = pd.DataFrame({
+                "cost": ["–" if not np.isfinite(v) else f"{v:,.0f}" for v in r["cost"]],
+                "attributed value": [f"{v:,.0f}" for v in r["value"]],
+                "ROI": ["–" if not np.isfinite(v) else f"{v:.2f}" for v in r["roi"]],
+                "attributed lifetime value": [f"{v:,.0f}" for v in r["lifetime_value"]],
+                "lifetime ROI": ["–" if not np.isfinite(v) else f"{v:.2f}" for v in r["lifetime_roi"]],
+            }, index=r.index)
+            parts += [f"<h3>ROI on order value and on lifetime value ({esc(str(r.attrs.get('model', '')))})</h3>",
+                      _html(shown),
+                      "<p class='hint'>Lifetime value = order value + each customer's expected future value "
+                      "(BG/NBD x Gamma-Gamma) added to the journey of their first purchase, then attributed by the "
+                      "same model. Both are attributed (shares of observed conversions), not incremental.</p>"]
         if self.notes:
             parts.append("<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in dict.fromkeys(self.notes)) + "</ul>")
         parts.append("</section>")
@@ -1483,4 +1513,46 @@ def clv_journeys(journeys, clv) -> object:
     np.add.at(value, first["j"].to_numpy(), add.fillna(0.0).to_numpy())
     out = journeys._replace(value=value)
     out.clv_missing = missing
+    return out
+
+
+def lifetime_roi(journeys, clv, costs, *, model="markov", **cost_options) -> pd.DataFrame:
+    """ROI per channel on observed order value and on lifetime value, under one model.
+
+    Parameters
+    ----------
+    journeys : Journeys
+        From ``Journeys.from_events`` (customers and conversion times).
+    clv : CLVResult or Series
+        Expected future value per customer.
+    costs : DataFrame, Series or dict
+        As for :func:`attribution.compare.compare`.
+    model : str or model, default "markov"
+    **cost_options
+        ``cost``, ``channel``, ``period`` column names of ``costs``.
+
+    Returns
+    -------
+    DataFrame
+        Per channel: ``cost, value, roi, lifetime_value, lifetime_roi`` (``attrs["model"]``).
+
+    Notes
+    -----
+    Two runs of :func:`attribution.compare.compare` on the same journeys, the second with
+    ``value="clv"``; conversions and costs are the same, only the value differs.
+    """
+    import warnings
+
+    from .compare import compare
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unmatched-cost notes are the same in both runs
+        obs = compare(journeys, [model], costs, progress=False, **cost_options).roi_result.table
+        life = compare(journeys, [model], costs, value="clv", clv=clv, progress=False, **cost_options).roi_result.table
+    o = obs.set_index("channel")
+    lt = life.set_index("channel")
+    out = pd.DataFrame({"cost": o["cost"], "value": o["value"], "roi": o["roi"],
+                        "lifetime_value": lt["value"].reindex(o.index), "lifetime_roi": lt["roi"].reindex(o.index)})
+    out.index.name = "channel"
+    out.attrs["model"] = str(model)
     return out

@@ -109,6 +109,6 @@ def plot_clv_by_segment(clv, by: str = "acquisition", *, ax=None):
     ax.set_yticks(y, [str(s) for s in g.index])
     ax.set_xlabel("mean value per customer")
     ax.set_title(f"Customer lifetime value by {by.replace('_', ' ')}")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / max(len(g), 1)), ncol=2)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
