@@ -1326,6 +1326,9 @@ examples:
       a customer summary (the FLO layout: online/offline order counts and values, first/last order dates)
   attribution customers data/samples/conversions.csv --identities data/samples/identities.csv --out cust
       one row per order (customer_id, timestamp, value, place), ids stitched through the identity links
+  attribution customers data/samples/conversions.csv --identities data/samples/identities.csv \\
+      --touchpoints data/samples/touchpoints.csv --costs data/samples/costs.csv --out cust
+      plus the acquisition channel of each customer and ROI on order value and on lifetime value
 """
 
 
@@ -1346,6 +1349,12 @@ def _add_customers_parser(sub, fmt) -> None:
     g.add_argument("--value", default="value", metavar="COLUMN", help="order value column (default value)")
     g.add_argument("--place", default="place", metavar="COLUMN", help="order place column (default place)")
     g.add_argument("--store-places", default="store", metavar="PLACES", help="places that are stores (default store)")
+    g.add_argument("--touchpoints", metavar="FILE",
+                   help="touch events (customer, timestamp, channel): acquisition channel per customer and, with "
+                        "--costs, ROI on order value and on lifetime value")
+    g.add_argument("--channel", default="channel", metavar="COLUMN", help="channel column of --touchpoints (default channel)")
+    g.add_argument("--costs", metavar="FILE", help="costs per channel (channel, cost[, day]) for lifetime ROI")
+    g.add_argument("--model", default="markov", metavar="SPEC", help="model of the lifetime ROI (default markov)")
     o = cu.add_argument_group("analysis and output")
     o.add_argument("--horizon", type=float, default=52, metavar="WEEKS", help="CLV horizon in weeks (default 52)")
     o.add_argument("--no-clv", action="store_true", help="skip the BG/NBD + Gamma-Gamma lifetime value")
@@ -1367,11 +1376,27 @@ def cmd_customers(args) -> int:
         for flag, col in (("--customer", args.customer), ("--time", args.time)):
             _require(df, col, flag, args.input, flag.strip("-"))
         ids = read_table(args.identities, "--identities") if args.identities else None
+        journeys = None
+        if args.touchpoints:
+            from .journeys import Journeys
+
+            tp = read_table(args.touchpoints, "--touchpoints")
+            for flag, col in (("--customer", args.customer), ("--time", args.time), ("--channel", args.channel)):
+                _require(tp, col, flag, args.touchpoints, flag.strip("-"))
+            journeys = Journeys.from_events(tp, df, customer=args.customer, time=args.time, channel=args.channel,
+                                            value=args.value, place=args.place, identities=ids)
         table = customer_table(df, ids, customer=args.customer, time=args.time, value=args.value, place=args.place,
-                               store_places=tuple(_split_list(args.store_places)))
+                               store_places=tuple(_split_list(args.store_places)), journeys=journeys)
     if args.n_boot < 0:
         raise UserError(f"--n-boot must be 0 or more; got {args.n_boot}.")
-    analysis = table.analyse(n_boot=args.n_boot, random_state=args.seed, horizon=args.horizon, clv=not args.no_clv)
+    costs = None
+    if args.costs:
+        if table.source != "orders" or not args.touchpoints:
+            raise UserError("--costs needs order-level INPUT and --touchpoints (the journeys the lifetime ROI is attributed on).")
+        costs = read_table(args.costs, "--costs")
+    model = parse_models(args.model, "--model")[0]
+    analysis = table.analyse(n_boot=args.n_boot, random_state=args.seed, horizon=args.horizon, clv=not args.no_clv,
+                             journeys=journeys if costs is not None else None, costs=costs, model=model)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     files = analysis.write(out)
@@ -1384,6 +1409,9 @@ def cmd_customers(args) -> int:
             print("\n" + t.note())
         if analysis.clv is not None:
             print("\n" + analysis.clv.summary())
+        if analysis.roi is not None:
+            print(f"\nROI on order value and on lifetime value ({model}):")
+            print(analysis.roi.round(2).to_string())
     print(f"\nWrote {len(files)} files to {out}/ -- open {out / 'customers.html'}")
     return 0
 

@@ -216,29 +216,28 @@ def gamma_gamma_loglik_grad(params, frequency, monetary) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-def _fit_log_params(loglik, grad, x0, args, weights, owner):
-    """Maximise sum(weights * loglik) over log-parameters with L-BFGS-B; returns (params, ll, result)."""
-    wsum = weights.sum()
+def _fit_log_params(value_grad, x0, wsum, owner):
+    """Maximise a total log-likelihood over log-parameters with L-BFGS-B; returns (params, ll, result).
 
-    def nll(theta):
+    ``value_grad(params) -> (total log-likelihood, gradient of the total)``.
+    """
+
+    def fun(theta):
         p = np.exp(theta)
-        ll = loglik(p, *args)
-        val = -(weights @ ll) / wsum
-        return val if np.isfinite(val) else 1e300
+        ll, g = value_grad(p)
+        if not np.isfinite(ll) or not np.all(np.isfinite(g)):
+            return 1e300, np.zeros_like(theta)
+        return -ll / wsum, -g * p / wsum
 
-    def jac(theta):
-        p = np.exp(theta)
-        return -(weights @ grad(p, *args)) * p / wsum
-
-    res = optimize.minimize(nll, np.log(x0), jac=jac, method="L-BFGS-B",
+    res = optimize.minimize(fun, np.log(x0), jac=True, method="L-BFGS-B",
                             bounds=[(-15.0, 15.0)] * len(x0), options={"maxiter": 1000, "gtol": 1e-9, "ftol": 1e-14})
-    if not res.success and not np.isfinite(res.fun):
+    if not np.isfinite(res.fun) or res.fun >= 1e299:
         raise RuntimeError(f"{owner}: maximum likelihood did not converge ({res.message}).")
     params = np.exp(res.x)
-    return params, float(weights @ loglik(params, *args)), res
+    return params, float(value_grad(params)[0]), res
 
 
-def _log_param_cov(loglik_grad, params, args, weights):
+def _log_param_cov(value_grad, params):
     """Inverse observed information on the log scale (central differences of the analytic gradient)."""
     k = len(params)
     theta = np.log(params)
@@ -248,14 +247,53 @@ def _log_param_cov(loglik_grad, params, args, weights):
         tp, tm = theta.copy(), theta.copy()
         tp[j] += h
         tm[j] -= h
-        gp = (weights @ loglik_grad(np.exp(tp), *args)) * np.exp(tp)
-        gm = (weights @ loglik_grad(np.exp(tm), *args)) * np.exp(tm)
+        gp = value_grad(np.exp(tp))[1] * np.exp(tp)
+        gm = value_grad(np.exp(tm))[1] * np.exp(tm)
         H[:, j] = (gp - gm) / (2 * h)
     H = (H + H.T) / 2
     try:
         return np.linalg.inv(-H)
     except np.linalg.LinAlgError:
         return np.full((k, k), np.nan)
+
+
+def _bgnbd_total(x, tx, T, w):
+    """A closure: total BG/NBD log-likelihood and gradient, special functions on the distinct x only."""
+    xu, xi = np.unique(x, return_inverse=True)
+    xi = xi.ravel()
+    Wx = np.bincount(xi, weights=w, minlength=len(xu))
+    pos = x > 0
+    posu = xu > 0
+    wsum = w.sum()
+    xw = w * x
+
+    def value_grad(params):
+        r, alpha, a, b = params
+        lT = np.log(alpha + T)
+        ltx = np.log(alpha + tx)
+        l3 = -(r + x) * lT
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lbu = np.where(posu, np.log(np.where(posu, b + xu - 1, 1.0)), 0.0)
+        l4 = np.where(pos, np.log(a) - lbu[xi] - (r + x) * ltx, -np.inf)
+        lse = np.logaddexp(l3, l4)
+        w4 = np.exp(l4 - lse)
+        w3 = 1.0 - w4
+        per_x = (special.gammaln(r + xu) - special.gammaln(r) + special.gammaln(a + b) + special.gammaln(b + xu)
+                 - special.gammaln(b) - special.gammaln(a + b + xu))
+        ll = Wx @ per_x + r * np.log(alpha) * wsum + w @ lse
+        ww4 = w * w4
+        ww3 = w * w3
+        g = np.empty(4)
+        g[0] = Wx @ (special.digamma(r + xu) - special.digamma(r)) + np.log(alpha) * wsum - ww3 @ lT - ww4 @ ltx
+        g[1] = r / alpha * wsum - (r * w + xw) @ (w3 / (alpha + T) + w4 / (alpha + tx))
+        dab = special.digamma(a + b) - special.digamma(a + b + xu)
+        w4x = np.bincount(xi, weights=ww4, minlength=len(xu))
+        g[2] = Wx @ dab + w4x.sum() / a
+        inv_b = np.where(posu, 1.0 / np.where(posu, b + xu - 1, 1.0), 0.0)
+        g[3] = Wx @ (dab + special.digamma(b + xu) - special.digamma(b)) - w4x @ inv_b
+        return float(ll), g
+
+    return value_grad
 
 
 class BetaGeoModel:
@@ -305,20 +343,32 @@ class BetaGeoModel:
         scale = float(np.average(T, weights=w)) or 1.0
         x0[1] *= scale / 10.0 if tuple(self.initial) == (1.0, 1.0, 1.0, 1.0) else 1.0
         # identical summaries share one likelihood term: fit on the unique rows with summed weights
-        key = np.stack([x, tx, T], axis=1)
-        uniq, inv = np.unique(key, axis=0, return_inverse=True)
-        if len(uniq) < 0.8 * len(x):
-            x, tx, T = uniq[:, 0].copy(), uniq[:, 1].copy(), uniq[:, 2].copy()
-            w = np.bincount(inv.ravel(), weights=w, minlength=len(uniq))
-        params, ll, res = _fit_log_params(bgnbd_loglik, bgnbd_loglik_grad, x0, (x, tx, T), w, "BetaGeoModel")
+        o = np.lexsort((T, tx, x))
+        xs, txs, Ts = x[o], tx[o], T[o]
+        new = np.r_[True, (xs[1:] != xs[:-1]) | (txs[1:] != txs[:-1]) | (Ts[1:] != Ts[:-1])]
+        if new.sum() < 0.8 * len(x):
+            group = np.cumsum(new) - 1
+            w = np.bincount(group, weights=w[o])
+            x, tx, T = xs[new], txs[new], Ts[new]
+        vg = _bgnbd_total(x, tx, T, w)
+        params, ll, res = _fit_log_params(vg, x0, w.sum(), "BetaGeoModel")
         self.params_ = pd.Series(params, index=list(self._names), name="BG/NBD")
         self.log_likelihood_ = ll
         self.n_customers_ = n
         self.converged_ = bool(res.success)
-        cov = _log_param_cov(bgnbd_loglik_grad, params, (x, tx, T), w)
-        self.params_cov_ = pd.DataFrame(cov, index=[f"log_{n}" for n in self._names],
-                                        columns=[f"log_{n}" for n in self._names])
+        self._value_grad = vg  # for the covariance, computed on first use
+        self._cov = None
         return self
+
+    @property
+    def params_cov_(self) -> pd.DataFrame:
+        """Covariance of the log-parameters: inverse observed information (computed on first use)."""
+        _check_fitted(self)
+        if self._cov is None:
+            cov = _log_param_cov(self._value_grad, self.params_.to_numpy())
+            names = [f"log_{n}" for n in self._names]
+            self._cov = pd.DataFrame(cov, index=names, columns=names)
+        return self._cov
 
     # ------------------------------------------------------------------ predictions
     def _p(self):
@@ -434,7 +484,30 @@ class GammaGammaModel:
         x0 = np.asarray(self.initial, dtype=np.float64).copy()
         if tuple(self.initial) == (1.0, 1.0, 1.0):
             x0 = np.array([1.0, 2.0, float(np.average(m, weights=w))])
-        params, ll, res = _fit_log_params(gamma_gamma_loglik, gamma_gamma_loglik_grad, x0, (x, m), w, "GammaGammaModel")
+        xu, xi = np.unique(x, return_inverse=True)
+        xi = xi.ravel()
+        Wx = np.bincount(xi, weights=w, minlength=len(xu))
+        lm = np.log(m)
+        wlm_x = np.bincount(xi, weights=w * lm, minlength=len(xu))  # sum of w ln m per distinct x
+        wsum, mx = w.sum(), m * x
+
+        def vg(params):
+            # the closed form of gamma_gamma_loglik / _grad, special functions on the distinct x only
+            p, q, g = params
+            pxu = p * xu
+            lg = np.log(g + mx)
+            ll = (Wx @ (special.gammaln(pxu + q) - special.gammaln(pxu) + pxu * np.log(xu)) - special.gammaln(q) * wsum
+                  + q * np.log(g) * wsum + (pxu - 1) @ wlm_x - (w * (p * x + q)) @ lg)
+            su = special.digamma(pxu + q)
+            wlg_x = np.bincount(xi, weights=w * lg, minlength=len(xu))
+            grad = np.array([
+                xu @ (Wx * (su - special.digamma(pxu) + np.log(xu))) + xu @ wlm_x - xu @ wlg_x,
+                Wx @ su - special.digamma(q) * wsum + np.log(g) * wsum - wlg_x.sum(),
+                q / g * wsum - (w * (p * x + q)) @ (1.0 / (g + mx)),
+            ])
+            return float(ll), grad
+
+        params, ll, res = _fit_log_params(vg, x0, w.sum(), "GammaGammaModel")
         self.params_ = pd.Series(params, index=list(self._names), name="Gamma-Gamma")
         self.log_likelihood_ = ll
         self.n_customers_ = int(use.sum())

@@ -48,6 +48,7 @@ __all__ = [
     "SurveyKPIs",
     "survey_kpis",
     "clv_journeys",
+    "lifetime_roi",
     "KPI_COLUMNS",
 ]
 
@@ -487,6 +488,8 @@ class CustomerTable:
             mr = m.mean_rate(level)
             fits[name] = (np.log(mr["rate"]), mr["log_sd"])
             rows[name] = {"customers": int(mask.sum()), "rate": mr["rate"], "rate_low": mr["low"], "rate_high": mr["high"]}
+        if not any(k != "(reference)" for k in rows):
+            raise ValueError(f"no segment of {by!r} has the 5 customers needed to fit BG/NBD.")
         out = pd.DataFrame.from_dict(rows, orient="index")
         if "(reference)" in fits:
             lr, sr = fits["(reference)"]
@@ -498,12 +501,14 @@ class CustomerTable:
         return out
 
     def analyse(self, *, n_boot: int = 200, level: float = 0.9, random_state=0, horizon: float = 52,
-                clv: bool = True) -> "CustomerAnalysis":
+                clv: bool = True, journeys=None, costs=None, model="markov") -> "CustomerAnalysis":
         """Everything in one call: segment KPIs, the omnichannel test, retention, churn and CLV.
 
         Segments: ``place_segment`` when it has more than one level, else ``share_segment``
         (online share of orders); retention curves by the same column; CLV by acquisition when
         known. CLV failures (too few repeat customers) are reported in ``notes``, not raised.
+        With ``journeys`` and ``costs`` (and CLV), also ROI per channel under ``model`` on
+        observed value and on lifetime value (:func:`lifetime_roi`).
         """
         notes = list(self.notes)
         seg = "place_segment" if self.customers["place_segment"].nunique() > 1 else "share_segment"
@@ -512,8 +517,10 @@ class CustomerTable:
                          "(mostly store < 1/3 <= mixed < 2/3 <= mostly online).")
         else:
             notes.append("Omnichannel customers have at least two orders by definition (one in each place), so their "
-                         "orders per customer and repeat rate are mechanically higher than single-channel customers'; "
-                         "compare purchase rates (BG/NBD per segment, CustomerTable.purchase_rates) for a fair view.")
+                         "orders per customer and repeat rate are mechanically higher than single-channel customers'. "
+                         "The BG/NBD purchase rate per segment removes the observation-time and drop-out parts but not "
+                         "this selection; for an uplift, segment by something known at acquisition (a CRM column such "
+                         "as a loyalty card: customer_table(..., crm=...), then purchase_rates(by=...)).")
         kp = self.kpis(seg, n_boot=n_boot, level=level, random_state=random_state)
         by_acq = self.kpis("acquisition", n_boot=n_boot, level=level, random_state=random_state) \
             if "acquisition" in self.customers else None
@@ -523,7 +530,15 @@ class CustomerTable:
                 tests.append(self.test(metric, random_state=random_state, level=level))
             except ValueError as exc:
                 notes.append(f"Segment test of {metric} skipped: {exc}")
-        ret = self.retention(seg)
+        span_days = (self.end - self.customers["first_order"].min()) / pd.Timedelta(days=1)
+        freq = "M" if span_days >= 180 else "W"  # at least a few complete periods
+        ret = self.retention(seg, freq=freq)
+        rates = None
+        if self.orders is not None and seg == "place_segment":
+            try:
+                rates = self.purchase_rates(seg, level=level)
+            except (ValueError, RuntimeError) as exc:
+                notes.append(f"Purchase rates per segment not estimated: {exc}")
         churn = None
         try:
             churn = self.churn()
@@ -531,11 +546,18 @@ class CustomerTable:
             notes.append(str(exc))
         clv_res = None
         if clv:
+            observed_weeks = (self.end - self.customers["first_order"].min()) / pd.Timedelta(weeks=1)
+            if horizon > 2 * observed_weeks:
+                notes.append(f"The CLV horizon ({horizon:g} weeks) is more than twice the observed period "
+                             f"({observed_weeks:.0f} weeks): the predictions extrapolate far beyond the data.")
             try:
                 clv_res = self.fit_clv(horizon)
             except (ValueError, RuntimeError) as exc:
                 notes.append(f"Lifetime value not estimated: {exc}")
-        return CustomerAnalysis(self, seg, kp, by_acq, tests, ret, churn, clv_res, notes)
+        roi = None
+        if journeys is not None and costs is not None and clv_res is not None:
+            roi = lifetime_roi(journeys, clv_res, costs, model=model)
+        return CustomerAnalysis(self, seg, kp, by_acq, tests, ret, churn, clv_res, notes, rates, roi)
 
 
 def _finish(cust: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
@@ -896,7 +918,7 @@ class SegmentTest:
         lo, hi = self.ratio_interval
         sig = "significant" if self.p_value < 1 - self.level else "not significant"
         return (
-            f"Mean {self.metric} per customer: {self.label_a} {self.mean_a:,.2f} vs {self.label_b} {self.mean_b:,.2f} "
+            f"Mean {self.metric.replace('_', ' ')} per customer: {self.label_a} {self.mean_a:,.2f} vs {self.label_b} {self.mean_b:,.2f} "
             f"(ratio {self.ratio:.2f}, {self.level:.0%} bootstrap interval [{lo:.2f}, {hi:.2f}]; permutation p = "
             f"{self.p_value:.4f} over {self.n_perm:,} permutations, {sig} at {1 - self.level:.0%}). An association, "
             "not the causal effect of the segment."
@@ -1161,6 +1183,8 @@ class CustomerAnalysis:
     churn: pd.Series | None
     clv: CLVResult | None
     notes: list
+    purchase_rates: pd.DataFrame | None = None
+    roi: pd.DataFrame | None = None
 
     def summary(self) -> str:
         parts = [repr(self.table), self.kpis.summary()]
@@ -1186,6 +1210,10 @@ class CustomerAnalysis:
                "customer_tests": pd.concat([t.to_frame() for t in self.tests], ignore_index=True) if self.tests else pd.DataFrame(),
                "customer_retention_cohorts": self.retention.matrix.assign(customers=self.retention.sizes),
                "customer_retention_curves": self.retention.curves}
+        if self.purchase_rates is not None:
+            out["customer_purchase_rates"] = self.purchase_rates
+        if self.roi is not None:
+            out["customer_lifetime_roi"] = self.roi
         if self.kpis_by_acquisition is not None:
             out["customer_acquisition"] = self.kpis_by_acquisition.with_intervals()
         if self.clv is not None:
@@ -1226,18 +1254,36 @@ class CustomerAnalysis:
             return f"<figure><img src='data:image/png;base64,{b64}' alt='{esc(alt)}'></figure>"
 
         t = self.table
+        labels = {"customers": "customers", "orders_per_customer": "orders / customer",
+                  "average_order_value": "average order value", "revenue_per_customer": "revenue / customer",
+                  "repeat_rate": "repeat rate", "median_days_between_orders": "days between orders (median)",
+                  "revenue_share": "revenue share", "median_recency_days": "days since last order (median)"}
         parts = ["<section id='customers'><h2>Customers</h2>",
                  f"<p>{len(t):,} customers ({esc(t.source)}), observed until {esc(str(t.end.date()))}. Segment KPIs are "
                  "descriptive: a difference between segments is an association, not the effect of the segment.</p>",
                  f"<h3>Segments by {esc(self.by.replace('_', ' '))}</h3>",
-                 _html(self.kpis.formatted()),
+                 _html(self.kpis.formatted().rename(columns=labels)),
                  f"<p class='hint'>{self.kpis.level:.0%} percentile bootstrap intervals over customers within each segment "
                  f"({self.kpis.n_boot} replicates).</p>",
                  img("customer_kpi", "Revenue per customer by segment")]
         if self.tests:
             parts.append("<h3>Comparison</h3><ul>" + "".join(f"<li>{esc(x.note())}</li>" for x in self.tests) + "</ul>")
+        if self.purchase_rates is not None:
+            pr = self.purchase_rates.drop(index="(reference)", errors="ignore")
+            shown = pd.DataFrame({
+                "customers": [f"{v:,.0f}" for v in pr["customers"]],
+                "purchases per week while active": [f"{v:.3f} [{lo:.3f}, {hi:.3f}]" for v, lo, hi in
+                                                    zip(pr["rate"], pr["rate_low"], pr["rate_high"])],
+                "ratio to single-channel": [f"{v:.2f} [{lo:.2f}, {hi:.2f}]" if np.isfinite(v) else "–" for v, lo, hi in
+                                            zip(pr.get("ratio", np.nan * pr["rate"]), pr.get("ratio_low", np.nan * pr["rate"]),
+                                                pr.get("ratio_high", np.nan * pr["rate"]))],
+            }, index=pr.index)
+            parts += ["<h3>Purchase rate (BG/NBD per segment)</h3>", _html(shown),
+                      "<p class='hint'>The rate r/&alpha; of the BG/NBD model fitted per segment separates buying "
+                      "frequency from staying and from observation time (delta-method intervals). A segment defined by "
+                      "the orders themselves stays selected: a customer needs two orders to be omnichannel.</p>"]
         if self.kpis_by_acquisition is not None:
-            parts += ["<h3>By acquisition channel</h3>", _html(self.kpis_by_acquisition.formatted())]
+            parts += ["<h3>By acquisition channel</h3>", _html(self.kpis_by_acquisition.formatted().rename(columns=labels))]
         parts += ["<h3>Retention</h3>", f"<p>Share of each first-order cohort that {esc(self.retention.kind)}.</p>",
                   img("customer_retention_heatmap", "Cohort retention heatmap"),
                   img("customer_retention_curves", "Retention curves by segment")]
@@ -1249,15 +1295,32 @@ class CustomerAnalysis:
             by = "acquisition" if "acquisition" in self.clv.customers else self.by
             seg = self.clv.by_segment(by)
             shown = seg.copy()
+            clv_labels = {"p_alive": "P(alive)", "expected_purchases": "expected purchases",
+                          "expected_value": "expected value", "lifetime_value": "lifetime value",
+                          "total_expected_value": "total expected value"}
             for col in shown.columns:
                 shown[col] = [f"{v:,.0f}" if col in ("customers", "total_expected_value") else
                               (f"{v:.1%}" if col == "p_alive" else f"{v:,.2f}") for v in seg[col]]
-            parts += [f"<h3>Lifetime value by {esc(by.replace('_', ' '))}</h3>", _html(shown),
+            parts += [f"<h3>Lifetime value by {esc(by.replace('_', ' '))}</h3>", _html(shown.rename(columns=clv_labels)),
                       f"<p>{esc(repr(self.clv.bgnbd))}. "
                       + (esc(repr(self.clv.gamma_gamma)) + ". " if self.clv.gamma_gamma is not None else "")
                       + f"Expected value over the next {self.clv.horizon:g} {esc(self.clv.unit)}; lifetime value = "
                       "historical revenue + expected value (model-based predictions).</p>",
                       img("customer_clv", "Customer lifetime value by segment")]
+        if self.roi is not None:
+            r = self.roi
+            shown = pd.DataFrame({
+                "cost": ["–" if not np.isfinite(v) else f"{v:,.0f}" for v in r["cost"]],
+                "attributed value": [f"{v:,.0f}" for v in r["value"]],
+                "ROI": ["–" if not np.isfinite(v) else f"{v:.2f}" for v in r["roi"]],
+                "attributed lifetime value": [f"{v:,.0f}" for v in r["lifetime_value"]],
+                "lifetime ROI": ["–" if not np.isfinite(v) else f"{v:.2f}" for v in r["lifetime_roi"]],
+            }, index=r.index)
+            parts += [f"<h3>ROI on order value and on lifetime value ({esc(str(r.attrs.get('model', '')))})</h3>",
+                      _html(shown),
+                      "<p class='hint'>Lifetime value = order value + each customer's expected future value "
+                      "(BG/NBD x Gamma-Gamma) added to the journey of their first purchase, then attributed by the "
+                      "same model. Both are attributed (shares of observed conversions), not incremental.</p>"]
         if self.notes:
             parts.append("<ul class='notes'>" + "".join(f"<li>{esc(n)}</li>" for n in dict.fromkeys(self.notes)) + "</ul>")
         parts.append("</section>")
@@ -1450,4 +1513,46 @@ def clv_journeys(journeys, clv) -> object:
     np.add.at(value, first["j"].to_numpy(), add.fillna(0.0).to_numpy())
     out = journeys._replace(value=value)
     out.clv_missing = missing
+    return out
+
+
+def lifetime_roi(journeys, clv, costs, *, model="markov", **cost_options) -> pd.DataFrame:
+    """ROI per channel on observed order value and on lifetime value, under one model.
+
+    Parameters
+    ----------
+    journeys : Journeys
+        From ``Journeys.from_events`` (customers and conversion times).
+    clv : CLVResult or Series
+        Expected future value per customer.
+    costs : DataFrame, Series or dict
+        As for :func:`attribution.compare.compare`.
+    model : str or model, default "markov"
+    **cost_options
+        ``cost``, ``channel``, ``period`` column names of ``costs``.
+
+    Returns
+    -------
+    DataFrame
+        Per channel: ``cost, value, roi, lifetime_value, lifetime_roi`` (``attrs["model"]``).
+
+    Notes
+    -----
+    Two runs of :func:`attribution.compare.compare` on the same journeys, the second with
+    ``value="clv"``; conversions and costs are the same, only the value differs.
+    """
+    import warnings
+
+    from .compare import compare
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unmatched-cost notes are the same in both runs
+        obs = compare(journeys, [model], costs, progress=False, **cost_options).roi_result.table
+        life = compare(journeys, [model], costs, value="clv", clv=clv, progress=False, **cost_options).roi_result.table
+    o = obs.set_index("channel")
+    lt = life.set_index("channel")
+    out = pd.DataFrame({"cost": o["cost"], "value": o["value"], "roi": o["roi"],
+                        "lifetime_value": lt["value"].reindex(o.index), "lifetime_roi": lt["roi"].reindex(o.index)})
+    out.index.name = "channel"
+    out.attrs["model"] = str(model)
     return out

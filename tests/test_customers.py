@@ -199,15 +199,40 @@ def test_clv_value_conserves_and_changes_roi(orders, ids):
         m.credits_.loc["email", "value"] if "email" in m.credits_.index else 0.0)
     with pytest.raises(ValueError, match="needs clv"):
         compare(j, ["linear"], value="clv", progress=False)
+    from attribution.customers import lifetime_roi
+
+    lr = lifetime_roi(j, future, {"search": 10.0, "email": 10.0}, model="last_touch")
+    assert lr["value"].sum() == pytest.approx(j.total_value)
+    assert lr["lifetime_value"].sum() == pytest.approx(lj.total_value)
+    assert lr.loc["search", "lifetime_roi"] == pytest.approx((lr.loc["search", "lifetime_value"] - 10.0) / 10.0)
 
 
 def test_cli_customers(tmp_path):
     from attribution.cli import main
 
     out = tmp_path / "cust"
-    rc = main(["customers", str(ROOT / "data" / "samples" / "conversions.csv"), "--identities",
-               str(ROOT / "data" / "samples" / "identities.csv"), "--out", str(out), "--n-boot", "20", "--no-clv", "-q"])
+    samples = ROOT / "data" / "samples"
+    rc = main(["customers", str(samples / "conversions.csv"), "--identities", str(samples / "identities.csv"),
+               "--touchpoints", str(samples / "touchpoints.csv"), "--out", str(out), "--n-boot", "20", "--no-clv", "-q"])
     assert rc == 0
     seg = pd.read_csv(out / "customer_segments.csv")
     assert set(seg["place_segment"]) == {"omnichannel", "online-only", "store-only"}
+    acq = pd.read_csv(out / "customer_acquisition.csv")
+    assert "display" in set(acq["acquisition"])
+    assert main(["customers", str(samples / "conversions.csv"), "--costs", str(samples / "costs.csv"),
+                 "--out", str(out), "-q"]) != 0  # --costs without --touchpoints is refused
     assert "Customers" in (out / "customers.html").read_text()
+
+
+def test_report_customers_section_is_escaped(orders, ids):
+    from attribution.report import Report
+
+    tp = pd.DataFrame({"customer_id": ["c1", "L3"], "timestamp": ["2025-12-30", "2026-01-01"], "channel": ["<b>x", "email"]})
+    # a channel name with markup (">" is the path separator, hence sep="|")
+    j = Journeys.from_events(tp, orders, identities=ids, place="place", lookback=None, sep="|")
+    t = customer_table(orders, ids, journeys=j)
+    an = t.analyse(n_boot=10, clv=False)
+    html = Report(j, customer_analysis=an).to_html()
+    assert "<section id='customers'>" in html and "href='#customers'" in html
+    assert "&lt;b&gt;x" in html and "<b>x" not in html  # the acquisition channel name is escaped
+    assert html.count("data:image/png;base64,") >= 3

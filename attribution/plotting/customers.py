@@ -46,11 +46,18 @@ def plot_retention_heatmap(retention, *, ax=None, min_size: int = 1):
     from matplotlib.ticker import FuncFormatter
 
     m = retention.matrix[retention.sizes >= min_size]
+    if m.empty:  # no cohort is that large: show them all
+        m = retention.matrix
     data = m.drop(columns=[0]).to_numpy(float)
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.28 * len(m) + 1.8))
     finite = data[np.isfinite(data)]
     vmax = float(np.quantile(finite, 0.98)) if finite.size else 1.0
+    if not np.isfinite(data).any():
+        ax.text(0.5, 0.5, "no cohort has a fully observed period after its first", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+        return ax
     im = ax.imshow(np.ma.masked_invalid(data), aspect="auto", cmap="viridis", vmin=0, vmax=max(vmax, 1e-9))
     ax.set_xticks(range(data.shape[1]), [str(k) for k in m.columns[1:]])
     step = max(1, len(m) // 25)
@@ -102,6 +109,6 @@ def plot_clv_by_segment(clv, by: str = "acquisition", *, ax=None):
     ax.set_yticks(y, [str(s) for s in g.index])
     ax.set_xlabel("mean value per customer")
     ax.set_title(f"Customer lifetime value by {by.replace('_', ' ')}")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.5 / max(len(g), 1)), ncol=2)
     ax.spines[["top", "right"]].set_visible(False)
     return ax
