@@ -84,3 +84,20 @@ def test_models_clone_with_scikit_learn_and_without():
     assert mk.order == 3 and repr(mk) == "Markov(order=3)"
     with pytest.raises(ValueError, match="Invalid parameter 'nope'"):
         mk.set_params(nope=1)
+
+
+def test_functions_named_like_their_module_stay_functions():
+    # ``at.compare`` / ``at.kpis`` / ``at.validity`` are the functions even after their modules
+    # were imported by other code (which binds the module to the package attribute)
+    out = subprocess.run(
+        [sys.executable, "-c",
+         "import types, attribution as at\n"
+         "from attribution.compare import Comparison\nimport attribution.kpis, attribution.validity\n"
+         "import attribution.report\n"
+         "print(all(callable(getattr(at, n)) and not isinstance(getattr(at, n), types.ModuleType) "
+         "for n in ('compare', 'kpis', 'validity')))"],
+        capture_output=True, text=True, cwd=ROOT, timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")),
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
