@@ -51,6 +51,22 @@ a cell is skipped up front (said so in the table) when extrapolating the 10x sma
 set predicts more than 15 GB, or when that smaller data set was already stopped. MAM runs above 1e5 paths only when the
 extrapolated peak is under 40 % of the memory available at that moment.
 
+Whole-process mode (``--process``)
+----------------------------------
+What users run is a script or a CLI call: a fresh process that pays for its imports. With
+``--process`` every run is a fresh ``python -c SCRIPT`` (imports, ``pd.read_csv``, the model,
+credits written to CSV), timed by the parent from spawn to exit, with the child's peak RSS and
+CPU from ``os.wait4``; ours, ChannelAttribution and the *floor* (bare ``numpy``,
+``scipy.sparse.linalg`` and ``pyarrow.compute`` imports plus an Arrow read, split and dictionary
+encode of the paths) are interleaved, ``--repeats`` times each, and medians are reported. The
+same command also times exact Shapley (10^6 journeys, 20 channels) whole process, and start-up
+(``import attribution``, ``attribution --help``, ...) against bare imports. It writes
+``benchmarks/results/markov_process.md`` (raw runs in ``benchmarks/_data/markov_process.json``);
+the scripts are in ``benchmarks/_process_bench.py``::
+
+    python benchmarks/bench_markov.py --process                      # ~20 min on a quiet 2-core machine
+    python benchmarks/bench_markov.py --process --repeats 3 --cells gen_1e5_12ch:1+2
+
 Run (from the repository root; several hours with everything)::
 
     python benchmarks/bench_markov.py                        # everything

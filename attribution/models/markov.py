@@ -76,8 +76,10 @@ def absorption(tc: TransitionCounts, removed: np.ndarray | None = None) -> tuple
     return x[0, :P].copy(), x[0, P:].copy()
 
 
-#: Chains with at most this many transient nodes are solved by dense LU (see absorption).
-DENSE_SOLVE_MAX = 250
+#: Chains with at most this many transient nodes are solved by dense LU (see absorption). Kept
+#: small: from about 100 nodes OpenBLAS runs LU on several threads, which costs far more than
+#: it saves on a busy machine (0.2 s per 157-node solve at a load of 12 on 2 cores).
+DENSE_SOLVE_MAX = 64
 #: Chains with more transient states than this are solved by iteration (see _solve_all).
 LU_MAX_STATES = 1500
 
