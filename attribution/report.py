@@ -1135,7 +1135,11 @@ class Report:
         """Channels as the report lists them: by mean credit over the models, ``(no touch)`` last."""
         if self.comparison is None:
             return [str(c) for c in self.journeys.channels]
-        return _channel_order(self.comparison.credits_wide)
+        cached = self.__dict__.get("_channel_order_cache")
+        if cached is None or cached[0] is not self.comparison:  # computed once: sections ask per channel
+            cached = (self.comparison, _channel_order(self.comparison.credits_wide))
+            self.__dict__["_channel_order_cache"] = cached
+        return list(cached[1])
 
     def credits_table(self) -> pd.DataFrame:
         """Attributed conversions, channel × model in report order (with a ``truth`` column)."""
