@@ -28,8 +28,6 @@ people, the stitched person ids (and their id types, e.g. cookie vs loyalty card
 from __future__ import annotations
 
 import math
-import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -57,12 +55,6 @@ _MIN_PERSISTENCE_CONVERSIONS = 30
 # ---------------------------------------------------------------------------------------------
 # Data preparation (shared by both units)
 # ---------------------------------------------------------------------------------------------
-
-
-def _default_id_type(identifier: str) -> str:
-    """The non-numeric prefix of an id (``"c000123"`` -> ``"c"``, ``"L000123"`` -> ``"L"``)."""
-    m = re.match(r"^\D*", identifier)
-    return m.group(0) if m else ""
 
 
 @dataclass
