@@ -54,6 +54,8 @@ _LAZY = {
     "Markov": ".models.markov",
     "Shapley": ".models.shapley",
     "AIPW": ".models.aipw",
+    "Causal": ".models.incremental",
+    "market_persistence": ".models.incremental",
     # analysis, decisions, reports
     "BudgetPlan": ".budget",
     "plan_budget": ".budget",
