@@ -156,10 +156,12 @@ def _e_value_of_interval(rate1, att, lo, hi) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLACEBO) -> Journeys:
+def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLACEBO, per_day: bool = False) -> Journeys:
     """Journeys with a fake channel inserted at random.
 
-    Each journey with touches receives one touch of ``name`` with probability ``rate``: with
+    Each journey with touches receives one touch of ``name`` with probability ``rate`` (with
+    ``per_day=True``: with probability ``1 - exp(-r d)``, ``d`` the journey's span in days and ``r``
+    set so that a journey of mean span gets ``rate``): with
     timestamps, at a uniform random time between the journey's first touch and its end (its
     conversion, else its last touch), placed in time order; without, at a uniformly random
     position.
@@ -168,7 +170,24 @@ def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLA
     rng = np.random.default_rng(random_state)
     J = journeys.n_journeys
     lengths = np.asarray(journeys.lengths)
-    chosen = (rng.random(J) < rate) & (lengths > 0)
+    if per_day and journeys.touch_time is not None:
+        # as many placebo touches as a Poisson process with a constant rate per day over the
+        # journey's span would give (at most one kept), so the placebo does not favour short
+        # journeys (which end in a quick conversion)
+        has = lengths > 0
+        first = np.zeros(J, dtype=np.int64)
+        end = np.zeros(J, dtype=np.int64)
+        first[has] = journeys.touch_time[journeys.offsets[:-1][has]].astype(np.int64)
+        end[has] = journeys.touch_time[journeys.offsets[1:][has] - 1].astype(np.int64)
+        if journeys.conversion_time is not None:
+            ct = journeys.conversion_time
+            ok = has & ~np.isnat(ct)
+            end[ok] = np.maximum(end[ok], ct[ok].astype(np.int64))
+        days = (end - first) / 8.64e13 + 1.0  # a journey of one day counts one day
+        per = rate / max(float(np.mean(days[has])) if has.any() else 1.0, 1e-9)
+        chosen = has & (rng.random(J) < -np.expm1(-per * days))
+    else:
+        chosen = (rng.random(J) < rate) & (lengths > 0)
     sel = np.flatnonzero(chosen)
     pos = np.floor(rng.random(len(sel)) * (lengths[sel] + 1)).astype(np.int64)
     C = journeys.n_channels

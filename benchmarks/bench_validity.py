@@ -28,6 +28,16 @@ import attribution as at
 from attribution.validity import select_estimator
 
 
+def markdown(df: pd.DataFrame, index: bool = True) -> str:
+    """A DataFrame as a GitHub markdown table (no tabulate needed)."""
+    d = df.reset_index() if index else df
+    cols = [str(c) for c in d.columns]
+    rows = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in d.itertuples(index=False):
+        rows.append("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in r) + " |")
+    return "\n".join(rows)
+
+
 def tvd(est: pd.Series, truth: pd.Series) -> float:
     a = est.reindex(truth.index).fillna(0).clip(lower=0)
     return float(0.5 * np.abs(a / a.sum() - truth / truth.sum()).sum())
@@ -75,9 +85,9 @@ def main() -> None:
         tab.insert(0, "true incremental conv. (mean)", part.groupby("channel")["truth"].mean().round(1))
         lines += [f"## {regime}: {model}", "",
                   f"Placebo passed in {(part.groupby('seed')['placebo'].first() == 'pass').mean():.0%} of seeds. "
-                  "Grade counts per channel:", "", tab.to_markdown(), ""]
+                  "Grade counts per channel:", "", markdown(tab), ""]
     lines += ["## Estimator choice by the scorecard only (causal unit='time' vs 'journey')", "",
-              picks.round(3).to_markdown(index=False), "",
+              markdown(picks, index=False), "",
               f"The pick had the lower TVD in {picks['picked_better'].mean():.0%} of runs.", ""]
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))
