@@ -32,6 +32,7 @@ from .models import (
     register_model,
 )
 from .models.datadriven import Fractribution, Logistic, Probabilistic
+from .models.incremental import Causal, market_persistence
 from .models.markov import Markov
 from .models.shapley import Shapley
 from .omnichannel import RopoReport, ropo
@@ -51,6 +52,7 @@ __all__ = [
     "AttributionModel",
     "BootstrapResult",
     "BudgetPlan",
+    "Causal",
     "Comparison",
     "CustomWeights",
     "DataQualityWarning",
@@ -66,6 +68,7 @@ __all__ = [
     "Linear",
     "Logistic",
     "Markov",
+    "market_persistence",
     "NotFittedError",
     "PositionBased",
     "Probabilistic",

@@ -53,10 +53,15 @@ def markdown(df: pd.DataFrame, fmt: str = "{:.3f}") -> str:
 
 def shares(credits: pd.DataFrame, channels: pd.Index) -> pd.Series:
     c = credits["conversions"].drop(index=[NO_TOUCH, BASELINE], errors="ignore").reindex(channels, fill_value=0.0)
+    if not c.sum() > 0:  # no channel credited at all (everything baseline): no shares to compare
+        return c * np.nan
     return c / c.sum()
 
 
 def tvd(a: pd.Series, b: pd.Series) -> float:
+    """Total-variation distance; 1 (the maximum) when ``a`` has no shares (nothing credited)."""
+    if a.isna().any():
+        return 1.0
     return 0.5 * float((a - b).abs().sum())
 
 

@@ -18,6 +18,7 @@ It writes ``benchmarks/results/placebo.md``.
 from __future__ import annotations
 
 import argparse
+import re
 import time
 from pathlib import Path
 
@@ -44,17 +45,33 @@ def add_placebo(sim, rate_per_day: float = 0.03, seed: int = 0) -> pd.DataFrame:
     return out
 
 
+_LINE = re.compile(r"^(\S+) seed (\d+): placebo (\S+) \((\S+) %\), interval \[(\S+), (\S+)\], unit=(\w+)")
+
+
+def rows_from_log(path: str) -> list[dict]:
+    """The per-seed lines printed by an earlier (possibly unfinished) run."""
+    rows = []
+    for line in Path(path).read_text().splitlines():
+        m = _LINE.match(line)
+        if m:
+            regime, seed, credit, pct, low, high, unit = m.groups()
+            rows.append({"regime": regime, "seed": int(seed), "unit": unit, "credit": float(credit),
+                         "pct": float(pct), "low": float(low), "high": float(high)})
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--summarise-log", help="only summarise the per-seed lines of an earlier run's output")
     ap.add_argument("--seeds", type=int, default=100)
     ap.add_argument("--customers", type=int, default=3000)
     ap.add_argument("--regimes", default="always_in_market,episodes")
     ap.add_argument("--n-boot", type=int, default=20)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "placebo.md"))
     args = ap.parse_args(argv)
-    rows = []
+    rows = rows_from_log(args.summarise_log) if args.summarise_log else []
     t0 = time.perf_counter()
-    for regime in args.regimes.split(","):
+    for regime in [] if args.summarise_log else args.regimes.split(","):
         for seed in range(1, args.seeds + 1):
             sim = simulate(args.customers, regime=regime, random_state=seed)
             tp = add_placebo(sim, seed=seed)
@@ -78,11 +95,13 @@ def main(argv=None):
     lines = ["# Placebo channel: incremental credit of random touches", "",
              f"`simulate({args.customers}, regime=..., random_state=seed)` + placebo touches (0.03 per id "
              f"and day, uniform times); `get_model(\"causal\", n_boot={args.n_boot})`; "
-             f"{args.seeds} seeds per regime; {time.perf_counter() - t0:.0f} s in all.", "",
+             + (f"{args.seeds} seeds per regime; {time.perf_counter() - t0:.0f} s in all." if not args.summarise_log
+              else f"summarised from the per-seed output of a run (`--summarise-log`); seeds done: "
+                   f"{', '.join(f'{k}: {v}' for k, v in df.groupby('regime').size().items())}."), "",
              "| regime | seeds | mean credit (% of conv.) | max (%) | abs < 1 % | interval covers 0 | both |",
              "|---|---|---|---|---|---|---|"]
     for regime, s in summary.iterrows():
-        lines.append(f"| {regime} | {s['seeds']} | {s['mean_pct']:.3f} | {s['max_pct']:.3f} | {100 * s['small']:.0f} % | "
+        lines.append(f"| {regime} | {int(s['seeds'])} | {s['mean_pct']:.3f} | {s['max_pct']:.3f} | {100 * s['small']:.0f} % | "
                      f"{100 * s['covers']:.0f} % | {100 * s['both']:.0f} % |")
     text = "\n".join(lines) + "\n"
     print(text)

@@ -4,7 +4,6 @@ world unchanged, the randomised world's exposure independent of intent."""
 from __future__ import annotations
 
 import hashlib
-import itertools
 
 import numpy as np
 import pandas as pd
@@ -62,9 +61,9 @@ def test_regimes_are_deterministic_by_seed(regime):
 
 def _exposure_intent_correlation(sim) -> pd.Series:
     """Correlation of each channel's exposure with the baseline purchase probability (a
-    monotone function of intent) over first purchase cycles of people with a cookie."""
+    monotone function of intent) over first purchase cycles."""
     w = sim._world
-    first = (w.cycle == 0) & ((w.mask & ~(1 << CHANNELS.index("store_visit"))) >= 0)
+    first = w.cycle == 0
     base = w.base[first]
     out = {}
     for c, name in enumerate(CHANNELS):

@@ -28,8 +28,6 @@ people, the stitched person ids (and their id types, e.g. cookie vs loyalty card
 from __future__ import annotations
 
 import math
-import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -57,12 +55,6 @@ _MIN_PERSISTENCE_CONVERSIONS = 30
 # ---------------------------------------------------------------------------------------------
 # Data preparation (shared by both units)
 # ---------------------------------------------------------------------------------------------
-
-
-def _default_id_type(identifier: str) -> str:
-    """The non-numeric prefix of an id (``"c000123"`` -> ``"c"``, ``"L000123"`` -> ``"L"``)."""
-    m = re.match(r"^\D*", identifier)
-    return m.group(0) if m else ""
 
 
 @dataclass
@@ -754,8 +746,15 @@ class Causal(AttributionModel):
     journeys). Fails when people stay in market (journeys are then cut by purchases, not by
     episodes).
 
-    The two models fail in each other's world (on the simulator, TVD 0.3-0.99 in the wrong
-    regime), hence ``unit="auto"``; see ``benchmarks/bench_causal.py`` for figures.
+    Measured on the simulator (``benchmarks/bench_causal.py``, 20,000 customers, 5 seeds, TVD of
+    the channel shares to the true incremental shares): always-in-market world, hazard model
+    0.04-0.09 (path models 0.24-0.36), journey model 0.89-1 (it credits almost nothing);
+    episode world, journey model 0.12-0.18, hazard model 0.14-0.18 (path models 0.105-0.65,
+    first touch best); randomised world, journey model 0.07-0.14, hazard model 0.09-0.12. The
+    statistic picks the hazard model in the first world and the journey model in the other
+    two. Known weakness: where stitching is incomplete, a channel that moves purchases between
+    places recorded under different ids (store visits moving purchases to the store, logged
+    under the loyalty card) looks more effective than it is.
 
     References
     ----------
@@ -851,8 +850,28 @@ class Causal(AttributionModel):
         from threadpoolctl import threadpool_limits
 
         # many small BLAS calls (L-BFGS-B steps): threads only add synchronisation cost
+        # channels in a canonical (sorted) order inside, so that relabelling the channels of the
+        # input relabels the credit exactly (the optimiser sees the same problem)
+        names = np.asarray(journeys.channels, dtype=object)
+        order = np.argsort(names.astype(str), kind="stable")
+        canonical = journeys
+        if not np.array_equal(order, np.arange(names.size)):
+            rank = np.empty_like(order)
+            rank[order] = np.arange(order.size)
+            canonical = journeys._replace(channels=names[order], touch_channel=rank[journeys.touch_channel].astype(np.int32))
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(journeys)
+            self._fit(canonical)
+        if canonical is not journeys:
+            back = list(names) + [BASELINE]
+            self.credits_ = self.credits_.reindex(pd.Index(back, name="channel", dtype=object))
+            self.incremental_credits_ = self.incremental_credits_.reindex(pd.Index(list(names), name="channel", dtype=object))
+            self.credit_intervals_ = self.credit_intervals_.reindex(pd.Index(back, name="channel", dtype=object))
+            self.channels_ = names.copy()
+            if "place_credits_" in self.__dict__:
+                pc = self.place_credits_
+                key = pd.Categorical(pc["channel"], categories=back, ordered=True)
+                self.place_credits_ = pc.assign(_k=key).sort_values(["_k"], kind="stable").drop(columns="_k").reset_index(drop=True)
+        return self
 
     def _fit(self, journeys: Journeys) -> "Causal":
         rng = np.random.default_rng(self.random_state)
