@@ -1151,7 +1151,7 @@ class Report:
 
     def _roi_order(self) -> list[str]:
         """Paid channels by cost (largest first), then the others; ``(no touch)`` left out."""
-        cost = self.comparison.roi.groupby("channel", sort=False)["cost"].first().drop(index=[NO_TOUCH], errors="ignore")
+        cost = self.comparison.roi.groupby("channel", sort=False)["cost"].first().drop(index=list(PSEUDO_CHANNELS), errors="ignore")
         paid = cost[cost > 0].sort_values(ascending=False, kind="stable").index.tolist()
         rest = [c for c in self.channel_order if c in cost.index and c not in paid]
         return paid + rest + [c for c in cost.index if c not in paid and c not in rest]
@@ -1376,9 +1376,10 @@ class Report:
             if len(part):
                 best = part.loc[part["roi"].idxmax()]
                 worst = part.loc[part["roi"].idxmin()]
+                name = _metric_name("roi", part["estimand"]) if "estimand" in part.columns else "ROI"
                 items.append(
-                    f"Under {primary}, the best return is {best['channel']} (ROI {best['roi']:.2f}) and the "
-                    f"weakest {worst['channel']} (ROI {worst['roi']:.2f}); total cost {cmp.costs['cost'].sum():,.2f}."
+                    f"Under {primary}, the best return is {best['channel']} ({name} {best['roi']:.2f}) and the "
+                    f"weakest {worst['channel']} ({name} {worst['roi']:.2f}); total cost {cmp.costs['cost'].sum():,.2f}."
                 )
         if self.plan is not None:
             t = self.plan.totals
@@ -1472,7 +1473,9 @@ class Report:
             parts.append(_p(
                 "The truth column is each channel's true incremental conversions (known because the data "
                 f"were simulated); the other {base:,.1f} conversions would have happened without any channel, "
-                "so the model columns sum to more: compare the ranking, not the level.", "hint"))
+                "so the attributed model columns sum to more: compare their ranking, not the level"
+                + (" (an incremental model's channel rows are on the truth's scale)."
+                   if "incremental" in set(cmp.estimands) else "."), "hint"))
         parts.append(_p(cmp._estimand_note()
                         + (" '(baseline)' holds the conversions an incremental model expects without any paid channel."
                            if BASELINE in wide.index else "")))
@@ -1633,13 +1636,12 @@ class Report:
         v = self.validity
         t = v.table.set_index("channel")
         show = t[["grade", "estimate", "aipw", "exposed_extreme", "smd_after", "negative_control_z", "shuffle_ratio",
-                  "e_value_ci", "reason"]].rename(columns={
-                      "estimate": f"{v.model} (incremental conv.)", "aipw": "AIPW cross-check",
-                      "exposed_extreme": "exposed w/o overlap", "smd_after": "max |SMD|", "negative_control_z": "neg. control z",
-                      "shuffle_ratio": "survives shuffle", "e_value_ci": "E-value (CI)"})
-        kinds = {"grade": "text", f"{v.model} (incremental conv.)": "num1", "AIPW cross-check": "num1",
-                 "exposed w/o overlap": "pct", "max |SMD|": "num2", "neg. control z": "num2", "survives shuffle": "pct",
-                 "E-value (CI)": "num2", "reason": "text"}
+                  "e_value_ci"]].rename(columns={
+                      "estimate": "incremental conv.", "aipw": "AIPW",
+                      "exposed_extreme": "no overlap", "smd_after": "max |SMD|", "negative_control_z": "neg. ctrl z",
+                      "shuffle_ratio": "shuffled", "e_value_ci": "E-value"})
+        kinds = {"grade": "text", "incremental conv.": "num1", "AIPW": "num1", "no overlap": "pct",
+                 "max |SMD|": "num2", "neg. ctrl z": "num2", "shuffled": "pct", "E-value": "num2"}
         parts = ["<section id='validity'><h2>Validity scorecard</h2>",
                  _p(f"How far can each channel's incremental credit under {v.model} be trusted? Grade A: every check "
                     "passes; B: one or two warnings; C: one failed check or three warnings; D: two failed checks "
@@ -1649,8 +1651,14 @@ class Report:
                     "doubly robust (AIPW) estimate, and sensitivity to hidden confounding (E-value; selection on "
                     "observables)."),
                  _p(v._placebo_text()),
+                 _p("Columns: the model's incremental conversions and the AIPW cross-check; share of exposed journeys "
+                    "without comparable unexposed ones (propensity above 0.95); the largest standardised mean "
+                    "difference of the covariates after weighting; the z-score of the channel's 'effect' on purchases "
+                    "made before the journey; the share of the effect that survives moving the exposure to another "
+                    "journey of the same person; the E-value of the confidence limit.", "hint"),
                  _table(show, kinds, index_name="channel", emphasis=["grade"],
                         caption=f"Validity of the incremental credit of {v.model}"),
+                 _notes_list([f"{c} ({g}): {r}" for c, g, r in zip(t.index, t["grade"], t["reason"]) if r]),
                  self._img("validity", "Incremental credit per channel, coloured by grade")]
         if v.flagged:
             parts.append(_p(f"Graded D: {v.flagged}. Their ROI is flagged and the plan holds their spend.", "hint"))

@@ -156,17 +156,38 @@ def _e_value_of_interval(rate1, att, lo, hi) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLACEBO) -> Journeys:
+def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLACEBO, per_day: bool = False) -> Journeys:
     """Journeys with a fake channel inserted at random.
 
-    Each journey with touches receives one touch of ``name`` with probability ``rate``, at a
-    uniformly random position (with the time of the touch it precedes, or of the last touch).
+    Each journey with touches receives one touch of ``name`` with probability ``rate`` (with
+    ``per_day=True``: with probability ``1 - exp(-r d)``, ``d`` the journey's span in days and ``r``
+    set so that a journey of mean span gets ``rate``): with
+    timestamps, at a uniform random time between the journey's first touch and its end (its
+    conversion, else its last touch), placed in time order; without, at a uniformly random
+    position.
     The placebo is independent of everything, so its true incremental effect is zero.
     """
     rng = np.random.default_rng(random_state)
     J = journeys.n_journeys
     lengths = np.asarray(journeys.lengths)
-    chosen = (rng.random(J) < rate) & (lengths > 0)
+    if per_day and journeys.touch_time is not None:
+        # as many placebo touches as a Poisson process with a constant rate per day over the
+        # journey's span would give (at most one kept), so the placebo does not favour short
+        # journeys (which end in a quick conversion)
+        has = lengths > 0
+        first = np.zeros(J, dtype=np.int64)
+        end = np.zeros(J, dtype=np.int64)
+        first[has] = journeys.touch_time[journeys.offsets[:-1][has]].astype(np.int64)
+        end[has] = journeys.touch_time[journeys.offsets[1:][has] - 1].astype(np.int64)
+        if journeys.conversion_time is not None:
+            ct = journeys.conversion_time
+            ok = has & ~np.isnat(ct)
+            end[ok] = np.maximum(end[ok], ct[ok].astype(np.int64))
+        days = (end - first) / 8.64e13 + 1.0  # a journey of one day counts one day
+        per = rate / max(float(np.mean(days[has])) if has.any() else 1.0, 1e-9)
+        chosen = has & (rng.random(J) < -np.expm1(-per * days))
+    else:
+        chosen = (rng.random(J) < rate) & (lengths > 0)
     sel = np.flatnonzero(chosen)
     pos = np.floor(rng.random(len(sel)) * (lengths[sel] + 1)).astype(np.int64)
     C = journeys.n_channels
@@ -180,8 +201,24 @@ def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLA
     offsets = np.concatenate([[0], np.cumsum(counts)])
     times = None
     if journeys.touch_time is not None:
-        idx = journeys.offsets[sel] + np.minimum(pos, lengths[sel] - 1)
-        times = np.concatenate([journeys.touch_time, journeys.touch_time[idx]])[order]
+        # a uniform time between the journey's first touch and its end (conversion, else last
+        # touch), independent of when the real touches happened; the position follows the time
+        first = journeys.touch_time[journeys.offsets[sel]].astype(np.int64)
+        last = journeys.touch_time[journeys.offsets[sel] + lengths[sel] - 1].astype(np.int64)
+        end = last
+        if journeys.conversion_time is not None:
+            ct = journeys.conversion_time[sel]
+            ok = ~np.isnat(ct)
+            end = np.where(ok, np.maximum(ct.astype(np.int64), last), last)
+        t_new = (first + np.floor(rng.random(len(sel)) * (end - first + 1))).astype(np.int64)
+        t_old = journeys.touch_time.astype(np.int64)
+        # position = number of the journey's touches strictly before the placebo time
+        pos = np.array([np.searchsorted(t_old[journeys.offsets[j]:journeys.offsets[j + 1]], t, side="right")
+                        for j, t in zip(sel, t_new)], dtype=np.int64) if len(sel) else pos
+        key_new = sel.astype(np.float64) * 1e6 + 2 * pos
+        order = np.argsort(np.concatenate([key_old, key_new]), kind="stable")
+        channel = np.concatenate([journeys.touch_channel, np.full(len(sel), C, dtype=np.int32)])[order]
+        times = np.concatenate([t_old, t_new]).astype("datetime64[ns]")[order]
     if T + len(sel) != len(channel):  # pragma: no cover - guarded by construction
         raise AssertionError("placebo insertion lost touches")
     return Journeys(
@@ -301,8 +338,12 @@ def validity(
         Cross-fitting folds.
     level : float, default 0.9
         Coverage of the intervals (placebo, E-value).
-    placebo : bool, default True
-        Run the placebo check (refits the model once on journeys with a fake channel).
+    placebo : bool or Journeys, default True
+        Run the placebo check: refit the model once on journeys with a fake channel inserted by
+        :func:`add_placebo` (into existing journeys). A Journeys object instead is used as is: the
+        same journeys rebuilt from an event log with random ``"(placebo)"`` touches (the right
+        test for time-based models such as ``Causal(unit="time")``, for which touches inserted
+        into existing journeys fall only before conversions).
     random_state : int, default 0
 
     Returns
@@ -391,10 +432,16 @@ def validity(
 
     # -- placebo: refit the model with a fake channel
     placebo_row = {"credit": np.nan, "low": np.nan, "high": np.nan, "share": np.nan, "status": "n/a", "reach": np.nan}
-    if placebo:
+    if isinstance(placebo, Journeys):
+        if PLACEBO not in set(placebo.channels):
+            raise ValueError(f"The placebo journeys given to validity have no {PLACEBO!r} channel. Channels: {list(placebo.channels)}.")
+        pj = placebo
+        reach = float(np.mean(touch_counts(pj)[:, list(pj.channels).index(PLACEBO)] > 0))
+    elif placebo:
         reach = float(np.median((counts > 0).mean(axis=0))) if counts.size else 0.0
         reach = min(max(reach, 0.05), 0.5)
         pj = add_placebo(journeys, reach, random_state=int(seeds[3]))
+    if isinstance(placebo, Journeys) or placebo:
         pm = clone(model).fit(pj)
         if estimand == "incremental":
             p_est, p_se = _model_se(pm, [PLACEBO])
@@ -644,6 +691,14 @@ def select_estimator(candidates, journeys: Journeys, **kwargs) -> tuple[str, pd.
     The rule: a candidate whose placebo fails is ranked below every candidate whose placebo
     passes; then the highest :attr:`ValidityResult.score`; ties go to fewer D grades, then to
     the order given. No truth is consulted.
+
+    Limits (measured in ``benchmarks/bench_validity.py``): the data-level checks are the same
+    for every candidate, so the choice rests on the placebo, the agreement with the
+    journey-level AIPW estimate and the E-values. That favours journey-level estimators: between
+    the causal model's ``unit="time"`` and ``unit="journey"`` it picked ``"journey"`` in every
+    regime, including the always-in-market world where the hazard model is far closer to the
+    truth. Use it to choose among estimators of the same unit; the causal model's own
+    ``unit="auto"`` statistic chooses the unit.
     """
     if not candidates:
         raise ValueError("select_estimator needs at least one candidate model.")

@@ -211,7 +211,7 @@ def test_validity_errors(randomised):
 
 def test_report_shows_the_scorecard_before_the_plan_and_checks_the_truth(episodes):
     sim, j = episodes
-    report = at.build_report(j, ["markov", "aipw"], costs=sim.costs, truth=sim.truth(), ropo=False, kpis=False)
+    report = at.build_report(j, ["last_touch", "aipw"], costs=sim.costs, truth=sim.truth(), ropo=False, kpis=False)
     assert report.meta["primary"] == "aipw" and report.plan.estimand == "incremental"
     page = report.to_html()
     assert page.index("id='validity'") < page.index("id='budget'") < page.index("Check against the truth")

@@ -439,7 +439,8 @@ def plot_validity(result, *, ax=None):
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     word = "Incremental" if result.estimand == "incremental" else "Attributed"
-    ax.set_xlabel(f"{word} conversions per channel (whiskers: {result.level:.0%} interval)")
+    whisk = f" (whiskers: {result.level:.0%} interval)" if ok.any() else " (the model gives no interval)"
+    ax.set_xlabel(f"{word} conversions per channel{whisk}")
     ax.set_ylabel("channel  [grade]")
     ax.set_title(f"Validity scorecard of {result.model}: grade A (trusted) to D (not trusted)")
     handles = [Patch(color=c, label=f"grade {g}") for g, c in _GRADE_COLORS.items()]
