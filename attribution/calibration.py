@@ -67,15 +67,13 @@ from __future__ import annotations
 import html
 import math
 import numbers
-import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .exceptions import ExperimentError
-from .experiments import LiftTest, _as_tests
+from .experiments import _as_tests
 from .models.base import NO_TOUCH, AttributionModel, _param_error
 
 __all__ = ["BASELINE_ROW", "CalibrationResult", "calibrate"]

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import attribution as at  # noqa: E402
-from attribution.datasets import holdout_test, simulate, simulate_geo  # noqa: E402
+from attribution.datasets import holdout_test, simulate  # noqa: E402
 
 SIX = ["paid_search_brand", "paid_search_generic", "display", "social", "video", "retargeting"]
 TESTED = ["display", "retargeting"]
