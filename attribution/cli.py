@@ -1487,6 +1487,17 @@ _DATA_FLAGS = ("format", "conversion_events", "channel_by", "traffic_source", "c
                "drop_missing_channel")
 
 
+# the same settings as batch-config keys ([defaults] / [inputs.NAME] in runs.toml)
+_INPUT_KEYS.update({
+    "format": "str", "conversion_events": "str", "channel_by": "str", "traffic_source": "str",
+    "column_headers": "file", "marketing_channels": "file", "orders": "file", "identifies": "file", "tracks": "file",
+    "conversions_column": "str", "value_column": "str", "nulls_column": "str", "journey_credits": "bool",
+    "drop_missing_channel": "bool",
+})
+_INPUT_DEFAULTS.update({key: None for key in _DATA_FLAGS})
+_INPUT_DEFAULTS.update({"journey_credits": False, "drop_missing_channel": False})
+
+
 def _data_flags_to_namespace(args, ns) -> None:
     for key in _DATA_FLAGS:
         setattr(ns, key, getattr(args, key, None))

@@ -123,3 +123,21 @@ def test_conversion_events_and_drop_missing_channel_flags(tmp_path):
     assert (j.total_conversions, j.total_value) == (1.0, 12.5)
     assert j.exclusions["missing_channel"] == 1
     assert any("missing_channel" in n for n in notes)
+
+
+def test_batch_config_keys(tmp_path):
+    from attribution.cli import load_config
+
+    sources = _write_sources(tmp_path)
+    (tmp_path / "runs.toml").write_text(
+        'out = "o"\n[defaults]\nformat = "segment"\njourney_credits = true\n'
+        '[inputs.shop]\ninput = "pages.parquet"\norders = "order_completed.parquet"\nidentifies = "identifies.parquet"\n'
+        '[models]\nq = ["linear"]\n')
+    _, runs = load_config(tmp_path / "runs.toml")
+    (_, _, ns), = runs
+    assert ns.format == "segment" and ns.journey_credits is True
+    assert ns.orders == str(tmp_path / "order_completed.parquet")
+    from attribution.cli import load_journeys
+
+    j = load_journeys(ns)[0]
+    assert j.total_value == pytest.approx(sources["segment"][1]["revenue"])

@@ -18,7 +18,7 @@ from attribution.exceptions import DataQualityWarning
 from attribution.models import MODELS, NO_TOUCH, get_model
 
 NAMES = sorted(MODELS)
-HYPO = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HYPO = settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 pytestmark = pytest.mark.filterwarnings("ignore::attribution.exceptions.DataQualityWarning")
 
 

@@ -4,7 +4,6 @@ fixture, duplicates / filters / stitching work, and every file form gives the sa
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pandas as pd

@@ -3,7 +3,6 @@ Google's path_transforms.sql), counts conserved, removed touches counted."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
