@@ -501,7 +501,7 @@ class CustomerTable:
         return out
 
     def analyse(self, *, n_boot: int = 200, level: float = 0.9, random_state=0, horizon: float = 52,
-                clv: bool = True, journeys=None, costs=None, model="markov") -> "CustomerAnalysis":
+                clv: bool = True, journeys=None, costs=None, model="markov", n_perm: int = 999) -> "CustomerAnalysis":
         """Everything in one call: segment KPIs, the omnichannel test, retention, churn and CLV.
 
         Segments: ``place_segment`` when it has more than one level, else ``share_segment``
@@ -527,7 +527,7 @@ class CustomerTable:
         tests = []
         for metric in ("revenue", "orders", "average_order_value"):
             try:
-                tests.append(self.test(metric, random_state=random_state, level=level))
+                tests.append(self.test(metric, random_state=random_state, level=level, n_perm=n_perm))
             except ValueError as exc:
                 notes.append(f"Segment test of {metric} skipped: {exc}")
         span_days = (self.end - self.customers["first_order"].min()) / pd.Timedelta(days=1)
@@ -746,7 +746,19 @@ def _boot_weights(n: int, B: int, rng) -> np.ndarray:
     """B x n multinomial resampling counts (each row sums to n)."""
     if n == 0 or B == 0:
         return np.zeros((B, n))
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=B).astype(np.float64)
+    idx = rng.integers(0, n, size=(B, n)) + (np.arange(B, dtype=np.int64) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=B * n).reshape(B, n).astype(np.float64)
+
+
+_CHUNK = 4_000_000  # elements of a bootstrap weight block
+
+
+def _boot_means(y: np.ndarray, B: int, rng) -> np.ndarray:
+    """B bootstrap means of ``y`` (customers resampled with replacement), in memory-bounded blocks."""
+    n = len(y)
+    step = max(1, min(B, _CHUNK // max(n, 1)))
+    return np.concatenate([_boot_weights(n, min(step, B - b0), rng) @ y / n for b0 in range(0, B, step)]) \
+        if B else np.zeros(0)
 
 
 def _weighted_median(values: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -799,7 +811,11 @@ def _segment_kpis(table: CustomerTable, by: str, n_boot: int, level: float, rand
         point = _kpi_values(*args, np.ones((1, int(m.sum()))), total)
         rows[s] = {k: float(v[0]) for k, v in point.items()}
         if n_boot:
-            bt = _kpi_values(*args, _boot_weights(int(m.sum()), n_boot, rng), total)
+            n_s = int(m.sum())
+            step = max(1, min(n_boot, _CHUNK // max(n_s, 1)))  # bounded memory: B x n weights in chunks
+            parts_ = [_kpi_values(*args, _boot_weights(n_s, min(step, n_boot - b0), rng), total)
+                      for b0 in range(0, n_boot, step)]
+            bt = {k: np.concatenate([p_[k] for p_ in parts_]) for k in parts_[0]}
             lows[s] = {k: float(np.nanquantile(v, a)) if np.isfinite(v).any() else np.nan for k, v in bt.items()}
             highs[s] = {k: float(np.nanquantile(v, 1 - a)) if np.isfinite(v).any() else np.nan for k, v in bt.items()}
     table_ = pd.DataFrame.from_dict(rows, orient="index")[list(KPI_COLUMNS)]
@@ -980,8 +996,7 @@ def _segment_test(table, metric, by, a, b, n_perm, n_boot, level, random_state) 
         hits += int((np.abs(dp) >= abs(d) - 1e-12 * max(1.0, abs(d))).sum())
         done += k
     p = (1 + hits) / (1 + n_perm)
-    Wa, Wb = _boot_weights(na, n_boot, rng), _boot_weights(len(yb), n_boot, rng)
-    ba, bb = Wa @ ya / na, Wb @ yb / len(yb)
+    ba, bb = _boot_means(ya, n_boot, rng), _boot_means(yb, n_boot, rng)
     q = [(1 - level) / 2, (1 + level) / 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio_b = ba / bb

@@ -127,7 +127,7 @@ def test_flo_end_to_end(tmp_path):
     df = pd.read_csv(FLO)
     t = CustomerTable.from_summary(df)
     assert len(t) == 19945 and (t.customers["place_segment"] == "omnichannel").all()
-    an = t.analyse(n_boot=20, clv=False)
+    an = t.analyse(n_boot=20, clv=False, n_perm=99)
     assert an.by == "share_segment"
     assert set(an.kpis.table.index) == {"mostly online", "mixed", "mostly store"}
     assert an.kpis.table["revenue_share"].sum() == pytest.approx(1.0)
