@@ -1246,8 +1246,9 @@ class CustomerAnalysis:
         n = len(self.kpis.table)
         figs = {
             "customer_kpi": _png(lambda ax: pc.plot_segment_kpi(self.kpis, "revenue_per_customer", ax=ax), (8.0, 0.45 * n + 1.6)),
-            "customer_retention_heatmap": _png(lambda ax: pc.plot_retention_heatmap(self.retention, ax=ax, min_size=20),
-                                               (9.0, 0.22 * int((self.retention.sizes >= 20).sum()) + 2.0)),
+            "customer_retention_heatmap": _png(
+                lambda ax: pc.plot_retention_heatmap(self.retention, ax=ax, min_size=20, max_cohorts=24),
+                (9.0, 0.24 * min(24, max(int((self.retention.sizes >= 20).sum()), 1)) + 2.0)),
             "customer_retention_curves": _png(lambda ax: pc.plot_retention_curves(self.retention, ax=ax), (8.0, 4.0)),
         }
         if self.clv is not None:
@@ -1299,7 +1300,8 @@ class CustomerAnalysis:
                       "the orders themselves stays selected: a customer needs two orders to be omnichannel.</p>"]
         if self.kpis_by_acquisition is not None:
             parts += ["<h3>By acquisition channel</h3>", _html(self.kpis_by_acquisition.formatted().rename(columns=labels))]
-        parts += ["<h3>Retention</h3>", f"<p>Share of each first-order cohort that {esc(self.retention.kind)}.</p>",
+        parts += ["<h3>Retention</h3>", f"<p>Share of each first-order cohort that {esc(self.retention.kind)} "
+                  "(heatmap: the 24 most recent cohorts of 20 customers or more; all cohorts in the CSV).</p>",
                   img("customer_retention_heatmap", "Cohort retention heatmap"),
                   img("customer_retention_curves", "Retention curves by segment")]
         if self.churn is not None:
