@@ -1101,11 +1101,11 @@ class Retention:
         return (f"<div><p><b>Retention</b> ({esc(self.kind)})</p>"
                 + _html(self.curves.map(lambda v: "" if not np.isfinite(v) else f"{v:.1%}")) + "</div>")
 
-    def plot_heatmap(self, *, ax=None, min_size: int = 1):
-        """Cohort heatmap. Returns the Axes."""
+    def plot_heatmap(self, *, ax=None, min_size: int = 1, max_cohorts: int | None = None):
+        """Cohort heatmap (cohorts of at least ``min_size`` customers, the ``max_cohorts`` most recent). Returns the Axes."""
         from .plotting.customers import plot_retention_heatmap
 
-        return plot_retention_heatmap(self, ax=ax, min_size=min_size)
+        return plot_retention_heatmap(self, ax=ax, min_size=min_size, max_cohorts=max_cohorts)
 
     def plot(self, *, ax=None):
         """Retention curves per segment. Returns the Axes."""
