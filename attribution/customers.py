@@ -422,10 +422,16 @@ class CustomerTable:
         """
         from .clv import BetaGeoModel, GammaGammaModel, lifetime_value
 
+        import warnings
+
         rfm = self.rfm(unit, calibration_end=calibration_end)
-        bg = BetaGeoModel().fit(rfm)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bg = BetaGeoModel().fit(rfm)
+        notes = [str(w.message) for w in caught]
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         gg = None
-        notes = []
         if gamma_gamma:
             rep = rfm[rfm["frequency"] > 0]
             corr = float(np.corrcoef(rep["frequency"], rep["monetary"])[0, 1]) if len(rep) > 2 else np.nan
