@@ -207,6 +207,25 @@ class CustomerTable:
         cust["mean_gap_days"] = np.where(orders > 1, span / np.maximum(orders - 1, 1), np.nan)
         return cls(cust, None, end, "summary", notes)
 
+    @classmethod
+    def from_journeys(cls, journeys, *, store_places=("store",), acquisition="first_touch", end=None) -> "CustomerTable":
+        """A customer table from the conversions held by journeys built with ``Journeys.from_events``.
+
+        The persons are the journeys' (already stitched) customers; each converting journey is one
+        order at its conversion time, value and place; the acquisition channel comes from the
+        journey of the first conversion (see :func:`customer_table`).
+        """
+        if journeys.customer is None or journeys.conversion_time is None:
+            raise ValueError("CustomerTable.from_journeys needs journeys built with Journeys.from_events "
+                             "(customers and conversion times); path tables have neither.")
+        conv = np.asarray(journeys.conversions) > 0
+        orders = pd.DataFrame({"customer_id": np.asarray(journeys.customer, dtype=object)[conv].astype(str),
+                               "timestamp": journeys.conversion_time[conv],
+                               "value": np.asarray(journeys.value, dtype=np.float64)[conv]})
+        if journeys.place is not None:
+            orders["place"] = np.asarray(journeys.place, dtype=object)[conv].astype(str)
+        return customer_table(orders, store_places=store_places, journeys=journeys, acquisition=acquisition, end=end)
+
     # ------------------------------------------------------------------ analyses
     def kpis(self, by: str = "place_segment", *, n_boot: int = 200, level: float = 0.9, random_state=0) -> "SegmentKPIs":
         """Segment KPIs with percentile bootstrap intervals (customers resampled within segment).
