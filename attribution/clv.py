@@ -296,6 +296,24 @@ def _bgnbd_total(x, tx, T, w):
     return value_grad
 
 
+def _warn_at_bound(model, res, meaning: str) -> None:
+    """Warn when the optimum sits at the search bound of a log-parameter (exp(+-15))."""
+    import warnings
+
+    from .exceptions import DataQualityWarning
+
+    at = [n for n, t in zip(model._names, res.x) if abs(t) > 14.0]
+    model.at_bound_ = at
+    if at:
+        warnings.warn(
+            f"{type(model).__name__}: the maximum-likelihood estimate of {', '.join(at)} runs to the edge of the "
+            f"search range (the likelihood keeps improving as {'they grow' if len(at) > 1 else 'it grows'} without "
+            f"limit); the reported value is that edge. {meaning}".rstrip() + ("" if meaning else
+            "The data cannot pin this parameter down; predictions are the limit of the model."),
+            DataQualityWarning, stacklevel=3,
+        )
+
+
 class BetaGeoModel:
     r"""BG/NBD model of repeat purchases (Fader, Hardie and Lee 2005), fitted by maximum likelihood.
 
@@ -356,6 +374,9 @@ class BetaGeoModel:
         self.log_likelihood_ = ll
         self.n_customers_ = n
         self.converged_ = bool(res.success)
+        _warn_at_bound(self, res, "The drop-out probability a/(a+b) is then about 0: no drop-out is detectable, "
+                       "so expected purchases assume every customer stays (check whether the data are selected on "
+                       "recent activity)" if res.x[3] > 14 else "")
         self._value_grad = vg  # for the covariance, computed on first use
         self._cov = None
         return self
@@ -511,6 +532,7 @@ class GammaGammaModel:
         self.params_ = pd.Series(params, index=list(self._names), name="Gamma-Gamma")
         self.log_likelihood_ = ll
         self.n_customers_ = int(use.sum())
+        _warn_at_bound(self, res, "")
         self.n_ignored_ = int((~use).sum()) if weights is None else int(len(use) - use.sum())
         self.converged_ = bool(res.success)
         return self

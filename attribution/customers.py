@@ -207,6 +207,25 @@ class CustomerTable:
         cust["mean_gap_days"] = np.where(orders > 1, span / np.maximum(orders - 1, 1), np.nan)
         return cls(cust, None, end, "summary", notes)
 
+    @classmethod
+    def from_journeys(cls, journeys, *, store_places=("store",), acquisition="first_touch", end=None) -> "CustomerTable":
+        """A customer table from the conversions held by journeys built with ``Journeys.from_events``.
+
+        The persons are the journeys' (already stitched) customers; each converting journey is one
+        order at its conversion time, value and place; the acquisition channel comes from the
+        journey of the first conversion (see :func:`customer_table`).
+        """
+        if journeys.customer is None or journeys.conversion_time is None:
+            raise ValueError("CustomerTable.from_journeys needs journeys built with Journeys.from_events "
+                             "(customers and conversion times); path tables have neither.")
+        conv = np.asarray(journeys.conversions) > 0
+        orders = pd.DataFrame({"customer_id": np.asarray(journeys.customer, dtype=object)[conv].astype(str),
+                               "timestamp": journeys.conversion_time[conv],
+                               "value": np.asarray(journeys.value, dtype=np.float64)[conv]})
+        if journeys.place is not None:
+            orders["place"] = np.asarray(journeys.place, dtype=object)[conv].astype(str)
+        return customer_table(orders, store_places=store_places, journeys=journeys, acquisition=acquisition, end=end)
+
     # ------------------------------------------------------------------ analyses
     def kpis(self, by: str = "place_segment", *, n_boot: int = 200, level: float = 0.9, random_state=0) -> "SegmentKPIs":
         """Segment KPIs with percentile bootstrap intervals (customers resampled within segment).
@@ -422,10 +441,16 @@ class CustomerTable:
         """
         from .clv import BetaGeoModel, GammaGammaModel, lifetime_value
 
+        import warnings
+
         rfm = self.rfm(unit, calibration_end=calibration_end)
-        bg = BetaGeoModel().fit(rfm)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            bg = BetaGeoModel().fit(rfm)
+        notes = [str(w.message) for w in caught]
+        for w in caught:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         gg = None
-        notes = []
         if gamma_gamma:
             rep = rfm[rfm["frequency"] > 0]
             corr = float(np.corrcoef(rep["frequency"], rep["monetary"])[0, 1]) if len(rep) > 2 else np.nan
@@ -501,7 +526,7 @@ class CustomerTable:
         return out
 
     def analyse(self, *, n_boot: int = 200, level: float = 0.9, random_state=0, horizon: float = 52,
-                clv: bool = True, journeys=None, costs=None, model="markov") -> "CustomerAnalysis":
+                clv: bool = True, journeys=None, costs=None, model="markov", n_perm: int = 999) -> "CustomerAnalysis":
         """Everything in one call: segment KPIs, the omnichannel test, retention, churn and CLV.
 
         Segments: ``place_segment`` when it has more than one level, else ``share_segment``
@@ -527,7 +552,7 @@ class CustomerTable:
         tests = []
         for metric in ("revenue", "orders", "average_order_value"):
             try:
-                tests.append(self.test(metric, random_state=random_state, level=level))
+                tests.append(self.test(metric, random_state=random_state, level=level, n_perm=n_perm))
             except ValueError as exc:
                 notes.append(f"Segment test of {metric} skipped: {exc}")
         span_days = (self.end - self.customers["first_order"].min()) / pd.Timedelta(days=1)
@@ -746,7 +771,19 @@ def _boot_weights(n: int, B: int, rng) -> np.ndarray:
     """B x n multinomial resampling counts (each row sums to n)."""
     if n == 0 or B == 0:
         return np.zeros((B, n))
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=B).astype(np.float64)
+    idx = rng.integers(0, n, size=(B, n)) + (np.arange(B, dtype=np.int64) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=B * n).reshape(B, n).astype(np.float64)
+
+
+_CHUNK = 4_000_000  # elements of a bootstrap weight block
+
+
+def _boot_means(y: np.ndarray, B: int, rng) -> np.ndarray:
+    """B bootstrap means of ``y`` (customers resampled with replacement), in memory-bounded blocks."""
+    n = len(y)
+    step = max(1, min(B, _CHUNK // max(n, 1)))
+    return np.concatenate([_boot_weights(n, min(step, B - b0), rng) @ y / n for b0 in range(0, B, step)]) \
+        if B else np.zeros(0)
 
 
 def _weighted_median(values: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -799,7 +836,11 @@ def _segment_kpis(table: CustomerTable, by: str, n_boot: int, level: float, rand
         point = _kpi_values(*args, np.ones((1, int(m.sum()))), total)
         rows[s] = {k: float(v[0]) for k, v in point.items()}
         if n_boot:
-            bt = _kpi_values(*args, _boot_weights(int(m.sum()), n_boot, rng), total)
+            n_s = int(m.sum())
+            step = max(1, min(n_boot, _CHUNK // max(n_s, 1)))  # bounded memory: B x n weights in chunks
+            parts_ = [_kpi_values(*args, _boot_weights(n_s, min(step, n_boot - b0), rng), total)
+                      for b0 in range(0, n_boot, step)]
+            bt = {k: np.concatenate([p_[k] for p_ in parts_]) for k in parts_[0]}
             lows[s] = {k: float(np.nanquantile(v, a)) if np.isfinite(v).any() else np.nan for k, v in bt.items()}
             highs[s] = {k: float(np.nanquantile(v, 1 - a)) if np.isfinite(v).any() else np.nan for k, v in bt.items()}
     table_ = pd.DataFrame.from_dict(rows, orient="index")[list(KPI_COLUMNS)]
@@ -980,8 +1021,7 @@ def _segment_test(table, metric, by, a, b, n_perm, n_boot, level, random_state) 
         hits += int((np.abs(dp) >= abs(d) - 1e-12 * max(1.0, abs(d))).sum())
         done += k
     p = (1 + hits) / (1 + n_perm)
-    Wa, Wb = _boot_weights(na, n_boot, rng), _boot_weights(len(yb), n_boot, rng)
-    ba, bb = Wa @ ya / na, Wb @ yb / len(yb)
+    ba, bb = _boot_means(ya, n_boot, rng), _boot_means(yb, n_boot, rng)
     q = [(1 - level) / 2, (1 + level) / 2]
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio_b = ba / bb
@@ -1086,11 +1126,11 @@ class Retention:
         return (f"<div><p><b>Retention</b> ({esc(self.kind)})</p>"
                 + _html(self.curves.map(lambda v: "" if not np.isfinite(v) else f"{v:.1%}")) + "</div>")
 
-    def plot_heatmap(self, *, ax=None, min_size: int = 1):
-        """Cohort heatmap. Returns the Axes."""
+    def plot_heatmap(self, *, ax=None, min_size: int = 1, max_cohorts: int | None = None):
+        """Cohort heatmap (cohorts of at least ``min_size`` customers, the ``max_cohorts`` most recent). Returns the Axes."""
         from .plotting.customers import plot_retention_heatmap
 
-        return plot_retention_heatmap(self, ax=ax, min_size=min_size)
+        return plot_retention_heatmap(self, ax=ax, min_size=min_size, max_cohorts=max_cohorts)
 
     def plot(self, *, ax=None):
         """Retention curves per segment. Returns the Axes."""
@@ -1231,8 +1271,9 @@ class CustomerAnalysis:
         n = len(self.kpis.table)
         figs = {
             "customer_kpi": _png(lambda ax: pc.plot_segment_kpi(self.kpis, "revenue_per_customer", ax=ax), (8.0, 0.45 * n + 1.6)),
-            "customer_retention_heatmap": _png(lambda ax: pc.plot_retention_heatmap(self.retention, ax=ax, min_size=20),
-                                               (9.0, 0.22 * int((self.retention.sizes >= 20).sum()) + 2.0)),
+            "customer_retention_heatmap": _png(
+                lambda ax: pc.plot_retention_heatmap(self.retention, ax=ax, min_size=20, max_cohorts=24),
+                (9.0, 0.24 * min(24, max(int((self.retention.sizes >= 20).sum()), 1)) + 2.0)),
             "customer_retention_curves": _png(lambda ax: pc.plot_retention_curves(self.retention, ax=ax), (8.0, 4.0)),
         }
         if self.clv is not None:
@@ -1284,7 +1325,8 @@ class CustomerAnalysis:
                       "the orders themselves stays selected: a customer needs two orders to be omnichannel.</p>"]
         if self.kpis_by_acquisition is not None:
             parts += ["<h3>By acquisition channel</h3>", _html(self.kpis_by_acquisition.formatted().rename(columns=labels))]
-        parts += ["<h3>Retention</h3>", f"<p>Share of each first-order cohort that {esc(self.retention.kind)}.</p>",
+        parts += ["<h3>Retention</h3>", f"<p>Share of each first-order cohort that {esc(self.retention.kind)} "
+                  "(heatmap: the 24 most recent cohorts of 20 customers or more; all cohorts in the CSV).</p>",
                   img("customer_retention_heatmap", "Cohort retention heatmap"),
                   img("customer_retention_curves", "Retention curves by segment")]
         if self.churn is not None:

@@ -188,3 +188,15 @@ def test_fast_totals_equal_per_customer_sums():
     assert gg.log_likelihood_ == pytest.approx(gamma_gamma_loglik(gg.params_.to_numpy(), xg, m).sum(), rel=1e-12)
     grad = gamma_gamma_loglik_grad(gg.params_.to_numpy(), xg, m).sum(axis=0) * gg.params_.to_numpy()
     assert np.all(np.abs(grad) < 1e-3 * len(m))
+
+
+def test_warns_when_drop_out_is_not_identifiable():
+    # everybody bought at the very end (recency = T) and rates barely vary: parameters run to the bound
+    from attribution.exceptions import DataQualityWarning
+
+    rng = np.random.default_rng(4)
+    x = rng.integers(1, 8, 400).astype(float)
+    T = rng.uniform(20, 40, 400)
+    with pytest.warns(DataQualityWarning, match="edge of the search range"):
+        m = BetaGeoModel().fit(x, T, T)
+    assert m.at_bound_  # here r and alpha (no rate heterogeneity) or b (no drop-out) run away

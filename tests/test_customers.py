@@ -55,7 +55,11 @@ def test_acquisition_channel_from_first_journey(orders, ids):
                        "timestamp": ["2025-12-20", "2025-12-30", "2026-01-01", "2026-02-10"],
                        "channel": ["display", "search", "email", "email"]})
     j = Journeys.from_events(tp, orders, identities=ids, place="place")
-    acq = customer_table(orders, ids, journeys=j).customers["acquisition"]
+    table = customer_table(orders, ids, journeys=j)
+    acq = table.customers["acquisition"]
+    same = CustomerTable.from_journeys(j).customers
+    pd.testing.assert_frame_equal(same.drop(columns="recency_days"), table.customers.drop(columns="recency_days"),
+                                  check_dtype=False)
     assert acq.to_dict() == {"L1": "display", "L3": "email", "c2": "(no touch)"}
     last = customer_table(orders, ids, journeys=j, acquisition="last_touch").customers["acquisition"]
     assert last["L1"] == "search"
@@ -127,7 +131,7 @@ def test_flo_end_to_end(tmp_path):
     df = pd.read_csv(FLO)
     t = CustomerTable.from_summary(df)
     assert len(t) == 19945 and (t.customers["place_segment"] == "omnichannel").all()
-    an = t.analyse(n_boot=20, clv=False)
+    an = t.analyse(n_boot=20, clv=False, n_perm=99)
     assert an.by == "share_segment"
     assert set(an.kpis.table.index) == {"mostly online", "mixed", "mostly store"}
     assert an.kpis.table["revenue_share"].sum() == pytest.approx(1.0)

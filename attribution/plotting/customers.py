@@ -40,14 +40,19 @@ def plot_segment_kpi(kpis, kpi: str = "revenue_per_customer", *, ax=None):
     return ax
 
 
-def plot_retention_heatmap(retention, *, ax=None, min_size: int = 1):
-    """Cohort x period retention heatmap (share of the cohort). Returns the Axes."""
+def plot_retention_heatmap(retention, *, ax=None, min_size: int = 1, max_cohorts: int | None = None):
+    """Cohort x period retention heatmap (share of the cohort). Returns the Axes.
+
+    ``min_size`` hides cohorts with fewer customers; ``max_cohorts`` keeps the most recent ones.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter
 
     m = retention.matrix[retention.sizes >= min_size]
     if m.empty:  # no cohort is that large: show them all
         m = retention.matrix
+    if max_cohorts is not None and len(m) > max_cohorts:
+        m = m.iloc[-max_cohorts:]
     data = m.drop(columns=[0]).to_numpy(float)
     if ax is None:
         _, ax = plt.subplots(figsize=(9, 0.28 * len(m) + 1.8))
