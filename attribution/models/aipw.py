@@ -57,7 +57,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..journeys import Journeys
 from .base import AttributionModel, ChannelCredit, _param_error, _warn_user, place_codes, register_model
@@ -244,7 +243,7 @@ def _regressor(learner: str, random_state: int):
 
 
 def _logit_newton(X: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1.0, max_iter: int = 50) -> np.ndarray:
-    """Weighted L2-penalised logistic regression by Newton's method (intercept unpenalised).
+    r"""Weighted L2-penalised logistic regression by Newton's method (intercept unpenalised).
 
     Minimises :math:`\sum_i w_i \ell(y_i, x_i^\top\beta) + \tfrac{l2}{2}\lVert\beta_{1:}\rVert^2`
     (scikit-learn's ``LogisticRegression(C=1/l2)`` objective); returns the coefficients with the
@@ -608,6 +607,8 @@ class AIPW(AttributionModel):
                 UserWarning,
             )
             conv[bad], val[bad], conv_se[bad], val_se[bad] = 0.0, 0.0, np.nan, np.nan
+        from scipy import stats
+
         z = stats.norm.ppf(0.5 + self.level / 2)
         index = pd.Index(np.asarray(journeys.channels, dtype=object), name="channel")
         self.credit_intervals_ = pd.DataFrame({

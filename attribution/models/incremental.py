@@ -34,13 +34,25 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
-from scipy.special import expit
 
 from .._validation import parse_duration
 from ..exceptions import DataQualityWarning, JourneyValidationError
 from ..journeys import Journeys
 from .base import BASELINE, AttributionModel, _param_error, _warn_user, place_codes, register_model
+
+
+def expit(x):
+    """The logistic function (scipy's, imported on first use: registering the model stays light)."""
+    from scipy.special import expit as _expit
+
+    return _expit(x)
+
+
+def minimize(*args, **kwargs):
+    """``scipy.optimize.minimize``, imported on first use."""
+    from scipy.optimize import minimize as _minimize
+
+    return _minimize(*args, **kwargs)
 
 __all__ = ["Causal", "market_persistence"]
 
