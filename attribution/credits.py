@@ -41,6 +41,13 @@ proportions at its place, which is literally what a global model's credit says (
 nothing about single journeys); for per-touch models it ignores their touch weights.
 
 Journeys without touches credit the pseudo-channel ``"(no touch)"``, as ``credits_`` does.
+
+*Incremental models* (``estimand_ == "incremental"``) split every journey between its touched
+channels and ``"(baseline)"``, which takes part in every journey: the same fit, with the
+baseline as one more rate, so that the baseline rows sum to the ``"(baseline)"`` row of
+``credits_`` and journeys without touches go wholly to the baseline (there is no
+``"(no touch)"`` row, as in ``credits_``). The baseline's part carries no touch: in
+:func:`touch_credits` it comes as a row with ``position == -1``.
 """
 
 from __future__ import annotations
@@ -101,12 +108,17 @@ def _exact_touch_weights(model, journeys: Journeys) -> np.ndarray | None:
     return np.asarray(weights, dtype=np.float64) if _matches(model, journeys, cc.conversions, cc.value) else None
 
 
+def _incremental(model) -> bool:
+    return getattr(model, "estimand_", "attributed") == "incremental"
+
+
 def _targets(model, journeys: Journeys):
-    """The model's credit of the touched journeys, (C, P) for conversions and value."""
+    """The model's credit of the touched journeys, (C, P) for conversions and value; for an
+    incremental model (C + 1, P), the last row being the ``"(baseline)"`` credit."""
     from .models.base import place_codes
 
     codes, places = place_codes(journeys)
-    C = journeys.n_channels
+    C = journeys.n_channels + _incremental(model)
     if places is None:
         cr = model.credits_
         conv = cr["conversions"].to_numpy()[:C, None].astype(np.float64)
@@ -211,12 +223,35 @@ def _transfer(x, pj, pc, codes, target, q, J: int):
     return x, js[k], cc, extra[cc, k]
 
 
+def _settle(x, pj, pc, ej, ec, ex, codes, target, q):
+    """Make the channel sums exact where splitting cannot (negative credit, e.g. an incremental
+    estimate below zero): what is left of channel ``c`` at place ``p`` is spread over the
+    journeys of ``p`` in proportion to their ``q``. The left-overs of a place sum to 0 (its
+    journeys' totals are its credits' total), so every journey keeps exactly its total."""
+    C, P = target.shape
+    col = np.bincount(pc * P + codes[pj], weights=x, minlength=C * P).astype(np.float64)
+    if len(ej):
+        col += np.bincount(ec * P + codes[ej], weights=ex, minlength=C * P)
+    res = (target.ravel() - col).reshape(C, P)
+    if np.abs(res).max(initial=0.0) <= 1e-10 * max(np.abs(target).sum(), 1.0):
+        return ej, ec, ex
+    Q = np.bincount(codes, weights=q, minlength=P)
+    js = np.flatnonzero(q != 0)
+    cs = np.flatnonzero(np.abs(res).max(axis=1) > 0)
+    jj = np.repeat(js, len(cs))
+    cc = np.tile(cs, len(js))
+    pp = codes[jj]
+    add = np.divide(res[cc, pp] * q[jj], Q[pp], out=np.zeros(len(jj)), where=Q[pp] != 0)
+    return (np.concatenate([ej, jj]).astype(np.int64), np.concatenate([ec, cc]).astype(np.int64),
+            np.concatenate([ex, add]))
+
+
 def _split(model, journeys: Journeys, split: str):
     """Per-touch credit (conversions, value) and the credit of untouched (journey, channel)
     pairs (journey, channel, conversions, value), or None for split="global"."""
     _check(model, journeys, split)
     none = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-    if split == "touched":
+    if split == "touched" and not _incremental(model):
         w = _exact_touch_weights(model, journeys)
         if w is not None:
             jid = journeys.journey_index
@@ -227,7 +262,11 @@ def _split(model, journeys: Journeys, split: str):
     codes = np.asarray(codes)
     t_of_pair, pj, pc = _pairs(journeys)
     J = journeys.n_journeys
-    n_touch = np.bincount(t_of_pair, minlength=len(pj)).astype(np.float64)
+    n_real = len(pj)
+    if _incremental(model):  # "(baseline)" (code C) takes part in every journey, touched or not
+        pj = np.concatenate([pj, np.arange(J, dtype=pj.dtype)])
+        pc = np.concatenate([pc, np.full(J, journeys.n_channels, dtype=pc.dtype)])
+    n_touch = np.bincount(t_of_pair, minlength=n_real).astype(np.float64)
     per_touch, extras = [], []
     for q, tgt in ((np.asarray(journeys.conversions, dtype=np.float64), t_conv),
                    (np.asarray(journeys.value, dtype=np.float64), t_val)):
@@ -238,9 +277,14 @@ def _split(model, journeys: Journeys, split: str):
         else:  # feasible: the fit is exact to round-off
             ej, ec, ex = none[0], none[1], none[2]
         per_touch.append(x[t_of_pair] / n_touch[t_of_pair])  # shared equally by the channel's touches
+        if len(pj) > n_real:  # the baseline's part of every journey: a row with no touch
+            ej = np.concatenate([ej, pj[n_real:]]).astype(np.int64)
+            ec = np.concatenate([ec, pc[n_real:]]).astype(np.int64)
+            ex = np.concatenate([ex, x[n_real:]])
+        ej, ec, ex = _settle(x[:n_real], pj[:n_real], pc[:n_real], ej, ec, ex, codes, tgt, q)
         extras.append((ej, ec, ex))
     # the untouched pairs of conversions and value, on one key
-    C1 = max(journeys.n_channels, 1)
+    C1 = journeys.n_channels + 1
     keys = [e[0] * C1 + e[1] for e in extras]
     allk = np.unique(np.concatenate(keys))
     conv_x = np.zeros(len(allk))
@@ -278,8 +322,10 @@ def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.Da
             f"journey did not touch, which have no touch row. Got {split!r} instead; use journey_credits."
         )
     conv, val, (ej, ec, ex_conv, ex_val) = _split(model, journeys, split)
+    from .models.base import BASELINE
+
     jid = journeys.journey_index
-    names = np.asarray(journeys.channels, dtype=object)
+    names = np.append(np.asarray(journeys.channels, dtype=object), BASELINE).astype(object)
     n_x = len(ej)
     out = {"journey": np.concatenate([jid, ej]).astype(np.int64),
            "position": np.concatenate([journeys.position, np.full(n_x, -1)]).astype(np.int64)}
@@ -327,17 +373,20 @@ def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_z
     >>> journey_credits(m, j)[["journey", "channel", "conversions"]].values.tolist()
     [[0, 'a', 1.0], [0, 'b', 1.0], [1, 'b', 1.0]]
     """
-    from .models.base import NO_TOUCH
+    from .models.base import BASELINE, NO_TOUCH
 
     res = _split(model, journeys, split)
     J, C = journeys.n_journeys, journeys.n_channels
-    names = np.append(np.asarray(journeys.channels, dtype=object), NO_TOUCH).astype(object)
+    incremental = _incremental(model)
+    # code C: "(no touch)" for attributed models, "(baseline)" (part of every journey) for incremental ones
+    names = np.append(np.asarray(journeys.channels, dtype=object), BASELINE if incremental else NO_TOUCH).astype(object)
     conv_j = np.asarray(journeys.conversions, dtype=np.float64)
     val_j = np.asarray(journeys.value, dtype=np.float64)
     empty = np.asarray(journeys.lengths) == 0
     if res is None:  # global: every journey with touches over all channels at its place
         codes, places, t_conv, t_val = _targets(model, journeys)
-        touched = np.flatnonzero(~empty)
+        touched = np.arange(J) if incremental else np.flatnonzero(~empty)
+        C = t_conv.shape[0]  # with the baseline row for an incremental model
 
         def shares(t):
             s = t.sum(axis=0)
@@ -351,7 +400,7 @@ def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_z
         val = val_j[jj] * sv[cc, pj]
     else:
         t_conv, t_val, (ej, ec, ex_conv, ex_val) = res
-        C1 = max(C, 1)
+        C1 = C + 1
         key = np.concatenate([journeys.journey_index.astype(np.int64) * C1 + journeys.touch_channel, ej * C1 + ec])
         uniq, inv = np.unique(key, return_inverse=True)
         conv = np.bincount(inv.ravel(), weights=np.concatenate([t_conv, ex_conv]), minlength=len(uniq))
@@ -360,10 +409,13 @@ def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_z
         touched_pair = np.isin(uniq, journeys.journey_index.astype(np.int64) * C1 + journeys.touch_channel)
     # journeys without touches: the "(no touch)" pseudo-channel
     nt = np.flatnonzero(empty & ((conv_j != 0) | (val_j != 0)))
+    if incremental:  # their conversions are the baseline's, already in the rows above
+        nt = nt[:0]
+        C = journeys.n_channels
     if res is None:
         touched_pair = np.zeros(len(jj), dtype=bool)
         if len(jj):
-            C1 = max(C, 1)
+            C1 = C + 1
             touched_pair = np.isin(jj * C1 + cc, journeys.journey_index.astype(np.int64) * C1 + journeys.touch_channel)
     touched_pair = np.concatenate([touched_pair, np.zeros(len(nt), dtype=bool)])
     jj = np.concatenate([jj, nt]).astype(np.int64)
