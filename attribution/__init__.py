@@ -14,6 +14,8 @@ attribution`` stays light.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
@@ -72,6 +74,24 @@ _SUBMODULES = frozenset({
 })
 
 __all__ = sorted([*_LAZY, "datasets", "__version__"])
+
+
+#: Functions named like the module that defines them (``attribution.compare`` is the function, as
+#: it always was, although ``attribution/compare.py`` is a module).
+_SHADOWED = frozenset(name for name in _LAZY if name in _SUBMODULES)
+
+
+class _Package(types.ModuleType):
+    """The package's module type: importing ``attribution.compare`` (the module) binds it as an
+    attribute of the package; for the names in :data:`_SHADOWED` the function is bound instead."""
+
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
