@@ -108,6 +108,24 @@ _SHADOWED = frozenset(n for n, m in _LAZY.items() if m == "." + n)
 __all__ = sorted([*_LAZY, "datasets", "__version__"])
 
 
+#: Functions named like the module that defines them (``attribution.compare`` is the function, as
+#: it always was, although ``attribution/compare.py`` is a module).
+_SHADOWED = frozenset(name for name in _LAZY if name in _SUBMODULES)
+
+
+class _Package(types.ModuleType):
+    """The package's module type: importing ``attribution.compare`` (the module) binds it as an
+    attribute of the package; for the names in :data:`_SHADOWED` the function is bound instead."""
+
+    def __setattr__(self, name, value):
+        if name in _SHADOWED and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
 def __getattr__(name: str):
     module = _LAZY.get(name)
     if module is not None:

@@ -70,6 +70,16 @@ def test_every_lazy_name_resolves_and_lists():
         at.nope  # noqa: B018
 
 
+def test_functions_named_like_their_module_stay_functions():
+    """``import attribution.compare`` binds the module to the package; ``at.compare`` and
+    ``at.kpis`` must still be the functions (as with eager imports)."""
+    mods = _loaded("import attribution, attribution.report, attribution.kpis\n"
+                   "from attribution import compare, kpis\n"
+                   "assert callable(compare) and callable(kpis), (compare, kpis)\n"
+                   "assert callable(attribution.compare) and callable(attribution.kpis)")
+    assert "attribution.compare" in mods
+
+
 def test_models_clone_with_scikit_learn_and_without():
     sklearn_base = pytest.importorskip("sklearn.base")
     from attribution import Markov, PositionBased
