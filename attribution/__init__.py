@@ -99,12 +99,6 @@ _SUBMODULES = frozenset({
     "channels", "customers", "clv", "io", "validity",
 })
 
-#: Public functions named like the module that defines them (``attribution.compare`` is the
-#: function ``compare``, as it always was). Importing the sub-module (``from attribution.compare
-#: import Comparison``, or any internal import) makes Python bind the *module* to that attribute
-#: of the package; :class:`_Package` hands out the function instead.
-_SHADOWED = frozenset(n for n, m in _LAZY.items() if m == "." + n)
-
 __all__ = sorted([*_LAZY, "datasets", "__version__"])
 
 
@@ -140,15 +134,3 @@ def __getattr__(name: str):
 def __dir__() -> list[str]:
     return sorted({*globals(), *_LAZY, *_SUBMODULES})
 
-
-class _Package(types.ModuleType):
-    """The package's module type: a shadowed name always resolves to the public function."""
-
-    def __getattribute__(self, name: str):
-        value = super().__getattribute__(name)
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            value = getattr(value, name)
-        return value
-
-
-sys.modules[__name__].__class__ = _Package
