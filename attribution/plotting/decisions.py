@@ -86,11 +86,16 @@ def _estimand_labels(table: pd.DataFrame, models: list) -> tuple[str, list[str]]
     if "estimand" not in table.columns:
         return "attributed", [str(m) for m in models]
     est = table.groupby("model", sort=False)["estimand"].first()
-    kinds = set(est.astype(str))
-    kind = kinds.pop() if len(kinds) == 1 else "mixed"
-    if kind != "mixed":
-        return kind, [str(m) for m in models]
-    return kind, [f"{m} ({est.get(m, 'attributed')})" for m in models]
+    kinds = set(est.dropna().astype(str))  # rows without an estimand (the truth column) do not count
+    kind = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "attributed")
+
+    def label(m) -> str:
+        e = est.get(m)
+        if e is None or pd.isna(e):  # the simulator's truth: true incremental credit
+            return f"{m} (true incremental)" if str(m) == "truth" else str(m)
+        return f"{m} ({e})" if kind == "mixed" else str(m)
+
+    return kind, [label(m) for m in models]
 
 
 _KIND_WORD = {"attributed": "Attributed", "incremental": "Incremental", "mixed": "Attributed or incremental"}
@@ -119,6 +124,10 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     channels = list(dict.fromkeys(credits["channel"]))
     if metric == "share":  # shares are over the channels: the pseudo-channels have none
         channels = [c for c in channels if c not in PSEUDO_CHANNELS]
+    # the baseline (conversions expected with no channel on) is no channel: its bar would dwarf
+    # every channel's; it stays in the tables
+    baseline = [c for c in channels if c == PSEUDO_CHANNELS[-1]]
+    channels = [c for c in channels if c not in baseline]
 
     def wide(col):
         return credits.pivot(index="channel", columns="model", values=col).reindex(index=channels, columns=models)
@@ -148,6 +157,8 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     if lo is not None:
         whisk = " (whiskers: bootstrap interval)"
     extra = "\n(attributed: observed conversions split over touching channels; incremental: caused)" if kind == "mixed" else ""
+    if baseline:
+        extra += "\n('(baseline)' of the incremental models left out: see the table)"
     ax.set_title(f"{label} per channel, by model{whisk}{extra}")
     _legend(ax, len(models))
     return ax
