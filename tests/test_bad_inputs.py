@@ -1046,7 +1046,7 @@ def test_hostile_event_logs(log):
     jd, errd = _run(tp, cv, "duckdb")
     assert (err is None) == (errd is None), (err, errd)
     if j is not None:
-        a, b = j.to_paths(), jd.to_paths()
+        a, b = j.to_paths(sep=" | "), jd.to_paths(sep=" | ")  # the sep the journeys were built with
         assert a["path"].tolist() == b["path"].tolist()
         np.testing.assert_array_equal(a["total_conversions"], b["total_conversions"])
         np.testing.assert_array_equal(a["total_null"], b["total_null"])

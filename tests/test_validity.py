@@ -224,3 +224,21 @@ def test_report_shows_the_scorecard_before_the_plan_and_checks_the_truth(episode
     assert held == set(report.validity.flagged) & set(report.plan.allocation.index)
     for c in held:
         assert report.plan.allocation.loc[c, "planned"] == pytest.approx(report.plan.allocation.loc[c, "current"], abs=0.01)
+
+
+def test_aipw_refuses_estimates_beyond_what_the_exposed_converted():
+    # one journey exposed to email, converting nothing: the outcome model extrapolates to ~98
+    # conversions and ~1e6 value (found by hypothesis); the estimate is dropped loudly, not kept
+    import warnings
+
+    from attribution import Journeys, get_model
+
+    j = Journeys(np.array(["direct", "email"], dtype=object), np.array([0, 0, 0, 1, 0], dtype=np.int32),
+                 np.array([0, 1, 2, 4, 4, 4, 5, 5, 5]), np.array([78, 0, 0, 0, 0, 0.0078125, 0, 0.0]),
+                 np.array([0, 1, 1, 0, 0, 0, 0, 0.0]), np.array([0, 0, 0, 0, 0, 1.0, 0, 0]))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        m = get_model("aipw").fit(j)
+    assert m.credits_.loc["email", ["conversions", "value"]].tolist() == [0.0, 0.0]
+    assert any("larger than everything its exposed journeys converted" in str(w.message) for w in caught)
+    assert m.credits_["conversions"].sum() == j.total_conversions

@@ -599,10 +599,24 @@ class AIPW(AttributionModel):
         val = np.where(np.abs(val) < 1e-9 * max(1.0, journeys.total_value), 0.0, val)
         bad = ~np.isfinite(conv) | ~np.isfinite(val)
         notes = [e.note for e in effects]
+        # an effect on the exposed cannot exceed, in size, what the exposed journeys converted:
+        # beyond it the outcome model extrapolates (tiny or degenerate data), not an estimate
+        jc = np.unique(journeys.journey_index.astype(np.int64) * max(C, 1) + journeys.touch_channel)
+        jj, cc = jc // max(C, 1), jc % max(C, 1)
+        exp_conv = np.bincount(cc, weights=np.asarray(journeys.conversions, dtype=np.float64)[jj], minlength=C)
+        exp_val = np.bincount(cc, weights=np.asarray(journeys.value, dtype=np.float64)[jj], minlength=C)
+        tol = 1e-9 * max(1.0, journeys.total_conversions)
+        beyond = ~bad & ((np.abs(conv) > exp_conv + tol) | (np.abs(val) > exp_val + 1e-9 * max(1.0, journeys.total_value)))
+        for i in np.flatnonzero(beyond):
+            notes[i] = (f"its estimate ({conv[i]:,.4g} conversions, {val[i]:,.4g} value) is larger than "
+                        f"everything its exposed journeys converted ({exp_conv[i]:,.4g}, {exp_val[i]:,.4g}): "
+                        "too few or too unlike exposed and unexposed journeys")
+        bad |= beyond
         if bad.any():
             names_bad = [str(journeys.channels[i]) for i in np.flatnonzero(bad)]
             _warn_user(
-                f"AIPW cannot estimate the effect of {names_bad}: {notes[int(np.flatnonzero(bad)[0])]}. Their "
+                f"AIPW cannot estimate the effect of {names_bad}: "
+                f"{'; '.join(str(notes[i]) for i in np.flatnonzero(bad)[:3])}. Their "
                 "incremental credit is set to 0 (fallback) and their conversions stay in '(baseline)'.",
                 UserWarning,
             )
