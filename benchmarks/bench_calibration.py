@@ -126,15 +126,15 @@ def study_geo(seeds, method, outcome, n_placebo=200):
 
 
 def pooled_power(p0, lift, n, h, alpha):
-    """Independent closed form: pooled variance under H0, unpooled under H1 (Fleiss 2003, eq. 4.14)."""
+    """The textbook closed form, written independently of the library's: the usual one-tailed
+    approximation with the pooled variance under H0 and the unpooled one under H1 (Fleiss, Levin &
+    Paik 2003, eq. 4.14); the library also adds the (tiny) opposite tail."""
     p1 = p0 * (1 + lift)
     n1, n0 = (1 - h) * n, h * n
-    pbar = (n1 * p1 + n0 * p0) / n
-    s0 = math.sqrt(pbar * (1 - pbar) * (1 / n1 + 1 / n0))
-    s1 = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-    z = stats.norm.ppf(1 - alpha / 2)
-    d = p1 - p0
-    return stats.norm.cdf((abs(d) - z * s0) / s1) + stats.norm.cdf((-abs(d) - z * s0) / s1)
+    pooled = (n1 * p1 + n0 * p0) / n
+    se_h0 = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n0))
+    se_h1 = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    return stats.norm.cdf((abs(p1 - p0) - stats.norm.ppf(1 - alpha / 2) * se_h0) / se_h1)
 
 
 def simulated_power(p0, lift, n, h, alpha, draws=10_000, seed=0):
