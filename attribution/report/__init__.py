@@ -40,11 +40,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ._validation import csv_safe
+from .._validation import csv_safe
 
-from .journeys import Journeys
-from .models.base import BASELINE, NO_TOUCH, PSEUDO_CHANNELS, AttributionModel, estimand_of
-from .roi import _estimand_sentence, _metric_name
+from ..journeys import Journeys
+from ..models.base import BASELINE, NO_TOUCH, PSEUDO_CHANNELS, AttributionModel, estimand_of
+from ..roi import _estimand_sentence, _metric_name
 
 __all__ = [
     "METHOD_NOTES",
@@ -314,7 +314,7 @@ def method_note(model) -> dict[str, str]:
     >>> method_note("markov:order=2")["does"][:40]
     'Treats journeys as walks through an abso'
     """
-    from .models import get_model
+    from ..models import get_model
 
     if not isinstance(model, AttributionModel):
         model = get_model(model)
@@ -630,7 +630,7 @@ def build_report(
     optional section that fails (e.g. a plan the bounds make infeasible) is replaced by a note
     saying why, unless it was asked for explicitly (a number for ``budget``).
     """
-    from .compare import Comparison, compare
+    from ..compare import Comparison, compare
 
     if isinstance(source, Comparison):
         comparison, journeys = source, source.journeys
@@ -684,7 +684,7 @@ def build_report(
         elif (validity == "auto" and comparison is not None and primary in comparison.models
               and estimand_of(comparison.models[primary]) == "incremental"):
             tick("validity scorecard")
-            from .validity import validity as _validity
+            from ..validity import validity as _validity
 
             card = _optional(lambda: _validity(comparison.models[primary], journeys), "Validity scorecard", collected)
 
@@ -698,7 +698,7 @@ def build_report(
         if kpis is not None and kpis is not False:
             tick("journey KPIs")
             if kpis is True:
-                from .kpis import kpis as _kpis
+                from ..kpis import kpis as _kpis
 
                 kpi_report = _optional(lambda: _kpis(journeys), "Journey KPIs", collected)
             else:
@@ -765,7 +765,7 @@ def _optional(fn, what: str, notes: list[str]):
 
 
 def _plan(budget, comparison, primary, bounds, notes, meta, card=None):
-    from .budget import BudgetPlan
+    from ..budget import BudgetPlan
 
     if isinstance(budget, BudgetPlan):
         return budget
@@ -793,7 +793,7 @@ def _plan(budget, comparison, primary, bounds, notes, meta, card=None):
 
 
 def _ropo(ropo_arg, journeys, comparison, primary, offline, customers, customer_id, store_places, n_boot, notes, meta):
-    from .omnichannel import RopoReport, ropo
+    from ..omnichannel import RopoReport, ropo
 
     if isinstance(ropo_arg, RopoReport):
         if offline is not None:
@@ -1200,8 +1200,8 @@ class Report:
     # -- figures --------------------------------------------------------------------------------
 
     def _figure_specs(self) -> list[tuple[str, Callable, tuple[float, float]]]:
-        from .plotting import decisions, omnichannel
-        from .plotting import journeys as jplots
+        from ..plotting import decisions, omnichannel
+        from ..plotting import journeys as jplots
 
         specs = []
         if self.comparison is not None:
@@ -1618,7 +1618,7 @@ class Report:
         """With a truth and a plan: :func:`attribution.budget.check_plan_direction`."""
         if self.truth is None or self.plan is None:
             return None
-        from .budget import check_plan_direction
+        from ..budget import check_plan_direction
 
         return check_plan_direction(self.plan, self.truth)
 
@@ -1792,7 +1792,7 @@ class Report:
 
     def to_html(self) -> str:
         """The report as one self-contained HTML page (no script, no external resource)."""
-        from . import __version__
+        from .. import __version__
 
         sections: list[tuple[str, str, str]] = [("data", "Data", self._data_section())]
         if self.comparison is not None:
