@@ -252,7 +252,7 @@ def parse_models(text: str, where: str = "--models") -> list[str]:
     Parameters of a spec continue after its comma (``markov:order=2,collapse_repeats=true,linear``
     is two specs): a piece with ``=`` and no ``:`` belongs to the spec before it.
     """
-    from .models import get_model
+    from ..models import get_model
 
     specs: list[str] = []
     for piece in re.split(r"[,;]", text):
@@ -319,7 +319,7 @@ def load_journeys(ns, *, label: str = ""):
     Returns ``(journeys, inputs, settings, notes)``: the input files by role, the settings that
     differ from the defaults, and the notes (warnings) raised while building the journeys.
     """
-    from .journeys import Journeys
+    from ..journeys import Journeys
 
     if getattr(ns, "engine", "pandas") == "duckdb" and not ns.paths:
         return _load_journeys_duckdb(ns, label=label)
@@ -414,7 +414,7 @@ def _existing_files(pattern, flag: str) -> str:
 
 def _load_journeys_duckdb(ns, *, label: str = ""):
     """:func:`load_journeys` with ``--engine duckdb``: files go to DuckDB unread, only aggregates come back."""
-    from .journeys import Journeys
+    from ..journeys import Journeys
 
     touch = _existing_files(ns.input, "INPUT" if not label else f"{label} input")
     conversions = _existing_files(ns.conversions, "--conversions") if ns.conversions else None
@@ -504,7 +504,7 @@ def _progress_enabled(args) -> bool:
 
 def _run_compare(ns, out: Path, progress: _Progress, *, label: str = ""):
     """Build journeys, fit, report and write one output folder; returns (report, files)."""
-    from .report import build_report
+    from ..report import build_report
 
     progress.stage("reading inputs", 0, 10)
     journeys, inputs, settings, notes = load_journeys(ns, label=label)
@@ -588,7 +588,7 @@ def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None
         roi = report.comparison.roi
         part = roi[(roi["model"] == primary) & (roi["cost"] > 0)].sort_values("roi", ascending=False)
         if len(part):
-            from .roi import _metric_name
+            from ..roi import _metric_name
 
             print(f"\n{_metric_name('roi', part['estimand'])} under {primary} (value - cost) / cost: "
                   + ", ".join(f"{c} {v:.2f}" for c, v in zip(part["channel"], part["roi"])))
@@ -878,7 +878,7 @@ def _cmd_batch(args) -> int:
         progress.close()
     summary = pd.concat(rows, ignore_index=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from ._validation import csv_safe
+    from .._validation import csv_safe
 
     csv_safe(summary).to_csv(out_dir / "summary.csv", index=False)
     wide = summary.pivot_table(index="channel", columns=["run", "model"], values="share", sort=False)
@@ -895,8 +895,8 @@ def _cmd_batch(args) -> int:
 
 
 def cmd_kpis(args) -> int:
-    from .kpis import kpis
-    from .report import build_report
+    from ..kpis import kpis
+    from ..report import build_report
 
     ns = _namespace_from_args(args)
     check_out(args.out, args.force)
@@ -937,8 +937,8 @@ def cmd_kpis(args) -> int:
 
 
 def cmd_ropo(args) -> int:
-    from .omnichannel import ropo
-    from .report import build_report, guess_offline
+    from ..omnichannel import ropo
+    from ..report import build_report, guess_offline
 
     ns = _namespace_from_args(args)
     model = parse_models(args.model, "--model")
@@ -1005,7 +1005,7 @@ def cmd_ropo(args) -> int:
 
 
 def _read_tests(path, flag: str = "--tests"):
-    from .experiments import read_lift_tests
+    from ..experiments import read_lift_tests
 
     if not Path(path).is_file():
         raise UserError(f"{flag}: file not found: {path}.")
@@ -1030,7 +1030,7 @@ def _calibration_files(cal, plan, out: Path) -> list[Path]:
         put("calibration_next_tests.csv", cal.next_tests())
     if plan is not None:
         put("calibration_plan.csv", plan.allocation)
-    from . import report as _report
+    from .. import report as _report
 
     (out / "calibration.png").write_bytes(_report._png(lambda ax: cal.plot(ax=ax), (7.5, 0.42 * len(cal.factors) + 1.6)))
     files.append(out / "calibration.png")
@@ -1039,7 +1039,7 @@ def _calibration_files(cal, plan, out: Path) -> list[Path]:
 
 def _calibrate_run(ns, report, out: Path) -> list[Path]:
     """Batch runs with a [tests] table: calibrate the run's model and add the Calibration section."""
-    from .calibration import calibrate
+    from ..calibration import calibrate
 
     tests = _read_tests(ns.tests_file, "[tests] file")
     spec = ns.tests_model or report.meta.get("primary")
@@ -1056,9 +1056,9 @@ def _calibrate_run(ns, report, out: Path) -> list[Path]:
 
 
 def cmd_calibrate(args) -> int:
-    from .calibration import calibrate
-    from .compare import compare
-    from .report import build_report
+    from ..calibration import calibrate
+    from ..compare import compare
+    from ..report import build_report
 
     ns = _namespace_from_args(args)
     spec = parse_models(args.model, "--model")
@@ -1120,7 +1120,7 @@ def cmd_calibrate(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    from .datasets import SAMPLE_PARAMS, simulate
+    from ..datasets import SAMPLE_PARAMS, simulate
 
     if args.n_customers < 1:
         raise UserError(f"--customers must be at least 1; got {args.n_customers}.")
@@ -1367,7 +1367,7 @@ def _add_customers_parser(sub, fmt) -> None:
 
 
 def cmd_customers(args) -> int:
-    from .customers import CustomerTable, customer_table
+    from ..customers import CustomerTable, customer_table
 
     df = read_table(args.input, "INPUT")
     if "order_num_total_ever_online" in df.columns:
@@ -1378,7 +1378,7 @@ def cmd_customers(args) -> int:
         ids = read_table(args.identities, "--identities") if args.identities else None
         journeys = None
         if args.touchpoints:
-            from .journeys import Journeys
+            from ..journeys import Journeys
 
             tp = read_table(args.touchpoints, "--touchpoints")
             for flag, col in (("--customer", args.customer), ("--time", args.time), ("--channel", args.channel)):
@@ -1418,7 +1418,7 @@ def cmd_customers(args) -> int:
 
 def _version() -> str:
     try:
-        from . import __version__
+        from .. import __version__
 
         return __version__
     except ImportError:  # pragma: no cover
@@ -1555,7 +1555,7 @@ def _source_options(ns) -> dict:
 
 
 def _read_source(fmt: str, path, ns):
-    from .io import READERS
+    from ..io import READERS
 
     if not Path(path).exists():
         raise UserError(f"file not found: {path} (INPUT). Relative paths start from {Path.cwd()}.")
@@ -1594,7 +1594,7 @@ def _load_journeys_from_source(ns, *, label: str = ""):
 
 def _write_journey_credits(report, out: Path, files):
     """journey_credits.parquet: credit per journey x channel for every compared model."""
-    from .credits import journey_credits
+    from ..credits import journey_credits
 
     comparison = getattr(report, "comparison", None)
     if comparison is None:
@@ -1675,7 +1675,7 @@ def _one_line(exc: BaseException) -> tuple[str, list[str]]:
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from .exceptions import AttributionError
+    from ..exceptions import AttributionError
 
     return (UserError, AttributionError, OSError, EOFError)
 
@@ -1701,7 +1701,7 @@ def _is_user_error(exc: BaseException) -> bool:
         return False
     import os
 
-    here = os.path.dirname(os.path.abspath(__file__))
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the attribution package
     return os.path.abspath(last.tb_frame.f_code.co_filename).startswith(here + os.sep)
 
 
