@@ -1585,7 +1585,7 @@ def lifetime_roi(journeys, clv, costs, *, model="markov", **cost_options) -> pd.
     """
     import warnings
 
-    from .compare import compare
+    from .decisions.comparison import compare
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the unmatched-cost notes are the same in both runs

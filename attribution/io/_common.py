@@ -97,7 +97,7 @@ class EventTables:
 
     def compare(self, models=None, *, journey_options: Mapping | None = None, **compare_options):
         """Journeys and a model comparison in one call (:func:`attribution.compare`)."""
-        from ..compare import compare
+        from ..decisions.comparison import compare
 
         return compare(self.journeys(**dict(journey_options or {})), models, **compare_options)
 

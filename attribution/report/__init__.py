@@ -220,7 +220,7 @@ def build_report(
     optional section that fails (e.g. a plan the bounds make infeasible) is replaced by a note
     saying why, unless it was asked for explicitly (a number for ``budget``).
     """
-    from ..compare import Comparison, compare
+    from ..decisions.comparison import Comparison, compare
 
     if isinstance(source, Comparison):
         comparison, journeys = source, source.journeys
@@ -274,7 +274,7 @@ def build_report(
         elif (validity == "auto" and comparison is not None and primary in comparison.models
               and estimand_of(comparison.models[primary]) == "incremental"):
             tick("validity scorecard")
-            from ..validity import validity as _validity
+            from ..decisions.scorecard import validity as _validity
 
             card = _optional(lambda: _validity(comparison.models[primary], journeys), "Validity scorecard", collected)
 
@@ -288,7 +288,7 @@ def build_report(
         if kpis is not None and kpis is not False:
             tick("journey KPIs")
             if kpis is True:
-                from ..kpis import kpis as _kpis
+                from ..journey_kpis import kpis as _kpis
 
                 kpi_report = _optional(lambda: _kpis(journeys), "Journey KPIs", collected)
             else:
@@ -487,7 +487,7 @@ class Report(GlanceSection, DataSection, ModelsSection, RoiSection, ValiditySect
         """With a truth and a plan: :func:`attribution.budget.check_plan_direction`."""
         if self.truth is None or self.plan is None:
             return None
-        from ..budget import check_plan_direction
+        from ..decisions.budget import check_plan_direction
 
         return check_plan_direction(self.plan, self.truth)
 

@@ -155,7 +155,7 @@ def _optional(fn, what: str, notes: list[str]):
 
 
 def _plan(budget, comparison, primary, bounds, notes, meta, card=None):
-    from ..budget import BudgetPlan
+    from ..decisions.budget import BudgetPlan
 
     if isinstance(budget, BudgetPlan):
         return budget

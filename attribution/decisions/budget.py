@@ -70,11 +70,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .exceptions import ParameterError, ParameterTypeError
-from .models._estimator import clone
-from .journeys import Journeys
-from .models.base import BASELINE, NO_TOUCH, AttributionModel, _param_error, _warn_user, estimand_of
-from .roi import _cost_by_channel, _fmt, _html_table, _html_warnings, _parse_periods, _ratios, normalise_costs
+from ..exceptions import ParameterError, ParameterTypeError
+from ..models._estimator import clone
+from ..journeys import Journeys
+from ..models.base import BASELINE, NO_TOUCH, AttributionModel, _param_error, _warn_user, estimand_of
+from .._display import _fmt, _html_table, _html_warnings
+from .roi import _cost_by_channel, _parse_periods, _ratios, normalise_costs
 
 __all__ = [
     "BudgetPlan",
@@ -406,7 +407,7 @@ def _grades(validity) -> dict[str, str]:
 
 def _source(obj, model, journeys):
     """(credits DataFrame, fitted model or None, journeys or None, label) from the first argument."""
-    from .compare import Comparison
+    from .comparison import Comparison
     from .uncertainty import BootstrapResult
 
     if isinstance(obj, Comparison):
@@ -1109,14 +1110,14 @@ class BudgetPlan:
     def plot(self, *, rule_based: bool = True, ax=None):
         """Spend today versus the plan per channel (see
         :func:`attribution.plotting.decisions.plot_budget`)."""
-        from .plotting.decisions import plot_budget
+        from ..plotting.decisions import plot_budget
 
         return plot_budget(self, rule_based=rule_based, ax=ax)
 
     def plot_curves(self, *, ax=None):
         """Each channel's response curve with today's and the planned spend (see
         :func:`attribution.plotting.decisions.plot_response_curves`)."""
-        from .plotting.decisions import plot_response_curves
+        from ..plotting.decisions import plot_response_curves
 
         return plot_response_curves(self, ax=ax)
 

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .models._estimator import clone
-from .exceptions import DataQualityWarning
-from .journeys import Journeys
-from .models.base import (
+from ..models._estimator import clone
+from ..exceptions import DataQualityWarning
+from ..journeys import Journeys
+from ..models.base import (
     BASELINE,
     MODELS,
     NO_TOUCH,
@@ -30,7 +30,8 @@ from .models.base import (
     estimand_of,
     get_model,
 )
-from .roi import ROIResult, _cost_by_channel, _fmt, _html_table, _html_warnings, _roi_table, _unmatched, normalise_costs
+from .._display import _fmt, _html_table, _html_warnings
+from .roi import ROIResult, _cost_by_channel, _roi_table, _unmatched, normalise_costs
 from .uncertainty import BootstrapResult, _check_level, _model_label
 from .uncertainty import bootstrap as _bootstrap
 
@@ -173,7 +174,7 @@ def compare(
     if value not in ("observed", "clv"):
         raise ValueError(f"The 'value' parameter of compare must be 'observed' or 'clv'. Got {value!r} instead.")
     if value == "clv":
-        from .customers import clv_journeys
+        from ..customers import clv_journeys
 
         if clv is None:
             raise ValueError("compare(value='clv') needs clv=: the expected future value per customer, e.g. "
@@ -497,7 +498,7 @@ class Comparison:
 
         See :func:`attribution.plotting.decisions.plot_credits`.
         """
-        from .plotting.decisions import plot_credits
+        from ..plotting.decisions import plot_credits
 
         return plot_credits(self.credits, metric=metric, ax=ax)
 
@@ -506,13 +507,13 @@ class Comparison:
 
         See :func:`attribution.plotting.decisions.plot_roi`.
         """
-        from .plotting.decisions import plot_roi
+        from ..plotting.decisions import plot_roi
 
         return plot_roi(self.roi, metric=metric, ax=ax)
 
     def plot_rank_agreement(self, *, ax=None):
         """Heat map of the Spearman rank agreement between models."""
-        from .plotting.decisions import plot_rank_agreement
+        from ..plotting.decisions import plot_rank_agreement
 
         return plot_rank_agreement(self.rank_agreement, ax=ax)
 
