@@ -211,7 +211,7 @@ def calibrate(
         The journeys the model was fitted on: for a bootstrap interval when the model has none,
         and for the period length when a test has no spend.
     costs : optional
-        Costs per channel (any layout of :func:`attribution.roi.normalise_costs`) over the model's
+        Costs per channel (any layout of :func:`attribution.decisions.roi.normalise_costs`) over the model's
         period: a test is scaled to the period by ``period spend / test spend``. Also used by
         :meth:`CalibrationResult.roi`, ``plan_budget`` and ``next_tests``.
     intervals : DataFrame, optional
@@ -564,7 +564,7 @@ class CalibrationResult:
         return costs
 
     def roi(self, costs=None, *, warn: bool = False):
-        """ROI before (the model's credit) and after calibration, with intervals (a :class:`~attribution.roi.ROIResult`)."""
+        """ROI before (the model's credit) and after calibration, with intervals (a :class:`~attribution.decisions.roi.ROIResult`)."""
         from .decisions.roi import channel_roi
 
         before = self.uncalibrated

@@ -213,11 +213,10 @@ def _cost_by_channel(costs: pd.DataFrame) -> pd.Series:
 
 def _long_credits(credits, label: str | None = None) -> pd.DataFrame:
     """Credits of one or several models as ``model, channel, conversions, value[, *_low, *_high]``."""
-    from .comparison import Comparison
     from .uncertainty import BootstrapResult
 
-    if isinstance(credits, Comparison):
-        return credits.credits.drop(columns=[c for c in credits.credits.columns if c.startswith("share")])
+    if callable(getattr(type(credits), "_roi_credits", None)):  # a Comparison (imports run comparison -> roi)
+        return credits._roi_credits()
     if isinstance(credits, Mapping):
         frames = [_long_credits(v, str(k)) for k, v in credits.items()]
         if not frames:
@@ -408,7 +407,7 @@ def channel_roi(
     credits : fitted model, DataFrame, BootstrapResult, Comparison or dict of these
         Attributed conversions and value per channel: a fitted model (its ``credits_``), a
         credits DataFrame (index or column ``channel``; columns ``conversions`` and ``value``;
-        or a long table with a ``model`` column), a :class:`~attribution.uncertainty.BootstrapResult`
+        or a long table with a ``model`` column), a :class:`~attribution.decisions.uncertainty.BootstrapResult`
         (the table then carries intervals), or a dict ``model name -> any of these``.
     costs : DataFrame, Series or dict
         Costs per channel, per channel and period, or a cost column on touchpoints (see
@@ -421,7 +420,7 @@ def channel_roi(
     warn : bool, default True
         Warn (:class:`~attribution.exceptions.DataQualityWarning`) when channels are unmatched.
     validity : ValidityResult, DataFrame or dict, optional
-        A validity scorecard (:func:`attribution.validity.validity`) or a ``grade`` per channel:
+        A validity scorecard (:func:`attribution.decisions.scorecard.validity`) or a ``grade`` per channel:
         the table gains a ``grade`` column and channels graded D are flagged in the warnings
         and the plots (their incremental estimate is not trusted).
     value : {"observed", "clv"}, default "observed"
@@ -478,8 +477,6 @@ def channel_roi(
         touched = [c for c in credit_channels if c not in PSEUDO_CHANNELS]
     unmatched, messages = _unmatched(credit_channels, touched, by_channel)
     if validity is not None:
-        from .budget import _grades
-
         grades = _grades(validity)
         table["grade"] = table["channel"].map(grades).astype(object)
         flagged = [c for c, g in grades.items() if g == "D" and c in set(table["channel"])]
@@ -494,11 +491,30 @@ def channel_roi(
     return ROIResult(table, unmatched, messages, cost_frame)
 
 
+def _grades(validity) -> dict[str, str]:
+    """Grade per channel from a ValidityResult, a DataFrame with a ``grade`` column or a dict."""
+    if isinstance(validity, Mapping):
+        return {str(k): str(v) for k, v in validity.items()}
+    table = getattr(validity, "table", validity)
+    if isinstance(table, pd.DataFrame):
+        if "grade" not in table.columns:
+            raise ValueError(
+                "The 'validity' parameter of plan_budget must be a validity scorecard (at.validity(...)) or a table "
+                f"with a 'grade' column per channel. Columns found: {[str(c) for c in table.columns]}."
+            )
+        df = table.set_index("channel") if "channel" in table.columns else table
+        return {str(k): str(v) for k, v in df["grade"].items()}
+    raise TypeError(
+        "The 'validity' parameter of plan_budget must be a ValidityResult (from at.validity), a DataFrame with a "
+        f"'grade' column or a dict channel -> grade. Got {type(validity).__name__} instead."
+    )
+
+
 def _clv_credits(credits, journeys, clv):
     """Refit the fitted model(s) in ``credits`` on lifetime-value journeys (``value="clv"``)."""
     from sklearn.base import clone
 
-    from ..customers import clv_journeys
+    from ..clv import clv_journeys
 
     if journeys is None or clv is None:
         raise ValueError("channel_roi(value='clv') needs journeys= (from Journeys.from_events) and clv= (expected "
@@ -517,7 +533,7 @@ def _clv_credits(credits, journeys, clv):
 class ROIResult:
     """ROI, ROAS and CPA per channel and model.
 
-    Returned by :func:`channel_roi` (and held by :attr:`attribution.compare.Comparison.roi_result`).
+    Returned by :func:`channel_roi` (and held by :attr:`attribution.decisions.comparison.Comparison.roi_result`).
 
     Attributes
     ----------

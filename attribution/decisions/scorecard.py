@@ -54,7 +54,7 @@ Each check is ``pass``, ``warn``, ``fail`` or ``n/a`` by the thresholds in :data
 (conventions, not tuned to any data set). A failed placebo adds a ``fail`` to every channel.
 Grade **A**: every check passes (or does not apply); **B**: no fail, one or two warns; **C**: one
 fail, or three warns or more; **D**: two fails or more. A channel graded D is flagged in ROI tables and held at today's spend
-in budget plans (:func:`attribution.budget.plan_budget` ``validity=``) unless overridden.
+in budget plans (:func:`attribution.decisions.budget.plan_budget` ``validity=``) unless overridden.
 
 References
 ----------

@@ -2,7 +2,7 @@
 
 :func:`bootstrap` refits a model on resampled journeys and reports percentile intervals for
 every channel's conversions, value and share. The intervals can be passed to
-:func:`attribution.compare` and :func:`attribution.roi.channel_roi` so that every figure of a
+:func:`attribution.compare` and :func:`attribution.decisions.roi.channel_roi` so that every figure of a
 comparison or an ROI table carries its interval.
 
 Resampling schemes
