@@ -98,6 +98,10 @@ _SUBMODULES = frozenset({
 
 __all__ = sorted([*_LAZY, "datasets", "__version__"])
 
+#: Modules that moved into :mod:`attribution.decisions`, still reachable as attributes
+#: (``attribution.roi.normalise_costs``); import them as ``attribution.decisions.roi``.
+_MOVED = {"roi": ".decisions.roi", "budget": ".decisions.budget", "uncertainty": ".decisions.uncertainty"}
+
 
 # No public name is also the name of a sub-module (``compare``, ``kpis`` and ``validity`` are
 # functions; their modules are ``decisions.comparison``, ``journey_kpis`` and
@@ -113,6 +117,8 @@ def __getattr__(name: str):
         return value
     if name in _SUBMODULES:
         return importlib.import_module(f".{name}", __name__)
+    if name in _MOVED:
+        return importlib.import_module(_MOVED[name], __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

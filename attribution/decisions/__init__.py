@@ -16,3 +16,17 @@ one way (each uses only those above it in this list):
 Tables, number formats and escaped HTML for every ``_repr_html_`` come from
 :mod:`attribution._display`. The public names are exported by :mod:`attribution` itself.
 """
+
+import importlib
+
+_SUBMODULES = frozenset({"budget", "comparison", "roi", "scorecard", "uncertainty"})
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:  # attribution.decisions.roi without an explicit import
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULES})
