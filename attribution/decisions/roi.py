@@ -50,6 +50,7 @@ from __future__ import annotations
 import difflib
 import html
 from collections.abc import Mapping
+from typing import Any  # noqa: F401
 
 import numpy as np
 import pandas as pd
@@ -57,7 +58,7 @@ import pandas as pd
 from .._display import _estimand_sentence, _fmt, _html_table, _html_warnings, _metric_name
 from .._validation import check_finite, example_rows, require_columns
 from ..exceptions import DataQualityWarning, ParameterError, ParameterTypeError
-from ..models.base import BASELINE, PSEUDO_CHANNELS, AttributionModel, _param_error, _warn_user, estimand_of
+from ..models.base import BASELINE, NO_TOUCH, PSEUDO_CHANNELS, AttributionModel, _param_error, _warn_user, estimand_of  # noqa: F401
 
 __all__ = ["ROIResult", "channel_roi", "normalise_costs", "ROI_COLUMNS"]
 
