@@ -20,6 +20,8 @@ import warnings
 from pathlib import Path
 from types import SimpleNamespace
 
+from . import _defaults
+
 
 class _LazyPandas:
     """``pd`` that imports pandas on first use, so ``--help`` and argument errors stay instant."""
@@ -33,8 +35,11 @@ class _LazyPandas:
 
 pd = _LazyPandas()
 
-#: The models ``attribution compare`` fits when ``--models`` is not given.
-DEFAULT_MODELS = "first_touch,last_touch,last_non_direct,linear,position_based,time_decay,markov"
+#: The models ``attribution compare`` fits when ``--models`` is not given: the library's one
+#: default set (:data:`attribution._defaults.MODELS`), as in Python's ``compare``.
+DEFAULT_MODELS = ",".join(_defaults.MODELS)
+#: The plan's bounds when ``--bounds`` is not given (:data:`attribution._defaults.PLAN_BOUNDS`).
+DEFAULT_BOUNDS = "{:g},{:g}".format(*_defaults.PLAN_BOUNDS)
 #: Column flags shared by every sub-command that reads events: (flag, default, help).
 COLUMN_FLAGS = (
     ("customer", "customer_id", "person / cookie id column of the touchpoints and conversions"),
@@ -78,8 +83,8 @@ what is written to --out:
   budget_plan.csv  today's spend, the plan and the expected outcome per channel (with --costs)
   *.png            every figure of the report; other tables as CSV (ropo_*, kpis_*)
 
-default models: first_touch, last_touch, last_non_direct, linear, position_based, time_decay
-(skipped on path tables) and markov.
+default models (the same as Python's compare): first_touch, last_touch, last_non_direct, linear,
+position_based, time_decay (skipped on path tables), markov and shapley.
 
 model specs (--models): names or name:key=value,key=value, separated by commas, e.g.
   last_touch,linear,markov:order=2,shapley:method=conversion_rate
@@ -667,7 +672,7 @@ _INPUT_DEFAULTS = {
     "lookback": None, "customer": "customer_id", "time": "timestamp", "channel": "channel", "value": "value",
     "place": "place", "path_column": "path", "sep": None, "cost_column": None, "customer_id": "loyalty_id",
     "budget_model": None, "title": None, "offline": None, "store_places": "store", "budget": None,
-    "bounds": "0.5,2", "engine": "pandas", "time_unit": None, "time_format": None, "dayfirst": None,
+    "bounds": DEFAULT_BOUNDS, "engine": "pandas", "time_unit": None, "time_format": None, "dayfirst": None,
 }
 _TOP_KEYS = ("out", "defaults", "inputs", "models", "tests")
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -1212,14 +1217,14 @@ def build_parser() -> argparse.ArgumentParser:
     _input_options(c, optional=True)
     m = c.add_argument_group("models and decisions")
     m.add_argument("--models", metavar="SPECS",
-                   help="comma-separated model specs such as last_touch,markov:order=2 (default: the seven "
-                        "models listed below)")
+                   help="comma-separated model specs such as last_touch,markov:order=2 (default: the eight "
+                        "models listed below, as in Python)")
     m.add_argument("--costs", metavar="FILE",
                    help="costs: channel,cost per channel, or date,channel,cost per day -> roi.csv and a budget plan")
     m.add_argument("--cost-column", metavar="COLUMN", help="cost column of --costs (default: cost, spend, costs or amount)")
     m.add_argument("--budget", type=float, metavar="AMOUNT", help="budget to plan (default: today's total spend)")
-    m.add_argument("--bounds", default="0.5,2", metavar="LOW,HIGH",
-                   help="each channel's planned spend stays within LOW..HIGH x today's spend (default 0.5,2)")
+    m.add_argument("--bounds", default=DEFAULT_BOUNDS, metavar="LOW,HIGH",
+                   help=f"each channel's planned spend stays within LOW..HIGH x today's spend (default {DEFAULT_BOUNDS})")
     m.add_argument("--budget-model", metavar="SPEC",
                    help="the model whose credit drives the budget plan and ROPO (default: the first incremental "
                         "model such as causal or aipw, else the first markov, else the last)")
@@ -1269,8 +1274,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="online touches up to this long before a store purchase count as research (default 30D)")
     ro.add_argument("--customers", metavar="FILE", help="customer base (id + numeric covariates) for the incrementality estimate")
     ro.add_argument("--customer-id", default="loyalty_id", metavar="COLUMN", help="id column of --customers (default loyalty_id)")
-    ro.add_argument("--n-boot", type=int, default=200, metavar="N",
-                    help="bootstrap replicates of the incrementality interval (default 200)")
+    ro.add_argument("--n-boot", type=int, default=_defaults.N_BOOT, metavar="N",
+                    help=f"bootstrap replicates of the incrementality interval (default {_defaults.N_BOOT})")
     ro.add_argument("--out", default="attribution-ropo", metavar="DIR", help="output folder (default attribution-ropo)")
     ro.add_argument("--force", action="store_true", help="overwrite an earlier report in the --out folder")
     ro.add_argument("--title", help="title of the report")
@@ -1358,7 +1363,8 @@ def _add_customers_parser(sub, fmt) -> None:
     o = cu.add_argument_group("analysis and output")
     o.add_argument("--horizon", type=float, default=52, metavar="WEEKS", help="CLV horizon in weeks (default 52)")
     o.add_argument("--no-clv", action="store_true", help="skip the BG/NBD + Gamma-Gamma lifetime value")
-    o.add_argument("--n-boot", type=int, default=200, metavar="N", help="bootstrap replicates (default 200)")
+    o.add_argument("--n-boot", type=int, default=_defaults.N_BOOT, metavar="N",
+                   help=f"bootstrap replicates (default {_defaults.N_BOOT})")
     o.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     o.add_argument("--out", default="attribution-customers", metavar="DIR", help="output folder (default attribution-customers)")
     o.add_argument("--title", help="title of the report")

@@ -40,6 +40,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from . import _defaults
 from ._validation import csv_safe
 
 from .journeys import Journeys
@@ -545,13 +546,13 @@ def build_report(
     truth=None,
     budget="auto",
     budget_model: str | None = None,
-    bounds=(0.5, 2.0),
+    bounds=_defaults.PLAN_BOUNDS,
     ropo="auto",
     offline=None,
     customers: pd.DataFrame | None = None,
     customer_id: str = "loyalty_id",
     store_places=("store",),
-    n_boot: int = 200,
+    n_boot: int = _defaults.N_BOOT,
     kpis=True,
     validity="auto",
     title: str = "Attribution report",
@@ -583,9 +584,11 @@ def build_report(
     budget_model : str, optional
         The model label whose credit drives the plan and ROPO; default the first Markov model,
         else the last model.
-    bounds : (low, high) or dict, default (0.5, 2.0)
-        Spend bounds of the plan: multipliers of today's spend, or a dict ``channel ->
-        (lower, upper)`` in currency (see :func:`budget_bounds`).
+    bounds : (low, high), dict or None, default (0.5, 2.0)
+        Spend bounds of the plan: multipliers of today's spend (default
+        :data:`attribution._defaults.PLAN_BOUNDS`, as in :func:`attribution.plan_budget`), a
+        dict ``channel -> (lower, upper)`` in currency (see :func:`budget_bounds`), or ``None``
+        for an unbounded plan (it warns).
     ropo : "auto", RopoReport, False or None, default "auto"
         ``"auto"``: run :func:`attribution.ropo` when conversions carry one of
         ``store_places``; a RopoReport: show it.
@@ -774,13 +777,14 @@ def _plan(budget, comparison, primary, bounds, notes, meta, card=None):
             raise ValueError("A budget plan needs costs: pass costs= (or a Comparison with costs).")
         return None
     spend = comparison.costs.groupby("channel")["cost"].sum()
-    if isinstance(bounds, Mapping):
-        bd = dict(bounds)
-        meta["bounds"] = "as given per channel"
+    from .budget import RelativeBounds
+
+    if bounds is None or isinstance(bounds, Mapping):
+        bd = dict(bounds) if bounds is not None else None
+        meta["bounds"] = "as given per channel" if bounds is not None else "none (unbounded)"
     else:
-        low, high = bounds
-        bd = budget_bounds(comparison.costs, low, high)
-        meta["bounds"] = f"{low:g}–{high:g} × today's spend"
+        bd = bounds if isinstance(bounds, RelativeBounds) else RelativeBounds(*bounds)
+        meta["bounds"] = str(bd)
     if budget == "auto":
         total = round(float(spend[spend > 0].sum()), 2)
         if total <= 0:

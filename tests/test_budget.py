@@ -28,7 +28,9 @@ from attribution.compare import compare
 from attribution.datasets import simulate
 from attribution.models import NO_TOUCH
 
-pytestmark = pytest.mark.filterwarnings("ignore::attribution.exceptions.DataQualityWarning")
+# the analytic optima below are unbounded (bounds=None), which warns; the warning has its own test
+pytestmark = [pytest.mark.filterwarnings("ignore::attribution.exceptions.DataQualityWarning"),
+              pytest.mark.filterwarnings("ignore::attribution.exceptions.PlanWarning")]
 
 
 def _credits(conv, value, names=None) -> pd.DataFrame:
@@ -76,7 +78,7 @@ def test_power_curves_recover_the_analytic_optimum():
     w = (y0 * s0**-e) ** (1 / (1 - e))
     expected = B * w / w.sum()
     plan = plan_budget(_credits([40.0, 10.0, 25.0], y0), dict(zip(["c0", "c1", "c2"], s0)), B,
-                       response="power", elasticity=e)
+                       response="power", elasticity=e, bounds=None)
     a = plan.allocation
     assert np.abs(a["planned"].to_numpy() - expected).max() <= 0.01
     assert _cents(a["planned"]) == 234567
@@ -93,7 +95,7 @@ def test_concave_curves_recover_the_analytic_optimum():
     s0 = np.array([300.0, 200.0, 100.0, 500.0])
     e = {"c0": 0.3, "c1": 0.5, "c2": 0.7, "c3": 0.45}
     B = 1111.11
-    plan = plan_budget(_credits([9.0, 4.0, 2.5, 12.0], y0), dict(zip(e, s0)), B, elasticity=e)
+    plan = plan_budget(_credits([9.0, 4.0, 2.5, 12.0], y0), dict(zip(e, s0)), B, elasticity=e, bounds=None)
     curves = plan._val_curves
     a, k = curves.a, curves.k
     log_lam = (np.sum(k * np.log(a / k)) - B) / k.sum()
@@ -114,10 +116,10 @@ def test_bounds_bind_and_kkt_holds():
     s0 = np.array([1000.0, 500.0, 800.0])
     B = 2300.0
     free = plan_budget(_credits([1.0, 1.0, 1.0], y0), dict(zip(["c0", "c1", "c2"], s0)), B,
-                       response="power", elasticity=0.5)
+                       response="power", elasticity=0.5, bounds=None)
     assert free.allocation.loc["c0", "planned"] > 1200
     plan = plan_budget(_credits([1.0, 1.0, 1.0], y0), dict(zip(["c0", "c1", "c2"], s0)), B,
-                       response="power", elasticity=0.5, bounds={"c0": (None, 1200.0), "c1": (300.0, None)})
+                       response="power", elasticity=0.5, bounds={"c0": (None, 1200.0), "c1": (300.0, None), "c2": (None, None)})
     a = plan.allocation
     assert a.loc["c0", "planned"] == 1200.0  # at its upper bound
     assert a.loc["c1", "planned"] >= 300.0
@@ -286,7 +288,7 @@ def test_elasticity_fallbacks_are_stated():
 
 def test_unpaid_and_unmatched_channels_are_excluded_with_reasons():
     credits = _credits([10.0, 5.0, 3.0, 2.0], [100.0, 50.0, 30.0, 20.0], ["search", "direct", "email", NO_TOUCH])
-    plan = plan_budget(credits, {"search": 100.0, "email": 0.0, "tv": 40.0}, 140.0, elasticity=0.5)
+    plan = plan_budget(credits, {"search": 100.0, "email": 0.0, "tv": 40.0}, 140.0, elasticity=0.5, bounds=None)
     assert plan.allocation.index.tolist() == ["search", "tv"]
     # tv has cost but no credit: its curve is flat at 0, so it gets nothing
     assert plan.allocation.loc["tv", "planned"] == 0.0 and plan.allocation.loc["search", "planned"] == 140.0
