@@ -799,9 +799,15 @@ def plan_budget(
     ...                        index=pd.Index(["search", "display"], name="channel"))
     >>> plan = plan_budget(credits, {"search": 1000.0, "display": 1000.0}, 2000.0,
     ...                    response="power", elasticity=0.5)
-    >>> plan.allocation["planned"].round(2).to_dict()
+    >>> plan.bounds
+    "0.5–2 × today's spend"
+    >>> plan.allocation["planned"].round(2).to_dict()  # display stops at half its spend
+    {'search': 1500.0, 'display': 500.0}
+    >>> wide = plan_budget(credits, {"search": 1000.0, "display": 1000.0}, 2000.0,
+    ...                    response="power", elasticity=0.5, bounds=RelativeBounds(0, 3))
+    >>> wide.allocation["planned"].round(2).to_dict()
     {'search': 1882.35, 'display': 117.65}
-    >>> float(plan.allocation["planned"].sum())
+    >>> float(wide.allocation["planned"].sum())
     2000.0
     """
     if total_budget is None:
@@ -1204,8 +1210,8 @@ class BudgetPlan:
             return ""
         parts = []
         if len(weak):
-            parts.append("weak response curves for " + ", ".join(
-                f"{c!r} (R² {r:.2f})" for c, r in zip(weak.index, weak["r2"])) + f" (R² < {_WEAK_R2:g})")
+            parts.append(f"weak response curves (R² below {_WEAK_R2:g}) for " + ", ".join(
+                f"{c!r} (R² {r:.2f})" for c, r in zip(weak.index, weak["r2"])))
         if assumed:
             who = f"all {len(assumed)} channels" if len(assumed) == len(q) else str(assumed)
             parts.append(f"assumed (not measured) elasticities for {who}")
@@ -1222,7 +1228,8 @@ class BudgetPlan:
         if not len(m) or not (m < 0).all():
             return ""
         whose = "" if self.objective == "value" else " (of the plan that maximises value)"
-        msg = (f"Marginal ROI is below zero in every channel the plan moves ({m.min():.2f} to {m.max():.2f}): at this "
+        span = f"{m.min():.2f} in each" if round(m.min(), 2) == round(m.max(), 2) else f"{m.min():.2f} to {m.max():.2f}"
+        msg = (f"Marginal ROI is below zero in every channel the plan moves ({span}): at this "
                "total budget each extra unit loses money; a smaller budget raises ROI. ")
         if self._zero_reached:
             return msg + f"Marginal ROI{whose} reaches zero at a total budget of {self.zero_marginal_budget:,.2f}."
@@ -1266,7 +1273,10 @@ class BudgetPlan:
             msgs.append(f"Elasticity of {c!r} not measured ({n}): {v:.3f}.")
         fitted = self.curves[(self.curves["source"] == "fitted") & (self.curves["note"] != "")]
         for c, n in zip(fitted.index, fitted["note"]):
-            msgs.append(f"Fitted elasticity of {c!r}: {n}; pass elasticity= to override.")
+            # weak fits are in the caveat and the fit line already
+            n = "; ".join(p for p in n.split("; ") if not p.startswith("weak fit"))
+            if n:
+                msgs.append(f"Fitted elasticity of {c!r}: {n}; pass elasticity= to override.")
         return msgs
 
     def _title(self) -> str:

@@ -503,14 +503,27 @@ class Comparison:
 
         return plot_credits(self.credits, metric=metric, ax=ax)
 
-    def plot_roi(self, metric: str = "roi", *, ax=None):
+    def plot_roi(self, metric: str = "roi", *, scale: str = "cut", ax=None):
         """ROI (or ``roas``, ``cpa``) per channel, one bar per model (needs ``costs``).
+
+        Parameters
+        ----------
+        metric : {"roi", "roas", "cpa"}, default "roi"
+        scale : {"cut", "symlog", "linear"}, default "cut"
+            ``"cut"`` stops the axis short of a few outlying channels (their bars are broken
+            off and carry their values), so that the others stay readable; ``"symlog"``: a
+            symmetric log axis; ``"linear"``: the plain axis.
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        matplotlib.axes.Axes
 
         See :func:`attribution.plotting.decisions.plot_roi`.
         """
         from .plotting.decisions import plot_roi
 
-        return plot_roi(self.roi, metric=metric, ax=ax)
+        return plot_roi(self.roi, metric=metric, scale=scale, ax=ax)
 
     def plot_rank_agreement(self, *, ax=None):
         """Heat map of the Spearman rank agreement between models."""
