@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from ._defaults import PLAN_BOUNDS, WEAK_FIT_R2
+from attribution._defaults import PLAN_BOUNDS, WEAK_FIT_R2  # absolute: survives the move to decisions/
 from .exceptions import ParameterError, ParameterTypeError, PlanWarning
 from .models._estimator import clone
 from .journeys import Journeys

@@ -609,6 +609,9 @@ def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None
         kind = "incremental" if report.plan.estimand == "incremental" else "attributed"
         print(f"Budget plan ({report.plan.total_budget:,.2f}, {report.meta.get('bounds', '')}): expected {kind} {obj} "
               f"{gain:+.1%} under {report.plan.model}; see budget_plan.csv.")
+        for head in (getattr(report.plan, "caveat", ""), getattr(report.plan, "marginal_note", "")):
+            if head:  # weak or assumed response curves; every extra unit losing money
+                print(head)
         direction = report.plan_direction()
         if direction is not None and direction.attrs.get("required"):
             wrong = direction.index[direction["verdict"] == "wrong"].tolist()

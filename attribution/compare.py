@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from . import _defaults
+from attribution import _defaults  # absolute: survives the move to decisions/
 from .models._estimator import clone
 from .exceptions import DataQualityWarning
 from .journeys import Journeys

@@ -247,3 +247,32 @@ def test_plot_roi_cuts_the_axis_short_of_an_outlier_on_the_bundled_sample(tmp_pa
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="'scale' parameter of plot_roi"):
         comp.plot_roi(scale="log")
+
+
+def test_one_set_of_defaults_for_python_cli_report_and_batch():
+    import inspect
+
+    from attribution import _defaults
+    from attribution.budget import DEFAULT_BOUNDS, plan_budget
+    from attribution.cli import build_parser
+    from attribution.compare import DEFAULT_MODELS
+    from attribution.report import build_report
+    from attribution.uncertainty import bootstrap
+
+    assert DEFAULT_MODELS == _defaults.MODELS and "shapley" in DEFAULT_MODELS and "markov" in DEFAULT_MODELS
+    args = build_parser().parse_args(["compare", "events.csv"])
+    assert args.models is None  # the CLI then fits DEFAULT_MODELS
+    from attribution import cli
+
+    assert cli.DEFAULT_MODELS.split(",") == list(_defaults.MODELS)
+    assert tuple(float(x) for x in args.bounds.split(",")) == _defaults.PLAN_BOUNDS
+    assert inspect.signature(build_report).parameters["bounds"].default == _defaults.PLAN_BOUNDS
+    assert inspect.signature(plan_budget).parameters["bounds"].default is DEFAULT_BOUNDS
+    assert (DEFAULT_BOUNDS.low, DEFAULT_BOUNDS.high) == _defaults.PLAN_BOUNDS
+    assert inspect.signature(build_report).parameters["n_boot"].default == _defaults.N_BOOT
+    assert inspect.signature(bootstrap).parameters["n"].default == _defaults.N_BOOT
+    assert inspect.signature(compare).parameters["level"].default == _defaults.LEVEL
+    # compare() without models fits the default set (time_decay skipped on a path table)
+    paths = pd.DataFrame({"path": ["a > b", "b", "a > c"], "total_conversions": [3, 1, 2], "total_null": [2, 5, 4]})
+    comp = compare(Journeys.from_paths(paths))
+    assert comp.labels == [m for m in _defaults.MODELS if m != "time_decay"]
