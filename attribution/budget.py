@@ -550,7 +550,7 @@ def _bounds(bounds, channels: list[str], budget: float, s0: np.ndarray) -> tuple
             lo[:], hi[:] = a, b
             note = f"{a:,.2f} to {b:,.2f} for every channel"
     hi = np.minimum(hi, budget)
-    default = isinstance(bounds, RelativeBounds) or isinstance(bounds, Mapping) and len(bounds) < K
+    default = bounds is DEFAULT_BOUNDS or isinstance(bounds, Mapping) and len(bounds) < K  # not the user's own
     hint = (f" The default bounds keep each channel within {DEFAULT_BOUNDS} (plans far from today's spend rest "
             "on extrapolated curves); pass bounds=RelativeBounds(low, high) to widen them, or bounds=None for an "
             "unbounded plan." if default else "")
@@ -1315,7 +1315,9 @@ class BudgetPlan:
                 f"{_WEAK_R2:g})</p>",
                 _html_table(self.curves[["current_spend", "elasticity", "source", "r2", "n_periods", "quality"]],
                             {"elasticity": "{:.3f}", "r2": "{:.3f}", "n_periods": "{:.0f}"})]
-        out += _html_warnings([w for w in self.warnings if w not in (self.caveat, self.marginal_note)])
+        shown = (self.caveat, self.marginal_note,  # shown above, and in the curves table
+                 self._fit_line() if "quality" in self.curves.columns else "")
+        out += _html_warnings([w for w in self.warnings if w not in shown])
         return "".join(out) + "</div>"
 
     def __repr__(self) -> str:
