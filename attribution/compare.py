@@ -96,7 +96,8 @@ def compare(
         Costs per channel, per channel and period, or a cost column on touchpoints (see
         :func:`attribution.roi.normalise_costs`); enables :attr:`Comparison.roi`.
     bootstrap : int, True, or dict of BootstrapResult, optional
-        ``n`` (or ``True`` for :data:`attribution._defaults.N_BOOT` = 200) runs :func:`attribution.uncertainty.bootstrap` for every
+        ``n`` (or ``True`` for :data:`attribution._defaults.N_BOOT` = 200) runs
+        :func:`attribution.uncertainty.bootstrap` for every
         model, so credits and ROI carry percentile intervals; a dict gives precomputed results
         by model label.
     level : float, default 0.9

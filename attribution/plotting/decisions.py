@@ -274,9 +274,9 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, scale: str = "cut", ax
             lo, hi = lo.mask(clipped), hi.mask(clipped).clip(upper=cut)
     _grouped_barh(ax, shown, lo, hi)
     if cut is not None:
-        low = min(0.0, float(np.nanmin(shown.to_numpy(dtype=float))) if np.isfinite(shown.to_numpy(dtype=float)).any() else 0.0)
-        if lo is not None and np.isfinite(lo.to_numpy(dtype=float)).any():
-            low = min(low, float(np.nanmin(lo.to_numpy(dtype=float))))
+        ends = [shown.to_numpy(dtype=float)] + ([lo.to_numpy(dtype=float)] if lo is not None else [])
+        ends = np.concatenate([e.ravel() for e in ends])
+        low = min(0.0, float(ends[np.isfinite(ends)].min())) if np.isfinite(ends).any() else 0.0
         _draw_cut(ax, finite, cut, low)
     elif scale == "symlog":
         ax.set_xscale("symlog", linthresh=1.0)
