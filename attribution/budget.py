@@ -30,14 +30,22 @@ periods) and scales it, as MMM budget optimisers do. Otherwise, or when the peri
 little information (fewer than ``min_periods`` periods with spend, or spend that barely varies),
 the channel borrows the median elasticity of the channels that could be fitted (``pooled``); a
 fit that explains nothing of the per-period outcome (R² <= 0) counts as not fitted, and one with
-R² < 0.1 is kept but flagged as weak. When no channel can be fitted, the default elasticity
-:data:`DEFAULT_ELASTICITY` = 0.5 is used. :attr:`BudgetPlan.curves` states, per channel, which of
+R² below :data:`attribution._defaults.WEAK_FIT_R2` = 0.5 is kept but rated ``weak``: the plan then
+opens with a caveat (as it does when any elasticity is assumed rather than measured). When no
+channel can be fitted, the default elasticity :data:`DEFAULT_ELASTICITY` = 0.5 is used. :attr:`BudgetPlan.curves` states, per channel, which of
 ``given``, ``fitted``, ``pooled`` or ``default`` applies. At 0.5 the marginal return at today's
 spend is half the average return.
 Meta-analyses put short-run advertising elasticities of *total* sales around 0.1 (Sethuraman,
 Tellis & Briesch 2011); a channel's *attributed* outcome is only the part of sales that the
 channel touches, so its elasticity is larger. 0.5 is a middle-of-the-road assumption, not a
 measurement: pass ``elasticity=`` when you know better.
+
+Bounds
+------
+Every plan keeps each channel within :data:`DEFAULT_BOUNDS`, 0.5–2 × today's spend, unless told
+otherwise (``bounds=``): the curves are anchored at today's spend and fitted, at best, on the spends
+seen in the data, so far from them they are extrapolations. ``bounds=None`` plans without bounds
+and warns (:class:`~attribution.exceptions.PlanWarning`).
 
 Optimisation
 ------------
@@ -48,7 +56,9 @@ Given :math:`\lambda`, :math:`s_k(\lambda) = \mathrm{clip}(y_k'^{-1}(\lambda), l
 form, and :math:`\sum_k s_k(\lambda)` decreases in :math:`\lambda`, so :math:`\lambda` is found by
 ``scipy.optimize.brentq`` on the budget constraint. This is exact (no step-size or starting-point
 issues, unlike a general-purpose solver); the tests check it against the analytic optimum and
-against ``scipy.optimize.minimize(method="SLSQP")``. Amounts are then rounded to cents so that
+against ``scipy.optimize.minimize(method="SLSQP")``. The same conditions at :math:`\lambda = 1`
+(marginal ROI zero) give the budget at which the next unit stops paying for itself,
+:attr:`BudgetPlan.zero_marginal_budget`, in closed form. Amounts are then rounded to cents so that
 they sum to the budget exactly: floored, the spare cents placed where they add the most, and
 single cents moved between channels while that gains (within bounds).
 
