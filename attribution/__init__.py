@@ -31,6 +31,7 @@ _LAZY = {
     "ModelFallbackWarning": ".exceptions",
     "ParameterError": ".exceptions",
     "ResourceLimitError": ".exceptions",
+    "PlanWarning": ".exceptions",
     "max_memory": "._resources",
     "set_max_memory": "._resources",
     # models
@@ -88,6 +89,8 @@ _LAZY = {
     "read_lift_tests": ".experiments",
     "BootstrapResult": ".decisions.uncertainty",
     "bootstrap": ".decisions.uncertainty",
+    # budget-plan bounds as multipliers of today's spend (the default: 0.5-2x)
+    "RelativeBounds": ".decisions.budget",
 }
 
 #: Sub-modules reachable as attributes (``attribution.models``) without an explicit import.

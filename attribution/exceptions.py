@@ -75,6 +75,11 @@ class ModelFallbackWarning(UserWarning):
     """
 
 
+class PlanWarning(UserWarning):
+    """A budget plan rests on an assumption the user should weigh (e.g. it was asked to run
+    without bounds, so its response curves are extrapolated far from today's spend)."""
+
+
 class ExperimentError(AttributionError, ValueError):
     """A lift or geo test cannot be used as given (a bad test table, a test for an unknown channel).
 

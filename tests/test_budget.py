@@ -3,7 +3,9 @@ elasticity fitting, exclusions, the rule-based reallocation, presentation and pl
 
 from __future__ import annotations
 
+import html
 import math
+import re
 
 import matplotlib
 
@@ -28,7 +30,9 @@ from attribution.decisions.comparison import compare
 from attribution.datasets import simulate
 from attribution.models import NO_TOUCH
 
-pytestmark = pytest.mark.filterwarnings("ignore::attribution.exceptions.DataQualityWarning")
+# the analytic optima below are unbounded (bounds=None), which warns; the warning has its own test
+pytestmark = [pytest.mark.filterwarnings("ignore::attribution.exceptions.DataQualityWarning"),
+              pytest.mark.filterwarnings("ignore::attribution.exceptions.PlanWarning")]
 
 
 def _credits(conv, value, names=None) -> pd.DataFrame:
@@ -76,7 +80,7 @@ def test_power_curves_recover_the_analytic_optimum():
     w = (y0 * s0**-e) ** (1 / (1 - e))
     expected = B * w / w.sum()
     plan = plan_budget(_credits([40.0, 10.0, 25.0], y0), dict(zip(["c0", "c1", "c2"], s0)), B,
-                       response="power", elasticity=e)
+                       response="power", elasticity=e, bounds=None)
     a = plan.allocation
     assert np.abs(a["planned"].to_numpy() - expected).max() <= 0.01
     assert _cents(a["planned"]) == 234567
@@ -93,7 +97,7 @@ def test_concave_curves_recover_the_analytic_optimum():
     s0 = np.array([300.0, 200.0, 100.0, 500.0])
     e = {"c0": 0.3, "c1": 0.5, "c2": 0.7, "c3": 0.45}
     B = 1111.11
-    plan = plan_budget(_credits([9.0, 4.0, 2.5, 12.0], y0), dict(zip(e, s0)), B, elasticity=e)
+    plan = plan_budget(_credits([9.0, 4.0, 2.5, 12.0], y0), dict(zip(e, s0)), B, elasticity=e, bounds=None)
     curves = plan._val_curves
     a, k = curves.a, curves.k
     log_lam = (np.sum(k * np.log(a / k)) - B) / k.sum()
@@ -114,10 +118,10 @@ def test_bounds_bind_and_kkt_holds():
     s0 = np.array([1000.0, 500.0, 800.0])
     B = 2300.0
     free = plan_budget(_credits([1.0, 1.0, 1.0], y0), dict(zip(["c0", "c1", "c2"], s0)), B,
-                       response="power", elasticity=0.5)
+                       response="power", elasticity=0.5, bounds=None)
     assert free.allocation.loc["c0", "planned"] > 1200
     plan = plan_budget(_credits([1.0, 1.0, 1.0], y0), dict(zip(["c0", "c1", "c2"], s0)), B,
-                       response="power", elasticity=0.5, bounds={"c0": (None, 1200.0), "c1": (300.0, None)})
+                       response="power", elasticity=0.5, bounds={"c0": (None, 1200.0), "c1": (300.0, None), "c2": (None, None)})
     a = plan.allocation
     assert a.loc["c0", "planned"] == 1200.0  # at its upper bound
     assert a.loc["c1", "planned"] >= 300.0
@@ -286,7 +290,7 @@ def test_elasticity_fallbacks_are_stated():
 
 def test_unpaid_and_unmatched_channels_are_excluded_with_reasons():
     credits = _credits([10.0, 5.0, 3.0, 2.0], [100.0, 50.0, 30.0, 20.0], ["search", "direct", "email", NO_TOUCH])
-    plan = plan_budget(credits, {"search": 100.0, "email": 0.0, "tv": 40.0}, 140.0, elasticity=0.5)
+    plan = plan_budget(credits, {"search": 100.0, "email": 0.0, "tv": 40.0}, 140.0, elasticity=0.5, bounds=None)
     assert plan.allocation.index.tolist() == ["search", "tv"]
     # tv has cost but no credit: its curve is flat at 0, so it gets nothing
     assert plan.allocation.loc["tv", "planned"] == 0.0 and plan.allocation.loc["search", "planned"] == 140.0
@@ -359,3 +363,163 @@ def test_presentation_and_plots():
     plt.close(ax.figure)
     exp = plan.expected(plan.allocation["current"])
     np.testing.assert_allclose(exp["value"], plan.allocation["current_value"])
+
+
+# ------------------------------------------------------------------------- safe defaults (issue 16)
+
+
+def _two_power_channels():
+    # v_a = 80 (s/100)^0.5, v_b = 60 (s/100)^0.5. Marginal v' = e y0/s0 (s/s0)^(e-1) = 1 at
+    # s = s0 (e y0/s0)^(1/(1-e)): a: 100 * 0.4^2 = 16, b: 100 * 0.3^2 = 9, so marginal ROI is 0
+    # at a total budget of 25 (unbounded). At 200 the optimum splits 64:36 (s_k ~ y0_k^2/s0_k):
+    # 128 and 72, marginal ROI 0.4 / sqrt(1.28) - 1 = -0.6464 in both.
+    return _credits([8.0, 6.0], [80.0, 60.0], ["a", "b"]), {"a": 100.0, "b": 100.0}
+
+
+def test_plans_are_bounded_at_half_to_twice_todays_spend_by_default():
+    from attribution._defaults import PLAN_BOUNDS
+    from attribution.decisions.budget import DEFAULT_BOUNDS, RelativeBounds
+
+    assert PLAN_BOUNDS == (0.5, 2.0) and DEFAULT_BOUNDS == RelativeBounds(0.5, 2.0)
+    credits = _credits([40.0, 10.0, 25.0], [4000.0, 100.0, 2500.0])
+    costs = {"c0": 1000.0, "c1": 500.0, "c2": 800.0}
+    plan = plan_budget(credits, costs, 2300.0, response="power", elasticity=0.5)
+    a = plan.allocation
+    np.testing.assert_allclose(a["lower"], [500.0, 250.0, 400.0])
+    np.testing.assert_allclose(a["upper"], [2000.0, 1000.0, 1600.0])
+    assert a.loc["c1", "planned"] == 250.0  # c1 returns least: the plan wants less than half of it
+    assert plan.bounds == "0.5–2 × today's spend"
+    for shown in (repr(plan), html.unescape(plan._repr_html_()), plan.summary()):
+        assert "0.5–2 × today's spend" in shown
+    # the same default through the Comparison and the report (CLI and batch use the report)
+    from attribution.journeys import Journeys
+    from attribution.report import build_report
+
+    paths = pd.DataFrame({"path": ["c0 > c1", "c2", "c0", "c1 > c2"], "total_conversions": [4, 3, 2, 1],
+                          "total_conversion_value": [400.0, 300.0, 200.0, 100.0], "total_null": [5, 5, 5, 5]})
+    comp = compare(Journeys.from_paths(paths), ["linear"], costs=costs)
+    p2 = comp.plan_budget(2300.0, elasticity=0.5)
+    np.testing.assert_allclose(p2.allocation["lower"], [500.0, 250.0, 400.0])
+    np.testing.assert_allclose(p2.allocation["upper"], [2000.0, 1000.0, 1600.0])
+    rep = build_report(comp, kpis=False, validity=False, ropo=False)
+    assert rep.plan.bounds == "0.5–2 × today's spend"
+    assert "0.5–2 × today's spend" in html.unescape(rep.to_html())
+    # outside 0.5-2x of today's total, the default bounds make the plan infeasible and say how to widen
+    with pytest.raises(ValueError, match=r"default bounds keep each channel within 0\.5–2 × today's spend.*bounds=None"):
+        plan_budget(credits, costs, 5000.0, elasticity=0.5)
+    # other multipliers, and currency bounds per channel: the channels not named keep the default
+    wide = plan_budget(credits, costs, 2300.0, response="power", elasticity=0.5, bounds=RelativeBounds(0.0, 3.0))
+    assert wide.bounds == "0–3 × today's spend" and wide.allocation.loc["c1", "planned"] < 250.0
+    part = plan_budget(credits, costs, 2300.0, response="power", elasticity=0.5, bounds={"c1": (0.0, None)})
+    assert part.allocation.loc["c0", "lower"] == 500.0 and part.allocation.loc["c1", "lower"] == 0.0
+    assert part.bounds == "as given per channel; 0.5–2 × today's spend for the 2 other(s)"
+    with pytest.raises(ValueError, match="low <= 1 <= high"):
+        RelativeBounds(1.5, 2.0)
+
+
+def test_an_unbounded_plan_is_asked_for_and_warns(recwarn):
+    import warnings
+
+    from attribution.exceptions import PlanWarning
+
+    credits, costs = _two_power_channels()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default plan warns of nothing
+        plan_budget(credits, costs, 200.0, response="power", elasticity=0.5)
+    with pytest.warns(PlanWarning, match="runs without bounds") as caught:
+        plan = plan_budget(credits, costs, 200.0, response="power", elasticity=0.5, bounds=None)
+    assert caught[0].filename == __file__  # points at the caller's line
+    assert plan.bounds.startswith("none") and "bounds none" in repr(plan)
+    assert plan.allocation["planned"].tolist() == [128.0, 72.0]
+
+
+def test_negative_marginal_roi_everywhere_names_the_zero_marginal_budget():
+    credits, costs = _two_power_channels()
+    plan = plan_budget(credits, costs, 200.0, response="power", elasticity=0.5, bounds=None)
+    np.testing.assert_allclose(plan.allocation["marginal_roi"], 0.4 / math.sqrt(1.28) - 1, atol=1e-3)
+    assert plan.zero_marginal_budget == pytest.approx(25.0, rel=1e-12)
+    note = plan.marginal_note
+    assert "each extra unit loses money; a smaller budget raises ROI" in note and "25.00" in note
+    assert plan.warnings[0] == note and note in html.unescape(plan._repr_html_()) and note in plan.summary()
+    assert "marginal ROI < 0 everywhere" in repr(plan)
+    # at that budget the plan's marginal ROI is zero (to the cent rounding)
+    at_zero = plan_budget(credits, costs, 25.0, response="power", elasticity=0.5, bounds=None)
+    np.testing.assert_allclose(at_zero.allocation["planned"], [16.0, 9.0])
+    np.testing.assert_allclose(at_zero.allocation["marginal_roi"], 0.0, atol=1e-9)
+    assert at_zero.marginal_note == ""
+    # within the default bounds marginal ROI stays negative down to their floor (0.5 x 200)
+    bounded = plan_budget(credits, costs, 200.0, response="power", elasticity=0.5)
+    assert bounded.zero_marginal_budget == 100.0
+    assert "widen the bounds" in bounded.marginal_note and "100.00" in bounded.marginal_note
+    # concave curves: v' = (a/k) exp(-s/k) = 1 at s = k ln(a/k), with x = s0/k solving x/(e^x-1) = e
+    e = {"a": 0.3, "b": 0.6}
+    plan = plan_budget(credits, costs, 200.0, elasticity=e, bounds=None)
+    expected = 0.0
+    for ch, y0 in (("a", 80.0), ("b", 60.0)):
+        x = optimize.brentq(lambda x: x / math.expm1(x) - e[ch], 1e-9, 50.0, xtol=1e-14)
+        k, amp = 100.0 / x, y0 / -math.expm1(-x)
+        expected += max(k * math.log(amp / k), 0.0)
+    assert plan.zero_marginal_budget == pytest.approx(expected, rel=1e-9)
+    assert "each extra unit loses money" in plan.marginal_note
+    # a profitable margin says nothing
+    rich = plan_budget(_credits([8.0, 6.0], [8000.0, 6000.0], ["a", "b"]), costs, 200.0, response="power",
+                       elasticity=0.5)
+    assert rich.marginal_note == "" and rich.zero_marginal_budget == 400.0  # both at 2x
+
+
+def test_every_plan_rates_its_curves_and_weak_ones_make_a_headline_caveat():
+    from attribution._defaults import WEAK_FIT_R2
+
+    assert WEAK_FIT_R2 == 0.5
+    # tight data: both fits explain the per-period outcome well, no caveat
+    credits, costs, outcomes = _periods("concave", 0.5, noise=0.01)
+    plan = plan_budget(credits, costs, 6000.0, outcomes=outcomes)
+    assert plan.curves["quality"].tolist() == ["fitted", "fitted"] and plan.caveat == ""
+    assert any("'search' R² 1.00 on 30 periods" in w for w in plan.warnings)
+    # noisy data: R² below 0.5 for both
+    credits, costs, outcomes = _periods("concave", 0.5, noise=0.6, seed=3)
+    plan = plan_budget(credits, costs, 6000.0, outcomes=outcomes)
+    cv = plan.curves
+    assert (cv["source"] == "fitted").all() and ((cv["r2"] > 0) & (cv["r2"] < 0.5)).all()
+    assert cv["quality"].tolist() == ["weak", "weak"]
+    cav = plan.caveat
+    assert re.match(r"Caveat: this plan rests on weak response curves \(R² below 0\.5\) for "
+                    r"'display' \(R² 0\.\d\d\), 'search' \(R² 0\.\d\d\)\. ", cav)
+    assert "directions to test" in cav
+    assert plan.warnings[0] == cav and "CAVEAT" in repr(plan) and cav in html.unescape(plan._repr_html_())
+    assert cav in plan.summary().splitlines()[1]
+    # no periods: assumed curves are a caveat too
+    plan = plan_budget(credits, costs.groupby("channel", as_index=False)["cost"].sum(), 6000.0)
+    assert plan.curves["quality"].tolist() == ["assumed", "assumed"]
+    assert "assumed (not measured) elasticities for all 2 channels" in plan.caveat
+    # given elasticities: no caveat, but still a fit line
+    plan = plan_budget(credits, costs, 6000.0, elasticity=0.4)
+    assert plan.caveat == "" and any("elasticity 0.40 given (not fitted)" in w for w in plan.warnings)
+
+
+def test_zero_spend_gives_honest_marginals_without_runtime_warnings():
+    import warnings
+
+    c = ResponseCurves("power", [100.0, 100.0], [50.0, 0.0], [0.5, 0.5])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = c.marginal([0.0, 0.0])
+        assert m[0] == np.inf and m[1] == 0.0
+        # a channel with no outcome is planned at zero spend, unbounded
+        plan = plan_budget(_credits([5.0, 0.0], [50.0, 0.0], ["a", "b"]), {"a": 100.0, "b": 100.0}, 150.0,
+                           response="power", elasticity=0.5, bounds=(0.0, None))
+    assert plan.allocation.loc["b", "planned"] == 0.0 and plan.allocation.loc["b", "marginal_roi"] == -1.0
+
+
+def test_comparison_plan_budget_spells_out_its_parameters():
+    import inspect
+
+    from attribution.decisions.comparison import Comparison
+
+    params = inspect.signature(Comparison.plan_budget).parameters
+    assert not any(p.kind == p.VAR_KEYWORD for p in params.values())
+    assert {"bounds", "response", "objective", "elasticity", "validity", "hold", "costs"} <= set(params)
+    assert params["bounds"].default == "default"
+    for name in params:
+        if name != "self":
+            assert re.search(rf"^\s+(\w+, )*{name}(, \w+)* :", Comparison.plan_budget.__doc__, re.M), name

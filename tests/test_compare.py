@@ -202,3 +202,77 @@ def test_end_to_end_kaggle_events_with_daily_costs():
     assert int(round(plan.allocation["planned"].sum() * 100)) == 485674
     assert set(plan.curves["source"]) <= {"fitted", "pooled"}  # 31 days of spend and outcome
     assert plan.totals.loc["plan", "value"] >= plan.totals.loc["today", "value"]
+    # bounded by default; weak curves (R² 0.08-0.27 for three channels) and a marginal ROI of -0.36
+    # everywhere are said, with the budget at which marginal ROI reaches zero
+    assert plan.bounds == "0.5–2 × today's spend"
+    assert (plan.curves["quality"] == "weak").sum() >= 2 and plan.caveat.startswith("Caveat:")
+    assert "each extra unit loses money; a smaller budget raises ROI" in plan.marginal_note
+    b0 = plan.zero_marginal_budget
+    assert 0.5 * 4856.74 < b0 < 4856.74
+    at_b0 = plan_budget(comp, None, round(b0, 2), model="markov")
+    a0 = at_b0.allocation
+    inside = (a0["planned"] > a0["lower"] + 0.01) & (a0["planned"] < a0["upper"] - 0.01)
+    assert inside.any() and np.abs(a0.loc[inside, "marginal_roi"]).max() < 1e-3 and at_b0.marginal_note == ""
+
+
+def test_plot_roi_cuts_the_axis_short_of_an_outlier_on_the_bundled_sample(tmp_path):
+    from matplotlib.container import BarContainer
+
+    root = Path(__file__).resolve().parents[1] / "data" / "samples"
+    j = Journeys.from_paths(pd.read_csv(root / "paths.csv"))
+    with pytest.warns(DataQualityWarning):
+        comp = compare(j, ["last_touch", "linear", "markov"], costs=pd.read_csv(root / "costs.csv"))
+    roi = comp.roi_result.wide("roi")
+    email = float(roi.loc["email"].max())
+    others = float(roi.drop(index="email").max().max())
+    assert email > 100 > 2.5 * others  # email's ROI would flatten every other bar
+    ax = comp.plot_roi()
+    cut = 1.3 * others
+    bars = [p for c in ax.containers if isinstance(c, BarContainer) for p in c.patches]
+    assert max(p.get_width() for p in bars) == pytest.approx(cut)  # email's bars end at the cut
+    left, right = ax.get_xlim()
+    assert right > cut and others > 0.6 * (right - left)  # the other channels fill the axis
+    labels = [t for t in ax.texts if "▸" in t.get_text()]
+    assert len(labels) == 1 and labels[0].get_text() == f"▸ {roi.loc['email'].min():,.0f} to {email:,.0f}"
+    assert labels[0].get_position()[0] > cut  # the label sits beyond the bars, in the free margin
+    assert "axis cut" in ax.get_xlabel() and max(ax.get_xticks()) <= cut
+    assert "(no touch)" not in [t.get_text() for t in ax.get_yticklabels()]
+    ax.figure.savefig(tmp_path / "roi.png", dpi=60)
+    plt.close(ax.figure)
+    ax = comp.plot_roi(scale="symlog")
+    assert ax.get_xscale() == "symlog" and not [t for t in ax.texts if "▸" in t.get_text()]
+    plt.close(ax.figure)
+    ax = comp.plot_roi(scale="linear")
+    assert ax.get_xlim()[1] > email
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="'scale' parameter of plot_roi"):
+        comp.plot_roi(scale="log")
+
+
+def test_one_set_of_defaults_for_python_cli_report_and_batch():
+    import inspect
+
+    from attribution import _defaults
+    from attribution.decisions.budget import DEFAULT_BOUNDS, plan_budget
+    from attribution.cli import build_parser
+    from attribution.decisions.comparison import DEFAULT_MODELS
+    from attribution.report import build_report
+    from attribution.decisions.uncertainty import bootstrap
+
+    assert DEFAULT_MODELS == _defaults.MODELS and "shapley" in DEFAULT_MODELS and "markov" in DEFAULT_MODELS
+    args = build_parser().parse_args(["compare", "events.csv"])
+    assert args.models is None  # the CLI then fits DEFAULT_MODELS
+    from attribution import cli
+
+    assert cli.DEFAULT_MODELS.split(",") == list(_defaults.MODELS)
+    assert tuple(float(x) for x in args.bounds.split(",")) == _defaults.PLAN_BOUNDS
+    assert inspect.signature(build_report).parameters["bounds"].default == _defaults.PLAN_BOUNDS
+    assert inspect.signature(plan_budget).parameters["bounds"].default is DEFAULT_BOUNDS
+    assert (DEFAULT_BOUNDS.low, DEFAULT_BOUNDS.high) == _defaults.PLAN_BOUNDS
+    assert inspect.signature(build_report).parameters["n_boot"].default == _defaults.N_BOOT
+    assert inspect.signature(bootstrap).parameters["n"].default == _defaults.N_BOOT
+    assert inspect.signature(compare).parameters["level"].default == _defaults.LEVEL
+    # compare() without models fits the default set (time_decay skipped on a path table)
+    paths = pd.DataFrame({"path": ["a > b", "b", "a > c"], "total_conversions": [3, 1, 2], "total_null": [2, 5, 4]})
+    comp = compare(Journeys.from_paths(paths))
+    assert comp.labels == [m for m in _defaults.MODELS if m != "time_decay"]

@@ -124,17 +124,18 @@ def test_plan_follows_incremental_credit(journeys):
     assert plan_att.estimand == "attributed" and "attributed, not incremental" in plan_att.summary()
 
 
+@pytest.mark.filterwarnings("ignore::attribution.exceptions.PlanWarning")  # unbounded on purpose
 def test_plan_holds_grade_d_channels_unless_overridden(journeys):
     m = FixedIncremental(INC).fit(journeys)
     costs = {"display": 100.0, "search": 100.0, "email": 100.0}
     grades = {"display": "A", "search": "D", "email": "B"}
-    plan = plan_budget(m, costs, 300.0, response="power", elasticity=0.5, validity=grades)
+    plan = plan_budget(m, costs, 300.0, response="power", elasticity=0.5, validity=grades, bounds=None)
     assert plan.allocation.loc["search", "planned"] == pytest.approx(100.0)
     assert list(plan.held.index) == ["search"]
     assert any("'search' is held at today's spend: graded D" in w for w in plan.warnings)
     # the rest split 200^2 : 50^2 = 16 : 1 of the remaining 200
     assert plan.allocation.loc["display", "planned"] == pytest.approx(200 * 16 / 17, abs=0.011)
-    free = plan_budget(m, costs, 300.0, response="power", elasticity=0.5, validity=grades, hold=False)
+    free = plan_budget(m, costs, 300.0, response="power", elasticity=0.5, validity=grades, hold=False, bounds=None)
     assert free.allocation.loc["search", "planned"] != pytest.approx(100.0)
     assert free.held.empty
     mine = plan_budget(m, costs, 300.0, response="power", elasticity=0.5, hold=["email"])
@@ -145,9 +146,10 @@ def test_plan_holds_grade_d_channels_unless_overridden(journeys):
         plan_budget(m, costs, 150.0, hold=["email", "search"])
 
 
+@pytest.mark.filterwarnings("ignore::attribution.exceptions.PlanWarning")  # unbounded on purpose
 def test_plan_clips_negative_incremental_estimates(journeys):
     m = FixedIncremental({"display": (2.0, 200.0), "search": (-0.5, -50.0)}).fit(journeys)
-    plan = plan_budget(m, {"display": 100.0, "search": 100.0}, 200.0, response="power", elasticity=0.5)
+    plan = plan_budget(m, {"display": 100.0, "search": 100.0}, 200.0, response="power", elasticity=0.5, bounds=None)
     assert plan.clipped == ["search"]
     assert plan.allocation.loc["search", "planned"] == pytest.approx(0.0, abs=0.011)
     assert any("Negative incremental" in w for w in plan.warnings)

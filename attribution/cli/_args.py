@@ -10,6 +10,9 @@ import sys
 from pathlib import Path
 
 
+from .. import _defaults
+
+
 class _LazyPandas:
     """``pd`` that imports pandas on first use, so ``--help`` and argument errors stay instant."""
 
@@ -23,8 +26,11 @@ class _LazyPandas:
 pd = _LazyPandas()
 
 
-#: The models ``attribution compare`` fits when ``--models`` is not given.
-DEFAULT_MODELS = "first_touch,last_touch,last_non_direct,linear,position_based,time_decay,markov"
+#: The models ``attribution compare`` fits when ``--models`` is not given: the library's one
+#: default set (:data:`attribution._defaults.MODELS`), as in Python's ``compare``.
+DEFAULT_MODELS = ",".join(_defaults.MODELS)
+#: The plan's bounds when ``--bounds`` is not given (:data:`attribution._defaults.PLAN_BOUNDS`).
+DEFAULT_BOUNDS = "{:g},{:g}".format(*_defaults.PLAN_BOUNDS)
 
 
 #: Column flags shared by every sub-command that reads events: (flag, default, help).

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ._args import (
+    DEFAULT_BOUNDS,
     DEFAULT_MODELS,
     UserError,
     _parse_bounds,
@@ -33,7 +34,7 @@ _INPUT_DEFAULTS = {
     "lookback": None, "customer": "customer_id", "time": "timestamp", "channel": "channel", "value": "value",
     "place": "place", "path_column": "path", "sep": None, "cost_column": None, "customer_id": "loyalty_id",
     "budget_model": None, "title": None, "offline": None, "store_places": "store", "budget": None,
-    "bounds": "0.5,2", "engine": "pandas", "time_unit": None, "time_format": None, "dayfirst": None,
+    "bounds": DEFAULT_BOUNDS, "engine": "pandas", "time_unit": None, "time_format": None, "dayfirst": None,
 }
 
 

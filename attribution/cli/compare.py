@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 
 from ._args import (
+    DEFAULT_BOUNDS,
     UserError,
     _common,
     _input_options,
@@ -33,8 +34,8 @@ what is written to --out:
   budget_plan.csv  today's spend, the plan and the expected outcome per channel (with --costs)
   *.png            every figure of the report; other tables as CSV (ropo_*, kpis_*)
 
-default models: first_touch, last_touch, last_non_direct, linear, position_based, time_decay
-(skipped on path tables) and markov.
+default models (the same as Python's compare): first_touch, last_touch, last_non_direct, linear,
+position_based, time_decay (skipped on path tables), markov and shapley.
 
 model specs (--models): names or name:key=value,key=value, separated by commas, e.g.
   last_touch,linear,markov:order=2,shapley:method=conversion_rate
@@ -190,6 +191,9 @@ def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None
         kind = "incremental" if report.plan.estimand == "incremental" else "attributed"
         print(f"Budget plan ({report.plan.total_budget:,.2f}, {report.meta.get('bounds', '')}): expected {kind} {obj} "
               f"{gain:+.1%} under {report.plan.model}; see budget_plan.csv.")
+        for head in (getattr(report.plan, "caveat", ""), getattr(report.plan, "marginal_note", "")):
+            if head:  # weak or assumed response curves; every extra unit losing money
+                print(head)
         direction = report.plan_direction()
         if direction is not None and direction.attrs.get("required"):
             wrong = direction.index[direction["verdict"] == "wrong"].tolist()
@@ -306,14 +310,14 @@ def add_parser(sub, fmt) -> None:
     _input_options(c, optional=True)
     m = c.add_argument_group("models and decisions")
     m.add_argument("--models", metavar="SPECS",
-                   help="comma-separated model specs such as last_touch,markov:order=2 (default: the seven "
-                        "models listed below)")
+                   help="comma-separated model specs such as last_touch,markov:order=2 (default: the eight "
+                        "models listed below, as in Python)")
     m.add_argument("--costs", metavar="FILE",
                    help="costs: channel,cost per channel, or date,channel,cost per day -> roi.csv and a budget plan")
     m.add_argument("--cost-column", metavar="COLUMN", help="cost column of --costs (default: cost, spend, costs or amount)")
     m.add_argument("--budget", type=float, metavar="AMOUNT", help="budget to plan (default: today's total spend)")
-    m.add_argument("--bounds", default="0.5,2", metavar="LOW,HIGH",
-                   help="each channel's planned spend stays within LOW..HIGH x today's spend (default 0.5,2)")
+    m.add_argument("--bounds", default=DEFAULT_BOUNDS, metavar="LOW,HIGH",
+                   help=f"each channel's planned spend stays within LOW..HIGH x today's spend (default {DEFAULT_BOUNDS})")
     m.add_argument("--budget-model", metavar="SPEC",
                    help="the model whose credit drives the budget plan and ROPO (default: the first incremental "
                         "model such as causal or aipw, else the first markov, else the last)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .. import _defaults
 from ._args import UserError, _common, _split_list, parse_models, pd
 from ._inputs import _require, read_table
 
@@ -45,7 +46,8 @@ def add_parser(sub, fmt) -> None:
     o = cu.add_argument_group("analysis and output")
     o.add_argument("--horizon", type=float, default=52, metavar="WEEKS", help="CLV horizon in weeks (default 52)")
     o.add_argument("--no-clv", action="store_true", help="skip the BG/NBD + Gamma-Gamma lifetime value")
-    o.add_argument("--n-boot", type=int, default=200, metavar="N", help="bootstrap replicates (default 200)")
+    o.add_argument("--n-boot", type=int, default=_defaults.N_BOOT, metavar="N",
+                   help=f"bootstrap replicates (default {_defaults.N_BOOT})")
     o.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     o.add_argument("--out", default="attribution-customers", metavar="DIR", help="output folder (default attribution-customers)")
     o.add_argument("--title", help="title of the report")

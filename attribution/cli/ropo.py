@@ -6,6 +6,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from .. import _defaults
 from ._args import (
     UserError,
     _common,
@@ -120,8 +121,8 @@ def add_parser(sub, fmt) -> None:
                     help="online touches up to this long before a store purchase count as research (default 30D)")
     ro.add_argument("--customers", metavar="FILE", help="customer base (id + numeric covariates) for the incrementality estimate")
     ro.add_argument("--customer-id", default="loyalty_id", metavar="COLUMN", help="id column of --customers (default loyalty_id)")
-    ro.add_argument("--n-boot", type=int, default=200, metavar="N",
-                    help="bootstrap replicates of the incrementality interval (default 200)")
+    ro.add_argument("--n-boot", type=int, default=_defaults.N_BOOT, metavar="N",
+                    help=f"bootstrap replicates of the incrementality interval (default {_defaults.N_BOOT})")
     ro.add_argument("--out", default="attribution-ropo", metavar="DIR", help="output folder (default attribution-ropo)")
     ro.add_argument("--force", action="store_true", help="overwrite an earlier report in the --out folder")
     ro.add_argument("--title", help="title of the report")

@@ -30,14 +30,22 @@ periods) and scales it, as MMM budget optimisers do. Otherwise, or when the peri
 little information (fewer than ``min_periods`` periods with spend, or spend that barely varies),
 the channel borrows the median elasticity of the channels that could be fitted (``pooled``); a
 fit that explains nothing of the per-period outcome (R² <= 0) counts as not fitted, and one with
-R² < 0.1 is kept but flagged as weak. When no channel can be fitted, the default elasticity
-:data:`DEFAULT_ELASTICITY` = 0.5 is used. :attr:`BudgetPlan.curves` states, per channel, which of
+R² below :data:`attribution._defaults.WEAK_FIT_R2` = 0.5 is kept but rated ``weak``: the plan then
+opens with a caveat (as it does when any elasticity is assumed rather than measured). When no
+channel can be fitted, the default elasticity :data:`DEFAULT_ELASTICITY` = 0.5 is used. :attr:`BudgetPlan.curves` states, per channel, which of
 ``given``, ``fitted``, ``pooled`` or ``default`` applies. At 0.5 the marginal return at today's
 spend is half the average return.
 Meta-analyses put short-run advertising elasticities of *total* sales around 0.1 (Sethuraman,
 Tellis & Briesch 2011); a channel's *attributed* outcome is only the part of sales that the
 channel touches, so its elasticity is larger. 0.5 is a middle-of-the-road assumption, not a
 measurement: pass ``elasticity=`` when you know better.
+
+Bounds
+------
+Every plan keeps each channel within :data:`DEFAULT_BOUNDS`, 0.5–2 × today's spend, unless told
+otherwise (``bounds=``): the curves are anchored at today's spend and fitted, at best, on the spends
+seen in the data, so far from them they are extrapolations. ``bounds=None`` plans without bounds
+and warns (:class:`~attribution.exceptions.PlanWarning`).
 
 Optimisation
 ------------
@@ -48,7 +56,9 @@ Given :math:`\lambda`, :math:`s_k(\lambda) = \mathrm{clip}(y_k'^{-1}(\lambda), l
 form, and :math:`\sum_k s_k(\lambda)` decreases in :math:`\lambda`, so :math:`\lambda` is found by
 ``scipy.optimize.brentq`` on the budget constraint. This is exact (no step-size or starting-point
 issues, unlike a general-purpose solver); the tests check it against the analytic optimum and
-against ``scipy.optimize.minimize(method="SLSQP")``. Amounts are then rounded to cents so that
+against ``scipy.optimize.minimize(method="SLSQP")``. The same conditions at :math:`\lambda = 1`
+(marginal ROI zero) give the budget at which the next unit stops paying for itself,
+:attr:`BudgetPlan.zero_marginal_budget`, in closed form. Amounts are then rounded to cents so that
 they sum to the budget exactly: floored, the spare cents placed where they add the most, and
 single cents moved between channels while that gains (within bounds).
 
@@ -70,7 +80,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from ..exceptions import ParameterError, ParameterTypeError
+from .._defaults import PLAN_BOUNDS, WEAK_FIT_R2
+from ..exceptions import ParameterError, ParameterTypeError, PlanWarning
 from ..models._estimator import clone
 from ..journeys import Journeys
 from ..models.base import BASELINE, NO_TOUCH, AttributionModel, _param_error, _warn_user, estimand_of
@@ -79,8 +90,10 @@ from .roi import _cost_by_channel, _grades, _parse_periods, _ratios, normalise_c
 
 __all__ = [
     "BudgetPlan",
+    "DEFAULT_BOUNDS",
     "DEFAULT_ELASTICITY",
     "RESPONSES",
+    "RelativeBounds",
     "ResponseCurves",
     "check_plan_direction",
     "plan_budget",
@@ -94,8 +107,59 @@ DEFAULT_ELASTICITY = 0.5
 RESPONSES = ("concave", "power", "linear")
 #: Range of fitted elasticities.
 _E_RANGE = (0.05, 0.95)
-#: Fits explaining less than this share of the per-period variance are flagged as weak.
-_WEAK_R2 = 0.1
+#: Fits explaining less than this share of the per-period variance are flagged as weak (and
+#: give the plan a headline caveat): :data:`attribution._defaults.WEAK_FIT_R2`.
+_WEAK_R2 = WEAK_FIT_R2
+
+
+class RelativeBounds:
+    """Spend bounds as multipliers of each channel's spend today: ``low`` to ``high`` × today.
+
+    The default of :func:`plan_budget` is :data:`DEFAULT_BOUNDS` (0.5–2 ×, from
+    :data:`attribution._defaults.PLAN_BOUNDS`): a response curve is anchored at today's spend and
+    is an extrapolation far from it.
+
+    Parameters
+    ----------
+    low, high : float
+        ``0 <= low <= 1 <= high`` (``high`` may be ``math.inf``: no upper limit).
+
+    Examples
+    --------
+    >>> RelativeBounds(0.8, 1.5)
+    RelativeBounds(0.8, 1.5)
+    >>> str(RelativeBounds(0.5, 2))
+    "0.5–2 × today's spend"
+    """
+
+    __slots__ = ("low", "high")
+
+    def __init__(self, low: float = PLAN_BOUNDS[0], high: float = PLAN_BOUNDS[1]):
+        for name, v in (("low", low), ("high", high)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v) or v < 0:
+                raise _param_error("RelativeBounds", name, "a non-negative multiplier of today's spend", v)
+        if not low <= 1.0 <= high:
+            raise ParameterError(
+                "The 'low' and 'high' parameters of RelativeBounds must contain today's spend: low <= 1 <= high "
+                f"(e.g. 0.5 and 2). Got low={low!r}, high={high!r} instead."
+            )
+        self.low, self.high = float(low), float(high)
+
+    def __repr__(self) -> str:
+        return f"RelativeBounds({self.low:g}, {self.high:g})"
+
+    def __str__(self) -> str:
+        return f"{self.low:g}–{self.high:g} × today's spend"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, RelativeBounds) and (self.low, self.high) == (other.low, other.high)
+
+    def __hash__(self) -> int:
+        return hash((self.low, self.high))
+
+
+#: The bounds of every plan unless told otherwise: 0.5–2 × today's spend per channel.
+DEFAULT_BOUNDS = RelativeBounds(*PLAN_BOUNDS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,8 +218,11 @@ class ResponseCurves:
         if self.family == "concave":
             return self.a / self.k * np.exp(-s / self.k)
         if self.family == "power":
-            with np.errstate(divide="ignore"):
-                return np.where(self.y0 > 0, self.e * self.y0 / self.s0 * (s / self.s0) ** (self.e - 1.0), 0.0)
+            # at zero spend the marginal of a power curve with e < 1 is +inf (an honest value);
+            # a channel without outcome (y0 = 0) has marginal 0 there too, not 0 * inf
+            with np.errstate(divide="ignore", invalid="ignore"):
+                m = self.e * self.y0 / self.s0 * (s / self.s0) ** (self.e - 1.0)
+            return np.where(self.y0 > 0, m, 0.0)
         return self.y0 / self.s0
 
     def log_marginal(self, s) -> np.ndarray:
@@ -413,7 +480,8 @@ def _source(obj, model, journeys):
     )
 
 
-def _bounds(bounds, channels: list[str], budget: float) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(bounds, channels: list[str], budget: float, s0: np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(lower, upper, in words)`` per channel from the ``bounds`` parameter of plan_budget."""
     K = len(channels)
     lo = np.zeros(K)
     hi = np.full(K, budget)
@@ -428,40 +496,78 @@ def _bounds(bounds, channels: list[str], budget: float) -> tuple[np.ndarray, np.
             raise _param_error("plan_budget", "bounds", f"0 <= lower <= upper {where}", v)
         return a, b
 
+    if isinstance(bounds, str) and bounds == "default":
+        bounds = DEFAULT_BOUNDS
     if bounds is None:
-        pass
-    elif isinstance(bounds, pd.DataFrame):
-        missing = [c for c in ("lower", "upper") if c not in bounds.columns]
-        if missing:
-            raise ParameterError(
-                f"The bounds DataFrame has no column(s) {missing}: use index channel and columns lower, upper."
-            )
-        bounds = {str(k): (r["lower"], r["upper"]) for k, r in bounds.iterrows()}
-    if isinstance(bounds, Mapping):
-        unknown = [k for k in bounds if k not in channels]
-        if unknown:
-            raise ParameterError(
-                f"The 'bounds' parameter of plan_budget names channel(s) {unknown} that are not in the plan. "
-                f"Channels in the plan: {channels}."
-            )
-        for k, v in bounds.items():
-            i = channels.index(k)
-            lo[i], hi[i] = pair(v, f"for channel {k!r}")
-    elif bounds is not None:
-        a, b = pair(bounds, "for every channel")
-        lo[:], hi[:] = a, b
+        note = "none (each channel from 0 to the whole budget)"
+    elif isinstance(bounds, RelativeBounds):
+        lo, hi = bounds.low * s0, np.where(np.isinf(bounds.high), budget, bounds.high * s0)
+        note = str(bounds)
+    else:
+        if isinstance(bounds, pd.DataFrame):
+            missing = [c for c in ("lower", "upper") if c not in bounds.columns]
+            if missing:
+                raise ParameterError(
+                    f"The bounds DataFrame has no column(s) {missing}: use index channel and columns lower, upper."
+                )
+            bounds = {str(k): (r["lower"], r["upper"]) for k, r in bounds.iterrows()}
+        if isinstance(bounds, Mapping):
+            unknown = [k for k in bounds if k not in channels]
+            if unknown:
+                raise ParameterError(
+                    f"The 'bounds' parameter of plan_budget names channel(s) {unknown} that are not in the plan. "
+                    f"Channels in the plan: {channels}."
+                )
+            # channels the dict does not name keep the default bounds
+            lo, hi = DEFAULT_BOUNDS.low * s0, DEFAULT_BOUNDS.high * s0
+            for k, v in bounds.items():
+                i = channels.index(k)
+                lo[i], hi[i] = pair(v, f"for channel {k!r}")
+            rest = K - len(bounds)
+            note = "as given per channel" + (f"; {DEFAULT_BOUNDS} for the {rest} other(s)" if rest else "")
+        else:
+            a, b = pair(bounds, "for every channel")
+            lo[:], hi[:] = a, b
+            note = f"{a:,.2f} to {b:,.2f} for every channel"
     hi = np.minimum(hi, budget)
+    default = bounds is DEFAULT_BOUNDS or isinstance(bounds, Mapping) and len(bounds) < K  # not the user's own
+    hint = (f" The default bounds keep each channel within {DEFAULT_BOUNDS} (plans far from today's spend rest "
+            "on extrapolated curves); pass bounds=RelativeBounds(low, high) to widen them, or bounds=None for an "
+            "unbounded plan." if default else "")
     if lo.sum() > budget + 1e-9:
         raise ParameterError(
             f"The bounds make the plan infeasible: the lower bounds sum to {lo.sum():,.2f}, more than the "
-            f"total budget {budget:,.2f}. Lower them or raise the budget."
+            f"total budget {budget:,.2f}. Lower them or raise the budget." + hint
         )
     if hi.sum() < budget - 1e-9:
         raise ParameterError(
             f"The bounds make the plan infeasible: the upper bounds sum to {hi.sum():,.2f}, less than the "
-            f"total budget {budget:,.2f}. Raise them or lower the budget."
+            f"total budget {budget:,.2f}. Raise them or lower the budget." + hint
         )
-    return lo, hi
+    return lo, hi, note
+
+
+def _unbounded(bounds) -> bool:
+    return bounds is None or isinstance(bounds, RelativeBounds) and bounds.low == 0 and math.isinf(bounds.high)
+
+
+def _zero_marginal_budget(val_curves: ResponseCurves, lo: np.ndarray, hi: np.ndarray) -> tuple[float, bool]:
+    r"""The budget at which the value-maximising plan's marginal ROI is zero, within the bounds.
+
+    Marginal ROI is :math:`v_k'(s) - 1`; at the optimum of a concave problem every channel
+    inside its bounds has the same marginal return :math:`\lambda`, so marginal ROI is zero at
+    :math:`\lambda = 1`: :math:`s_k^* = \mathrm{clip}(v_k'^{-1}(1), l_k, u_k)` (closed form for
+    each curve family) and :math:`B^* = \sum_k s_k^*`. Returns ``(B*, reached)``, ``reached``
+    False when every channel sits at a bound there (marginal ROI is not zero anywhere inside
+    them).
+    """
+    if val_curves.family == "linear":
+        s = np.where(val_curves.marginal(lo) > 1.0, hi, lo)
+        return float(s.sum()), False
+    free = val_curves.spend_at_log_marginal(0.0)
+    s = np.where(val_curves.y0 > 0, np.clip(free, lo, hi), lo)
+    reached = bool(np.any((val_curves.y0 > 0) & (lo < hi) & (free > lo) & (free < hi)))
+    return float(s.sum()), reached
 
 
 def _elasticities(elasticity, channels: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -539,7 +645,7 @@ def plan_budget(
     total_budget=None,
     *,
     model: str | None = None,
-    bounds=None,
+    bounds=DEFAULT_BOUNDS,
     response: str = "concave",
     objective: str | None = None,
     elasticity=None,
@@ -566,10 +672,17 @@ def plan_budget(
         cent).
     model : str, optional
         The comparison's model label (required when it compares several models).
-    bounds : (lower, upper), dict or DataFrame, optional
-        Spend limits in currency: one pair for every channel, a dict ``channel -> (lower,
-        upper)`` (``None`` = no limit), or a DataFrame indexed by channel with ``lower`` and
-        ``upper`` columns. Default: 0 to the whole budget.
+    bounds : RelativeBounds, (lower, upper), dict, DataFrame or None, default DEFAULT_BOUNDS
+        Spend limits per channel. Default :data:`DEFAULT_BOUNDS`, 0.5–2 × today's spend
+        (:data:`attribution._defaults.PLAN_BOUNDS`): response curves are anchored at today's
+        spend and are extrapolations far from it. ``RelativeBounds(low, high)``: other
+        multipliers of today's spend; a pair ``(lower, upper)``: the same amounts in currency for
+        every channel; a dict ``channel -> (lower, upper)`` in currency (``None`` = no limit on
+        that side; channels it does not name keep the default bounds), or a DataFrame indexed by
+        channel with ``lower`` and ``upper`` columns. ``None``: no bounds (0 to the whole budget
+        for every channel), with a :class:`~attribution.exceptions.PlanWarning`. The plan states
+        its bounds (:attr:`BudgetPlan.bounds`). The string ``"default"`` stands for
+        :data:`DEFAULT_BOUNDS`.
     response : {"concave", "power", "linear"}, default "concave"
         Response-curve family (see the module docstring).
     objective : {"value", "conversions"}, optional
@@ -608,8 +721,14 @@ def plan_budget(
     Raises
     ------
     ValueError
-        For an invalid budget, bounds that make the plan infeasible, unknown channels in
-        ``bounds`` or ``elasticity``, or no paid channel with credit.
+        For an invalid budget, bounds that make the plan infeasible (with the default bounds, a
+        budget below half or above twice today's spend), unknown channels in ``bounds`` or
+        ``elasticity``, or no paid channel with credit.
+
+    Warns
+    -----
+    PlanWarning
+        With ``bounds=None`` (or ``RelativeBounds(0, math.inf)``): the plan is unbounded.
 
     Notes
     -----
@@ -629,6 +748,20 @@ def plan_budget(
     currency, net of its cost) and ``marginal_cpa`` is :math:`1/n'(s)`. At an interior optimum
     the marginal returns of all channels strictly inside their bounds are equal.
 
+    *Fit quality.* Every channel's curve is rated in :attr:`BudgetPlan.curves` (``quality``):
+    ``fitted`` (R² of the per-period fit at least :data:`attribution._defaults.WEAK_FIT_R2` =
+    0.5, on ``n_periods`` points), ``weak`` (fitted with R² < 0.5), ``assumed`` (elasticity
+    pooled from other channels or the default, not measured), ``given`` (``elasticity=``) or
+    ``linear``. When any channel's curve is weak or assumed, the plan opens with a caveat
+    (:attr:`BudgetPlan.caveat`).
+
+    *Zero marginal ROI.* :attr:`BudgetPlan.zero_marginal_budget` is the budget at which the
+    value-maximising plan's marginal ROI reaches zero within the bounds:
+    :math:`B^* = \sum_k \mathrm{clip}(v_k'^{-1}(1), l_k, u_k)`, exact from the curves (every
+    curve family has a closed-form inverse marginal). When every channel the plan moves has a
+    negative marginal ROI, each extra unit of the budget loses money and the plan says so,
+    naming :math:`B^*`.
+
     References
     ----------
     .. [1] Field survey §2.9 (budget reallocation formulas; MMM optimisers: PyMC-Marketing,
@@ -646,9 +779,15 @@ def plan_budget(
     ...                        index=pd.Index(["search", "display"], name="channel"))
     >>> plan = plan_budget(credits, {"search": 1000.0, "display": 1000.0}, 2000.0,
     ...                    response="power", elasticity=0.5)
-    >>> plan.allocation["planned"].round(2).to_dict()
+    >>> plan.bounds
+    "0.5–2 × today's spend"
+    >>> plan.allocation["planned"].round(2).to_dict()  # display stops at half its spend
+    {'search': 1500.0, 'display': 500.0}
+    >>> wide = plan_budget(credits, {"search": 1000.0, "display": 1000.0}, 2000.0,
+    ...                    response="power", elasticity=0.5, bounds=RelativeBounds(0, 3))
+    >>> wide.allocation["planned"].round(2).to_dict()
     {'search': 1882.35, 'display': 117.65}
-    >>> float(plan.allocation["planned"].sum())
+    >>> float(wide.allocation["planned"].sum())
     2000.0
     """
     if total_budget is None:
@@ -720,7 +859,13 @@ def plan_budget(
                 "curve needs a non-negative outcome. Plan with another model or exclude the channel."
             )
     conv0, val0 = np.maximum(conv0, 0.0), np.maximum(val0, 0.0)
-    lo, hi = _bounds(bounds, channels, budget)
+    lo, hi, bounds_note = _bounds(bounds, channels, budget, s0)
+    if _unbounded(bounds):
+        _warn_user(
+            f"plan_budget runs without bounds: a channel may get anything from 0 to the whole budget "
+            f"{budget:,.2f}, where its response curve (anchored at today's spend) is an extrapolation. Keep the "
+            f"default bounds ({DEFAULT_BOUNDS}) or pass bounds=RelativeBounds(low, high) unless you trust the "
+            "curves far from today's spend.", PlanWarning)
     held, held_reasons = _held_channels(validity, hold, channels)
     for c in held:
         i = channels.index(c)
@@ -774,7 +919,7 @@ def plan_budget(
                 weak = fit_r2 < _WEAK_R2
                 notes[i] = "; ".join(
                     ([f"at the edge of the fitted range {_E_RANGE}"] if at else [])
-                    + ([f"weak fit (R² {fit_r2:.2f} < {_WEAK_R2}): poorly determined"] if weak else [])
+                    + ([f"weak fit (R² {fit_r2:.2f} < {_WEAK_R2:g} on {n_periods[i]} periods)"] if weak else [])
                 )
         # channels that could not be fitted borrow the median of the fitted ones (one market,
         # one elasticity scale), rather than mixing measured and assumed curvatures
@@ -788,6 +933,8 @@ def plan_budget(
     if response == "linear":
         e[:] = 1.0
         source[:] = "linear"
+    quality = np.where(source == "fitted", np.where(r2 < _WEAK_R2, "weak", "fitted"),
+                       np.where(np.isin(source, ["pooled", "default"]), "assumed", source)).astype(object)
     curves = ResponseCurves(response, s0, y0, e)
     conv_curves = ResponseCurves(response, s0, conv0, e)
     val_curves = ResponseCurves(response, s0, val0, e)
@@ -812,6 +959,7 @@ def plan_budget(
             "source": source,
             "r2": r2,
             "n_periods": n_periods,
+            "quality": quality,
             "note": notes,
         },
         index=pd.Index(channels, name="channel"),
@@ -820,12 +968,13 @@ def plan_budget(
         curve_table["saturation_at_current"] = -np.expm1(-curves.x)  # y0 / ceiling
         curve_table["ceiling"] = curves.a
     excluded_table = pd.DataFrame(excluded, columns=["channel", "reason", "cost", "conversions", "value"])
+    zero_budget, reached = _zero_marginal_budget(val_curves, lo, hi)
     return BudgetPlan(
         allocation=allocation, rule_based=rule, curves=curve_table, excluded=excluded_table,
         total_budget=budget, objective=objective, model=label, response=response,
         _curves=(conv_curves, val_curves), estimand=estimand,
         held=pd.Series(held_reasons, dtype=object, name="reason").rename_axis("channel"),
-        clipped=clipped,
+        clipped=clipped, bounds=bounds_note, zero_marginal_budget=zero_budget, zero_marginal_reached=reached,
     )
 
 
@@ -967,8 +1116,17 @@ class BudgetPlan:
         ``expected_conversions``, ``expected_value``.
     curves : DataFrame
         Each channel's response curve: family, anchor, elasticity and where it came from
-        (``given``, ``fitted`` with its R², ``pooled`` (median of the fitted channels) or
-        ``default``), with a note on fits that are weak or were rejected.
+        (``given``, ``fitted`` with its R² and ``n_periods`` points, ``pooled`` (median of the
+        fitted channels) or ``default``), its ``quality`` (``fitted``, ``weak``: R² below
+        :data:`attribution._defaults.WEAK_FIT_R2` = 0.5, ``assumed``, ``given`` or ``linear``)
+        and a note on fits that are weak or were rejected.
+    bounds : str
+        The plan's spend bounds in words (e.g. ``"0.5–2 × today's spend"``); the amounts are
+        the ``lower`` and ``upper`` columns of :attr:`allocation`.
+    zero_marginal_budget : float
+        The total budget at which the value-maximising plan's marginal ROI is zero, within the
+        bounds (see :func:`plan_budget`, Notes); the sum of the lower bounds when marginal ROI
+        is below zero even there.
     excluded : DataFrame
         Channels left out of the plan, with the reason.
     total_budget : float
@@ -986,7 +1144,11 @@ class BudgetPlan:
     """
 
     def __init__(self, *, allocation, rule_based, curves, excluded, total_budget, objective, model, response, _curves,
-                 estimand="attributed", held=None, clipped=()):
+                 estimand="attributed", held=None, clipped=(), bounds="", zero_marginal_budget=float("nan"),
+                 zero_marginal_reached=True):
+        self.bounds = bounds
+        self.zero_marginal_budget = zero_marginal_budget
+        self._zero_reached = zero_marginal_reached
         self.estimand = estimand
         self.held = held if held is not None else pd.Series(dtype=object, name="reason")
         self.clipped = list(clipped)
@@ -1016,9 +1178,67 @@ class BudgetPlan:
         return out
 
     @property
+    def caveat(self) -> str:
+        """The headline caveat when any channel's response curve is weak (fitted with R² below
+        :data:`attribution._defaults.WEAK_FIT_R2`) or assumed (not measured); ``""`` otherwise."""
+        q = self.curves.get("quality")
+        if q is None:
+            return ""
+        weak = self.curves[q == "weak"]
+        assumed = q.index[q == "assumed"].tolist()
+        if not len(weak) and not assumed:
+            return ""
+        parts = []
+        if len(weak):
+            parts.append(f"weak response curves (R² below {_WEAK_R2:g}) for " + ", ".join(
+                f"{c!r} (R² {r:.2f})" for c, r in zip(weak.index, weak["r2"])))
+        if assumed:
+            who = f"all {len(assumed)} channels" if len(assumed) == len(q) else str(assumed)
+            parts.append(f"assumed (not measured) elasticities for {who}")
+        return ("Caveat: this plan rests on " + " and ".join(parts) + ". Read its moves as directions to test "
+                "(e.g. with a holdout), not as amounts to trust.")
+
+    @property
+    def marginal_note(self) -> str:
+        """When every channel the plan moves has a negative marginal ROI: says so, with the budget
+        at which marginal ROI reaches zero (:attr:`zero_marginal_budget`); ``""`` otherwise."""
+        a = self.allocation
+        moves = (a["upper"] > a["lower"]) & (a["current_value"] > 0) & ~a.index.isin(self.held.index)
+        m = a.loc[moves, "marginal_roi"].to_numpy(dtype=float)
+        if not len(m) or not (m < 0).all():
+            return ""
+        whose = "" if self.objective == "value" else " (of the plan that maximises value)"
+        span = f"{m.min():.2f} in each" if round(m.min(), 2) == round(m.max(), 2) else f"{m.min():.2f} to {m.max():.2f}"
+        msg = (f"Marginal ROI is below zero in every channel the plan moves ({span}): at this "
+               "total budget each extra unit loses money; a smaller budget raises ROI. ")
+        if self._zero_reached:
+            return msg + f"Marginal ROI{whose} reaches zero at a total budget of {self.zero_marginal_budget:,.2f}."
+        return msg + (f"Within the bounds ({self.bounds}) it stays below zero down to their floor, a total budget of "
+                      f"{self.zero_marginal_budget:,.2f}: widen the bounds to plan a smaller budget.")
+
+    def _fit_line(self) -> str:
+        c = self.curves
+        items = []
+        for ch, row in c.iterrows():
+            q = row.get("quality", "")
+            if q in ("fitted", "weak"):
+                items.append(f"{ch!r} R² {row['r2']:.2f} on {int(row['n_periods'])} periods" + (" (weak)" if q == "weak" else ""))
+            elif q == "assumed":
+                items.append(f"{ch!r} not fitted (elasticity {row['elasticity']:.2f} {row['source']})")
+            elif q == "given":
+                items.append(f"{ch!r} elasticity {row['elasticity']:.2f} given (not fitted)")
+            else:
+                items.append(f"{ch!r} {q} (constant returns, not fitted)")
+        return "Response-curve fit per channel: " + "; ".join(items) + "."
+
+    @property
     def warnings(self) -> list[str]:
-        """Channels left out of the plan and elasticities that are assumed, in words."""
-        msgs = [f"{r.channel!r} is not in the plan: {r.reason}." for r in self.excluded.itertuples()]
+        """The caveat, a negative marginal ROI, the fit of each channel's response curve,
+        channels left out of the plan and elasticities that are assumed, in words."""
+        msgs = [m for m in (self.caveat, self.marginal_note) if m]
+        if "quality" in self.curves.columns:
+            msgs.append(self._fit_line())
+        msgs += [f"{r.channel!r} is not in the plan: {r.reason}." for r in self.excluded.itertuples()]
         msgs += [f"{c!r} is held at today's spend: {r}." for c, r in self.held.items()]
         if self.clipped:
             msgs.append(f"Negative incremental {self.objective} estimated for {self.clipped}: planned as zero "
@@ -1033,7 +1253,10 @@ class BudgetPlan:
             msgs.append(f"Elasticity of {c!r} not measured ({n}): {v:.3f}.")
         fitted = self.curves[(self.curves["source"] == "fitted") & (self.curves["note"] != "")]
         for c, n in zip(fitted.index, fitted["note"]):
-            msgs.append(f"Fitted elasticity of {c!r}: {n}; pass elasticity= to override.")
+            # weak fits are in the caveat and the fit line already
+            n = "; ".join(p for p in n.split("; ") if not p.startswith("weak fit"))
+            if n:
+                msgs.append(f"Fitted elasticity of {c!r}: {n}; pass elasticity= to override.")
         return msgs
 
     def _title(self) -> str:
@@ -1042,30 +1265,48 @@ class BudgetPlan:
             + (f"incremental {self.objective} (caused, estimated by {self.model})" if self.estimand == "incremental"
                else f"{self.objective} attributed by {self.model} (attributed, not incremental)")
             + f" ({self.response} response)"
+            + (f"; bounds: {self.bounds}" if self.bounds else "")
         )
 
     def summary(self) -> str:
         """A plain-text summary: allocation, totals, curves and notes."""
         cols = ["current", "planned", "change", "expected_conversions", "expected_value", "marginal_roi"]
-        parts = [self._title(), "", _fmt(self.allocation[cols], "{:,.2f}"), "",
+        parts = [self._title()] + [m for m in (self.caveat, self.marginal_note) if m]
+        parts += ["", _fmt(self.allocation[cols + ["lower", "upper"]], "{:,.2f}"), "",
                  "Expected outcome (channels in the plan):", _fmt(self.totals, "{:,.2f}"), "",
                  "Response curves:",
-                 _fmt(self.curves[["current_spend", "elasticity", "source", "r2", "note"]], "{:,.3f}")]
-        if self.warnings:
-            parts += ["", "Notes:"] + [f"- {w}" for w in self.warnings]
+                 _fmt(self.curves[["current_spend", "elasticity", "source", "r2", "n_periods", "quality", "note"]],
+                      "{:,.3f}", {"n_periods": "{:d}"})]
+        rest = [w for w in self.warnings if w not in (self.caveat, self.marginal_note)]
+        if rest:
+            parts += ["", "Notes:"] + [f"- {w}" for w in rest]
         return "\n".join(parts)
 
     def _repr_html_(self) -> str:
         cols = ["current", "planned", "change", "expected_conversions", "expected_value", "marginal_roi"]
-        out = [f"<div><p><b>{html.escape(self._title())}</b></p>", _html_table(self.allocation[cols]),
-               "<p>Expected outcome</p>", _html_table(self.totals),
-               "<p>Response curves</p>",
-               _html_table(self.curves[["current_spend", "elasticity", "source", "r2"]], {"elasticity": "{:.3f}", "r2": "{:.3f}"})]
-        out += _html_warnings(self.warnings)
+        out = [f"<div><p><b>{html.escape(self._title())}</b></p>"]
+        for head in (self.caveat, self.marginal_note):
+            if head:
+                out.append(f"<p style='background:#fff7e0;border-left:4px solid #e0a800;padding:4px 8px'>"
+                           f"{html.escape(head)}</p>")
+        out += [_html_table(self.allocation[cols + ["lower", "upper"]]),
+                "<p>Expected outcome</p>", _html_table(self.totals),
+                "<p>Response curves (quality: R² of the per-period fit; weak below "
+                f"{_WEAK_R2:g})</p>",
+                _html_table(self.curves[["current_spend", "elasticity", "source", "r2", "n_periods", "quality"]],
+                            {"elasticity": "{:.3f}", "r2": "{:.3f}", "n_periods": "{:.0f}"})]
+        shown = (self.caveat, self.marginal_note,  # shown above, and in the curves table
+                 self._fit_line() if "quality" in self.curves.columns else "")
+        out += _html_warnings([w for w in self.warnings if w not in shown])
         return "".join(out) + "</div>"
 
     def __repr__(self) -> str:
-        return f"<BudgetPlan: {self.total_budget:,.2f} over {len(self.allocation)} channels by {self.model}>"
+        q = self.curves["quality"].value_counts() if "quality" in self.curves.columns else pd.Series(dtype=int)
+        curves = ", ".join(f"{n} {k}" for k, n in q.items())
+        return (f"<BudgetPlan: {self.total_budget:,.2f} over {len(self.allocation)} channels by {self.model}; "
+                f"bounds {self.bounds or 'as given'}; curves: {curves}"
+                + ("; CAVEAT: weak or assumed curves" if self.caveat else "")
+                + ("; marginal ROI < 0 everywhere" if self.marginal_note else "") + ">")
 
     def expected(self, spend) -> pd.DataFrame:
         """Expected conversions and value per channel at any spend (dict or Series by channel)."""

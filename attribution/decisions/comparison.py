@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import _defaults
 from ..models._estimator import clone
 from ..exceptions import DataQualityWarning, ParameterError
 from ..journeys import Journeys
@@ -37,9 +38,10 @@ from .uncertainty import bootstrap as _bootstrap
 
 __all__ = ["Comparison", "compare", "DEFAULT_MODELS"]
 
-#: The models compared by default (those not available, or needing timestamps the journeys
-#: lack, are skipped with a note).
-DEFAULT_MODELS = ("last_touch", "linear", "time_decay", "markov", "shapley")
+#: The models compared by default, the same in Python, the command line and batch configs
+#: (:data:`attribution._defaults.MODELS`, where the choice is explained); those not available,
+#: or needing timestamps the journeys lack, are skipped with a note.
+DEFAULT_MODELS = _defaults.MODELS
 
 _METRICS = ("conversions", "value", "share")
 
@@ -72,7 +74,7 @@ def compare(
     costs=None,
     bootstrap=None,
     *,
-    level: float = 0.9,
+    level: float = _defaults.LEVEL,
     random_state=0,
     progress: bool = True,
     cost: str | None = None,
@@ -95,7 +97,8 @@ def compare(
         Costs per channel, per channel and period, or a cost column on touchpoints (see
         :func:`attribution.decisions.roi.normalise_costs`); enables :attr:`Comparison.roi`.
     bootstrap : int, True, or dict of BootstrapResult, optional
-        ``n`` (or ``True`` for 200) runs :func:`attribution.decisions.uncertainty.bootstrap` for every
+        ``n`` (or ``True`` for :data:`attribution._defaults.N_BOOT` = 200) runs
+        :func:`attribution.decisions.uncertainty.bootstrap` for every
         model, so credits and ROI carry percentile intervals; a dict gives precomputed results
         by model label.
     level : float, default 0.9
@@ -239,7 +242,7 @@ def _bootstraps(bootstrap, fitted, journeys, level, random_state, progress) -> d
                 )
         return dict(bootstrap)
     if bootstrap is True:
-        n = 200
+        n = _defaults.N_BOOT
     elif isinstance(bootstrap, numbers.Integral) and not isinstance(bootstrap, bool) and bootstrap > 0:
         n = int(bootstrap)
     else:
@@ -523,14 +526,27 @@ class Comparison:
 
         return plot_credits(self.credits, metric=metric, ax=ax)
 
-    def plot_roi(self, metric: str = "roi", *, ax=None):
+    def plot_roi(self, metric: str = "roi", *, scale: str = "cut", ax=None):
         """ROI (or ``roas``, ``cpa``) per channel, one bar per model (needs ``costs``).
+
+        Parameters
+        ----------
+        metric : {"roi", "roas", "cpa"}, default "roi"
+        scale : {"cut", "symlog", "linear"}, default "cut"
+            ``"cut"`` stops the axis short of a few outlying channels (their bars are broken
+            off and carry their values), so that the others stay readable; ``"symlog"``: a
+            symmetric log axis; ``"linear"``: the plain axis.
+        ax : matplotlib Axes, optional
+
+        Returns
+        -------
+        matplotlib.axes.Axes
 
         See :func:`attribution.plotting.decisions.plot_roi`.
         """
         from ..plotting.decisions import plot_roi
 
-        return plot_roi(self.roi, metric=metric, ax=ax)
+        return plot_roi(self.roi, metric=metric, scale=scale, ax=ax)
 
     def plot_rank_agreement(self, *, ax=None):
         """Heat map of the Spearman rank agreement between models."""
@@ -540,10 +556,102 @@ class Comparison:
 
     # -- decisions ------------------------------------------------------------------------------
 
-    def plan_budget(self, total_budget, model: str | None = None, **kwargs):
-        """Shortcut for :func:`attribution.decisions.budget.plan_budget` with this comparison's costs."""
+    def plan_budget(
+        self,
+        total_budget,
+        model: str | None = None,
+        *,
+        costs=None,
+        bounds="default",
+        response: str = "concave",
+        objective: str | None = None,
+        elasticity=None,
+        outcomes: pd.DataFrame | None = None,
+        min_periods: int = 8,
+        floor: float = 0.1,
+        reallocate: float = 0.3,
+        validity=None,
+        hold=None,
+    ):
+        r"""Recommend a spend per channel from one model's credit and this comparison's costs.
+
+        :func:`attribution.budget.plan_budget` on this comparison: the chosen model's credit,
+        the comparison's journeys (to fit elasticities per period) and its costs.
+
+        Parameters
+        ----------
+        total_budget : float
+            The budget to allocate, for a period as long as the costs' (planned to the cent).
+        model : str, optional
+            The label of the model whose credit drives the plan; required when the comparison
+            holds several (one of :attr:`labels`).
+        costs : DataFrame, Series or dict, optional
+            Today's costs per channel (or per channel and period); default the comparison's.
+        bounds : "default", RelativeBounds, (lower, upper), dict, DataFrame or None, default "default"
+            Spend limits per channel: ``"default"`` is 0.5–2 × today's spend
+            (:data:`attribution.budget.DEFAULT_BOUNDS`); ``RelativeBounds(low, high)`` for other
+            multipliers; currency amounts as a pair (every channel), a dict ``channel ->
+            (lower, upper)`` or a DataFrame with ``lower``/``upper`` columns; ``None`` for an
+            unbounded plan (it warns with :class:`~attribution.exceptions.PlanWarning`).
+        response : {"concave", "power", "linear"}, default "concave"
+            Response-curve family.
+        objective : {"value", "conversions"}, optional
+            What to maximise; default ``value`` when the credits carry value.
+        elasticity : float or dict, optional
+            Elasticity at today's spend in (0, 1), for every channel or per channel; by default
+            fitted per period where the data allow it, else pooled or assumed (0.5).
+        outcomes : DataFrame, optional
+            Outcome per channel and period (``channel``, ``period`` and the objective column)
+            to fit elasticities; by default the model is refitted on each period's journeys.
+        min_periods : int, default 8
+            Fewest periods with spend needed to fit an elasticity.
+        floor, reallocate : float, default 0.1 and 0.3
+            The rule-based reallocation shown for comparison: the share of the budget split
+            evenly, and the share reallocated by ROI index.
+        validity : ValidityResult, DataFrame or dict, optional
+            A validity scorecard; channels graded D are held at today's spend.
+        hold : None, bool or list of str, optional
+            ``None``: hold the channels graded D; a list: hold exactly these; ``False``: hold
+            nothing.
+
+        Returns
+        -------
+        BudgetPlan
+            With its bounds (:attr:`~attribution.budget.BudgetPlan.bounds`), the fit quality of
+            each response curve and a caveat when any is weak, and the budget at which marginal
+            ROI reaches zero.
+
+        Raises
+        ------
+        ValueError
+            Without costs, for an unknown ``model``, or for bounds that make the plan
+            infeasible (see :func:`attribution.budget.plan_budget`).
+
+        Notes
+        -----
+        See :func:`attribution.budget.plan_budget` for the response curves, the optimiser
+        (equal marginal returns across the channels inside their bounds), the fit-quality
+        ratings and the zero-marginal-ROI budget.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from attribution import Journeys
+        >>> paths = pd.DataFrame({"path": ["search > email", "display > search", "email"],
+        ...                       "total_conversions": [6, 3, 1], "total_null": [10, 20, 30],
+        ...                       "total_conversion_value": [600.0, 300.0, 100.0]})
+        >>> comp = compare(Journeys.from_paths(paths), ["linear"],
+        ...                costs={"search": 300.0, "email": 200.0, "display": 100.0})
+        >>> plan = comp.plan_budget(600.0, elasticity=0.5)
+        >>> plan.bounds
+        "0.5–2 × today's spend"
+        >>> float(plan.allocation["planned"].sum())
+        600.0
+        """
         from .budget import plan_budget
 
-        return plan_budget(self, self.costs if "costs" not in kwargs else kwargs.pop("costs"),
-                           total_budget, model=model, **kwargs)
-
+        return plan_budget(
+            self, self.costs if costs is None else costs, total_budget, model=model, bounds=bounds,
+            response=response, objective=objective, elasticity=elasticity, outcomes=outcomes,
+            min_periods=min_periods, floor=floor, reallocate=reallocate, validity=validity, hold=hold,
+        )

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .. import _defaults
 from ..models._estimator import clone
 from ..journeys import Journeys
 from ..models.base import NO_TOUCH, AttributionModel, _param_error, get_model
@@ -154,9 +155,9 @@ def _is_rule_model(model: AttributionModel) -> bool:
 def bootstrap(
     model,
     journeys: Journeys,
-    n: int = 200,
+    n: int = _defaults.N_BOOT,
     *,
-    level: float = 0.9,
+    level: float = _defaults.LEVEL,
     by: str = "auto",
     random_state=0,
     progress: bool = True,

@@ -164,7 +164,50 @@ def plot_credits(credits: pd.DataFrame, metric: str = "conversions", *, ax=None)
     return ax
 
 
-def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
+#: A channel whose largest bar exceeds the next channel's by this factor is cut off the axis.
+CUT_RATIO = 2.5
+
+
+def _axis_cut(values: pd.DataFrame, ratio: float = CUT_RATIO) -> float | None:
+    """Where to cut the value axis so that a few outlying channels do not flatten the rest.
+
+    Each channel's largest bar is its height; sorted from the top, the first drop by more than
+    ``ratio`` (within the top third of the channels) marks the outliers, and the axis is cut at
+    1.3 × the largest channel below the drop. ``None`` when nothing stands out.
+    """
+    tops = np.sort(np.nan_to_num(values.to_numpy(dtype=float), nan=-np.inf).max(axis=1))[::-1]
+    tops = tops[np.isfinite(tops)]
+    for i in range(1, max(2, len(tops) // 3 + 1)):
+        if i < len(tops) and tops[i] > 0 and tops[i - 1] > ratio * tops[i]:
+            return 1.3 * float(tops[i])
+    return None
+
+
+def _draw_cut(ax, values: pd.DataFrame, cut: float, low: float) -> None:
+    """Mark bars clipped at ``cut``: a break on each, and the true values beyond the cut, in a
+    margin left free of bars."""
+    n_rows, n_cols = values.shape
+    height = 0.8 / max(n_cols, 1)
+    span = cut - low
+    v = values.to_numpy(dtype=float)
+    for r in range(n_rows):
+        over = np.flatnonzero(np.isfinite(v[r]) & (v[r] > cut))
+        if not len(over):
+            continue
+        for j in over:  # a white break near the end of each clipped bar
+            y = r - 0.4 + height * (j + 0.5)
+            ax.plot([cut - 0.035 * span, cut - 0.02 * span], [y + 0.45 * height, y - 0.45 * height],
+                    color="white", linewidth=2.2, solid_capstyle="butt", zorder=3)
+        ws = v[r, over]
+        text = f"{ws.min():,.0f} to {ws.max():,.0f}" if len(ws) > 1 and ws.min() != ws.max() else f"{ws.max():,.0f}"
+        ax.text(cut + 0.015 * span, r, f"▸ {text}", ha="left", va="center", fontsize=8, color="0.1")
+    ax.set_xlim(low - 0.04 * span, cut + 0.2 * span)
+    ax.axvline(cut, color="0.55", linewidth=0.8, linestyle=":")
+    ticks = [t for t in ax.get_xticks() if low - 0.04 * span <= t <= cut]
+    ax.set_xticks(ticks)
+
+
+def plot_roi(table: pd.DataFrame, metric: str = "roi", *, scale: str = "cut", ax=None):
     """ROI (or ROAS, CPA) per channel, one bar per model, so that disagreements stand out.
 
     Channels without a defined figure (no cost, or an infinite CPA) show no bar and are marked
@@ -175,19 +218,33 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
     table : DataFrame
         Long ROI table (:attr:`Comparison.roi` or :attr:`ROIResult.table`).
     metric : {"roi", "roas", "cpa"}
+    scale : {"cut", "symlog", "linear"}, default "cut"
+        ``"cut"``: when a few channels' bars dwarf the others (an ROI of 176 beside ROIs of 2 to
+        10), the axis stops at 1.3 × the largest of the others; the longer bars are clipped
+        there, marked with a break, and their values are printed beyond the dotted cut line, in
+        a margin free of bars. ``"symlog"``: a symmetric log axis (linear within ±1).
+        ``"linear"``: the plain axis.
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Notes
+    -----
+    The cut: with each channel's largest bar sorted from the top, the first drop by more than
+    :data:`CUT_RATIO` = 2.5 within the top third of the channels marks the outliers.
     """
     if metric not in ("roi", "roas", "cpa"):
         raise ValueError(f"The 'metric' parameter of plot_roi must be 'roi', 'roas' or 'cpa'. Got {metric!r} instead.")
-    from ..models.base import BASELINE
+    if scale not in ("cut", "symlog", "linear"):
+        raise ValueError(f"The 'scale' parameter of plot_roi must be 'cut', 'symlog' or 'linear'. Got {scale!r} instead.")
+    from ..models.base import BASELINE, NO_TOUCH
 
     models = list(dict.fromkeys(table["model"]))
-    # the baseline of an incremental model is no channel: nothing is spent on it
-    channels = [c for c in dict.fromkeys(table["channel"]) if c != BASELINE]
+    # the baseline of an incremental model and the conversions without touches are no channels:
+    # nothing is spent on them
+    channels = [c for c in dict.fromkeys(table["channel"]) if c not in (BASELINE, NO_TOUCH)]
 
     def wide(col):
         return table.pivot(index="channel", columns="model", values=col).reindex(index=channels, columns=models)
@@ -207,7 +264,22 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
     if "grade" in table.columns:
         flagged = set(table.loc[table["grade"].astype(str) == "D", "channel"])
     ax = _axes(ax, len(channels), len(models))
-    _grouped_barh(ax, w.replace([np.inf, -np.inf], np.nan), lo, hi)
+    finite = w.replace([np.inf, -np.inf], np.nan)
+    cut = _axis_cut(finite) if scale == "cut" else None
+    shown = finite
+    if cut is not None:
+        shown = finite.clip(upper=cut)
+        if lo is not None:  # no whiskers on clipped bars; none beyond the cut
+            clipped = finite > cut
+            lo, hi = lo.mask(clipped), hi.mask(clipped).clip(upper=cut)
+    _grouped_barh(ax, shown, lo, hi)
+    if cut is not None:
+        ends = [shown.to_numpy(dtype=float)] + ([lo.to_numpy(dtype=float)] if lo is not None else [])
+        ends = np.concatenate([e.ravel() for e in ends])
+        low = min(0.0, float(ends[np.isfinite(ends)].min())) if np.isfinite(ends).any() else 0.0
+        _draw_cut(ax, finite, cut, low)
+    elif scale == "symlog":
+        ax.set_xscale("symlog", linthresh=1.0)
     conv = table.pivot(index="channel", columns="model", values="conversions").reindex(index=channels)
     labels = []
     for c in channels:
@@ -232,6 +304,10 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
         ax.set_xlabel(f"{label}   (dashed line: break-even, {even:g})")
     else:
         ax.set_xlabel(label)
+    if cut is not None:
+        ax.set_xlabel(ax.get_xlabel() + f"\n(axis cut at {cut:,.3g}: longer bars are broken off; their values follow ▸)")
+    elif scale == "symlog":
+        ax.set_xlabel(ax.get_xlabel() + "\n(symmetric log axis: linear within ±1)")
     ax.set_ylabel("channel")
     whisk = " (whiskers: bootstrap interval)" if lo is not None else ""
     ax.set_title(f"{label.split(' =')[0]} per channel, by model{whisk}")

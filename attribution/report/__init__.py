@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import _defaults
 from .._validation import csv_safe
 from ..journeys import Journeys
 from ..models.base import PSEUDO_CHANNELS, estimand_of
@@ -135,13 +136,13 @@ def build_report(
     truth=None,
     budget="auto",
     budget_model: str | None = None,
-    bounds=(0.5, 2.0),
+    bounds=_defaults.PLAN_BOUNDS,
     ropo="auto",
     offline=None,
     customers: pd.DataFrame | None = None,
     customer_id: str = "loyalty_id",
     store_places=("store",),
-    n_boot: int = 200,
+    n_boot: int = _defaults.N_BOOT,
     kpis=True,
     validity="auto",
     title: str = "Attribution report",
@@ -173,9 +174,11 @@ def build_report(
     budget_model : str, optional
         The model label whose credit drives the plan and ROPO; default the first Markov model,
         else the last model.
-    bounds : (low, high) or dict, default (0.5, 2.0)
-        Spend bounds of the plan: multipliers of today's spend, or a dict ``channel ->
-        (lower, upper)`` in currency (see :func:`budget_bounds`).
+    bounds : (low, high), dict or None, default (0.5, 2.0)
+        Spend bounds of the plan: multipliers of today's spend (default
+        :data:`attribution._defaults.PLAN_BOUNDS`, as in :func:`attribution.plan_budget`), a
+        dict ``channel -> (lower, upper)`` in currency (see :func:`budget_bounds`), or ``None``
+        for an unbounded plan (it warns).
     ropo : "auto", RopoReport, False or None, default "auto"
         ``"auto"``: run :func:`attribution.ropo` when conversions carry one of
         ``store_places``; a RopoReport: show it.

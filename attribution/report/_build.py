@@ -155,7 +155,7 @@ def _optional(fn, what: str, notes: list[str]):
 
 
 def _plan(budget, comparison, primary, bounds, notes, meta, card=None):
-    from ..decisions.budget import BudgetPlan
+    from ..decisions.budget import BudgetPlan, RelativeBounds
 
     if isinstance(budget, BudgetPlan):
         return budget
@@ -164,13 +164,12 @@ def _plan(budget, comparison, primary, bounds, notes, meta, card=None):
             raise ValueError("A budget plan needs costs: pass costs= (or a Comparison with costs).")
         return None
     spend = comparison.costs.groupby("channel")["cost"].sum()
-    if isinstance(bounds, Mapping):
-        bd = dict(bounds)
-        meta["bounds"] = "as given per channel"
+    if bounds is None or isinstance(bounds, Mapping):
+        bd = dict(bounds) if bounds is not None else None
+        meta["bounds"] = "as given per channel" if bounds is not None else "none (unbounded)"
     else:
-        low, high = bounds
-        bd = budget_bounds(comparison.costs, low, high)
-        meta["bounds"] = f"{low:g}–{high:g} × today's spend"
+        bd = bounds if isinstance(bounds, RelativeBounds) else RelativeBounds(*bounds)
+        meta["bounds"] = str(bd)
     if budget == "auto":
         total = round(float(spend[spend > 0].sum()), 2)
         if total <= 0:

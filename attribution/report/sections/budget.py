@@ -25,8 +25,9 @@ class BudgetSection:
                  f"{plan.objective} expected": "money" if plan.objective == "value" else "num1",
                  "marginal ROI": "ratio"}
         totals = plan.totals.drop(index=["rule-based"], errors="ignore")
-        bounds = self.meta.get("bounds", "")
+        bounds = self.meta.get("bounds", "") or getattr(plan, "bounds", "")
         src = self.meta.get("budget_source", "")
+        heads = [m for m in (getattr(plan, "caveat", ""), getattr(plan, "marginal_note", "")) if m]  # headline
         parts = ["<section id='budget'><h2>Budget plan</h2>",
                  _p(f"A budget of {plan.total_budget:,.2f}" + (f" ({src})" if src else "")
                     + f" spread over the {len(a)} paid channels to maximise the "
@@ -36,6 +37,7 @@ class BudgetSection:
                        "channels cause)")
                     + (f", each channel kept within {bounds}" if bounds else "")
                     + (f"; {list(plan.held.index)} held at today's spend (graded D)" if len(plan.held) else "") + "."),
+                 *([_notes_list(heads)] if heads else []),
                  _table(show, kinds, index_name="channel", emphasis=["plan"], caption="Spend per channel"),
                  _table(totals.rename(columns={"roi": "ROI", "roas": "ROAS", "cpa": "CPA"}),
                         {"spend": "money", "conversions": "num1", "value": "money", "ROI": "ratio",
@@ -63,7 +65,7 @@ class BudgetSection:
             parts.append(_table(show_d, {"true conv. per unit spend": "num2", "vs median": "signed_pct", "should": "text",
                                          "plan change": "signed_pct", "verdict": "text"}, index_name="channel",
                                 caption="Does the plan follow the true incremental return?"))
-        notes = plan.warnings
+        notes = [w for w in plan.warnings if w not in heads]
         if notes:
             parts.append(_notes_list(notes))
         parts.append("</section>")
