@@ -269,7 +269,7 @@ def kpis(journeys: Journeys, stages: Mapping[str, str] | None = None, top: int =
     --------
     >>> import pandas as pd
     >>> from attribution import Journeys
-    >>> from attribution.kpis import kpis
+    >>> from attribution import kpis
     >>> paths = pd.DataFrame({"path": ["a > b", "b", "a > a > c"],
     ...                       "total_conversions": [3, 1, 0], "total_null": [1, 3, 2]})
     >>> report = kpis(Journeys.from_paths(paths))

@@ -155,7 +155,7 @@ def compare(
     --------
     >>> import pandas as pd
     >>> from attribution import Journeys
-    >>> from attribution.compare import compare
+    >>> from attribution import compare
     >>> paths = pd.DataFrame({"path": ["search > email", "display > search", "email"],
     ...                       "total_conversions": [6, 3, 1], "total_null": [10, 20, 30]})
     >>> comp = compare(Journeys.from_paths(paths), ["first_touch", "last_touch", "linear"])

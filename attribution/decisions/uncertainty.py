@@ -222,7 +222,7 @@ def bootstrap(
     --------
     >>> import pandas as pd
     >>> from attribution import Journeys
-    >>> from attribution.uncertainty import bootstrap
+    >>> from attribution import bootstrap
     >>> paths = pd.DataFrame({"path": ["a > b", "b", "a"], "total_conversions": [30, 10, 5],
     ...                       "total_null": [70, 90, 95]})
     >>> res = bootstrap("linear", Journeys.from_paths(paths), n=100, progress=False)
