@@ -347,3 +347,15 @@ def test_warn_user_from_a_script_frame(tmp_path):
     assert res.returncode == 0, res.stderr
     assert f"{script}:5: ModelFallbackWarning" in res.stderr
     assert np.all(["attribution/" not in line.split(":")[0] for line in res.stderr.splitlines() if "Warning:" in line])
+
+
+def test_other_simulated_data_show_one_line():
+    from attribution.datasets import simulate_customers, simulate_geo
+
+    geo = simulate_geo(random_state=0)
+    text = repr(geo)
+    assert "\n" not in text and text.startswith(f"GeoPanel: 50 geos x 120 days ({len(geo.data):,} rows")
+    assert f"true lift online_conversions {geo.true_lift():.1%}" in text
+    cust = simulate_customers(200, random_state=0)
+    assert repr(cust) == (f"SimulatedCustomers(2025-01-01 .. {cust.end:%Y-%m-%d}): .orders {len(cust.orders):,} rows; "
+                          ".customers 200 rows")
