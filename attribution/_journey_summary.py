@@ -105,6 +105,10 @@ class JourneySummary(Mapping):
         """Every figure as a one-column DataFrame (index: figure names), e.g. to save as CSV."""
         return self.to_series().to_frame(name)
 
+    def to_dict(self) -> dict:
+        """Every figure by name (a plain ``dict``, in order)."""
+        return dict(self._values)
+
     def map(self, func) -> pd.Series:
         """``to_series().map(func)`` (kept for code written when ``describe`` returned a Series)."""
         return self.to_series().map(func)

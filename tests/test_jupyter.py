@@ -124,6 +124,17 @@ def test_shapley_and_incremental_models_say_what_they_hold(sample):
     assert repr(aipw).splitlines()[0].startswith("AIPW(), fitted: incremental credit of 722 conversions")
 
 
+def test_long_credit_tables_are_cut_in_text_and_folded_in_html():
+    names = [f"c{i:02d}" for i in range(30)]
+    j = Journeys(names, np.arange(30), np.arange(31), conversions=np.ones(30), nulls=np.zeros(30))
+    m = at.Linear().fit(j)
+    lines = repr(m).splitlines()
+    assert lines[-1] == "... 6 more rows (see credits_)"
+    assert sum(bool(re.match(r"c\d\d ", line)) for line in lines) == 24
+    h = m._repr_html_()
+    assert "<details><summary>credits_ (30 rows)</summary>" in h and _row(h, "c29") == ["1.0", "0.00", "3.3%"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Journeys.describe
 # ---------------------------------------------------------------------------------------------
@@ -148,7 +159,7 @@ def test_describe_is_typed_and_formatted():
     # pandas views keep every figure, in order
     s = d.to_series()
     assert list(s.index) == list(d) == list(d.index) and len(d) == len(s)
-    assert d.to_frame().loc["touches", "value"] == 4
+    assert d.to_frame().loc["touches", "value"] == 4 and d.to_dict()["channels"] == 3
     assert list(d[["touches", "channels"]]) == [4, 3]
     assert "touches" in d and "nothing" not in d
     # display: counts whole, money to cents, only the rules that excluded touches
