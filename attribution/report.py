@@ -728,9 +728,11 @@ class _Ticker:
         self.callback = progress if callable(progress) else None
         self.bar = None
         if progress and not callable(progress):
-            from ._progress import progress_bar  # stderr in a terminal; widgets or stdout in Jupyter
+            import sys
 
-            self.bar = progress_bar(total, desc="report", unit="step")
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="report", unit="step", file=sys.stderr, leave=False)
 
     def extend(self, n: int) -> None:
         self.total += n
