@@ -248,7 +248,7 @@ def bootstrap(
     index = fitted.credits_.index
     rng = check_random_state(random_state)
 
-    from ._progress import progress_bar  # widgets in Jupyter when installed, else a plain text bar
+    from attribution._progress import progress_bar  # absolute: this module may move into a sub-package
 
     samples = np.empty((int(n), len(index), 2))
     bar = progress_bar(int(n), desc=f"bootstrap {label}", unit="replicate", disable=not progress)
