@@ -298,19 +298,18 @@ def _bgnbd_total(x, tx, T, w):
 
 def _warn_at_bound(model, res, meaning: str) -> None:
     """Warn when the optimum sits at the search bound of a log-parameter (exp(+-15))."""
-    import warnings
-
+    from ._warnings import warn_user
     from .exceptions import DataQualityWarning
 
     at = [n for n, t in zip(model._names, res.x) if abs(t) > 14.0]
     model.at_bound_ = at
     if at:
-        warnings.warn(
+        warn_user(
             f"{type(model).__name__}: the maximum-likelihood estimate of {', '.join(at)} runs to the edge of the "
             f"search range (the likelihood keeps improving as {'they grow' if len(at) > 1 else 'it grows'} without "
             f"limit); the reported value is that edge. {meaning}".rstrip() + ("" if meaning else
             "The data cannot pin this parameter down; predictions are the limit of the model."),
-            DataQualityWarning, stacklevel=3,
+            DataQualityWarning,
         )
 
 

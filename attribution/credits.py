@@ -52,11 +52,11 @@ baseline as one more rate, so that the baseline rows sum to the ``"(baseline)"``
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import pandas as pd
 
+from ._warnings import warn_user
 from .exceptions import DataQualityWarning
 from .journeys import Journeys
 from .models._touch import BASELINE, NO_TOUCH, credit_from_touch_weights, place_codes, simplified_touch_weights
@@ -456,13 +456,12 @@ def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_z
     moved = float(np.abs(conv[~touched_pair & (cc < C)]).sum() / total) if total > 0 else 0.0
     table.attrs["untouched_share"] = moved
     if split == "touched" and moved > 0.01:
-        warnings.warn(
+        warn_user(
             f"{type(model).__name__}: {moved:.1%} of the credit goes to channels a journey did not touch "
             "(rows with touched=False): the model's channel credits cannot be reached by splitting each "
             "journey over its own channels only (e.g. it credits a channel less than the conversions of "
             "journeys that touched only that channel, or gives some channels nothing).",
             DataQualityWarning,
-            stacklevel=2,
         )
     return table
 

@@ -2,21 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import warnings
-
-#: The package's folder: frames under it are library code, the first frame outside is the user's.
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def _warn_user(message: str, category: type[Warning]) -> None:
-    """``warnings.warn`` pointing at the first caller outside the ``attribution`` package."""
-    level, frame = 1, sys._getframe(0)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    warnings.warn(message, category, stacklevel=level)
+from ._warnings import PACKAGE_DIR as _PACKAGE_DIR  # noqa: F401
+from ._warnings import warn_user as _warn_user  # noqa: F401  (one implementation: attribution._warnings)
 
 
 class AttributionError(Exception):

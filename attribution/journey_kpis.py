@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import html
 import math
-import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from ._warnings import warn_user
 from .journeys import Journeys
 
 __all__ = [
@@ -152,13 +152,12 @@ def _stage_codes(journeys: Journeys, stages) -> tuple[list[str], np.ndarray]:
     channels = journeys.channels.tolist()
     unknown = sorted(set(stages) - set(channels), key=str)
     if unknown:
-        warnings.warn(f"stages names channel(s) not in the journeys: {unknown}; they are ignored.", UserWarning, stacklevel=3)
+        warn_user(f"stages names channel(s) not in the journeys: {unknown}; they are ignored.", UserWarning)
     unmapped = [c for c in channels if c not in stages]
     if unmapped:
-        warnings.warn(
+        warn_user(
             f"stages gives no stage for channel(s) {unmapped}; their touches do not count in the funnel.",
             UserWarning,
-            stacklevel=3,
         )
     extra = list(dict.fromkeys(v for v in stages.values() if v not in STAGES))
     names = [s for s in STAGES if s in set(stages.values())] + extra
@@ -550,19 +549,70 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _frame_html(df: pd.DataFrame, caption: str) -> str:
-    """A DataFrame as an HTML table; every string from the data is escaped."""
-    esc = html.escape
-    head = "".join(f"<th>{esc(str(c))}</th>" for c in df.columns)
-    idx_name = esc(str(df.index.name or ""))
-    body = "".join(
-        "<tr><th>" + esc(str(i)) + "</th>" + "".join(f"<td>{esc(_fmt(v))}</td>" for v in row) + "</tr>"
-        for i, row in zip(df.index.tolist(), df.itertuples(index=False, name=None))
+#: Tables longer than this are folded into a ``<details>`` element in the Jupyter display.
+_HTML_MAX_ROWS = 12
+#: Row labels (paths) longer than this are shortened in the Jupyter display (the tables keep them).
+_HTML_MAX_LABEL = 60
+
+
+def _column_format(name: str) -> str:
+    """Display format of a KPI column by its name: rates and shares as %, means to 2 decimals."""
+    n = str(name)
+    if "rate" in n or "share" in n:
+        return "{:.1%}"
+    if n == "value":
+        return "{:,.2f}"
+    if "mean" in n or "median" in n or "days" in n or "position" in n:
+        return "{:,.2f}"
+    return "count"
+
+
+def _apply(f: str, v) -> str:
+    """Format one KPI cell with format ``f`` (``"count"``: whole when whole); NaN shows as a dash."""
+    if isinstance(v, (float, np.floating)) and math.isnan(v):
+        return "–"
+    if not isinstance(v, (int, float, np.integer, np.floating)) or isinstance(v, bool):
+        return str(v)
+    if f == "count" or (f == "{:,.2f}" and float(v).is_integer()):
+        return _fmt(float(v))
+    return f.format(v)
+
+
+def _shown(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every cell formatted as text (counts whole when whole, rates as %)."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        f = _column_format(col)
+        out[str(col).replace("_", " ")] = [_apply(f, v) for v in df[col].to_numpy()]
+    labels = [str(i) for i in df.index]
+    out.index = pd.Index(
+        [lab if len(lab) <= _HTML_MAX_LABEL else lab[: _HTML_MAX_LABEL - 1] + "…" for lab in labels],
+        name=df.index.name,
     )
-    return (
-        f"<table><caption style='text-align:left;font-weight:bold'>{esc(caption)}</caption>"
-        f"<thead><tr><th>{idx_name}</th>{head}</tr></thead><tbody>{body}</tbody></table>"
-    )
+    return out
+
+
+def _frame_html(df: pd.DataFrame, caption: str, fold: bool | None = None) -> str:
+    """A KPI table as HTML: formatted, escaped, scrollable when wide, folded when long."""
+    from ._display import _html_table
+
+    table = f"<div style='overflow-x:auto;max-width:100%'>{_html_table(_shown(df), default='{}')}</div>"
+    fold = len(df) > _HTML_MAX_ROWS if fold is None else fold
+    title = html.escape(caption)
+    if fold:
+        return f"<details><summary><b>{title}</b> ({len(df)} rows)</summary>{table}</details>"
+    return f"<p><b>{title}</b></p>{table}"
+
+
+def _overall_html(overall: pd.Series) -> str:
+    """The journey-set figures as a two-column table: rates as %, counts whole, means to 2 decimals."""
+    from ._display import _html_table
+
+    rows = []
+    for k, v in overall.items():
+        rows.append((str(k).replace("_", " "), _apply(_column_format(k), v)))
+    shown = pd.DataFrame({"": [t for _, t in rows]}, index=pd.Index([k for k, _ in rows], name="Journey set"))
+    return _html_table(shown, default="{}")
 
 
 class JourneyKPIs:
@@ -659,23 +709,34 @@ class JourneyKPIs:
         o = self.overall
         return (
             f"<JourneyKPIs: {_fmt(o['journeys'])} journeys, {len(self.by_channel)} channels, "
-            f"conversion rate {_fmt(o['conversion_rate'])}>"
+            f"conversion rate {'–' if math.isnan(o['conversion_rate']) else format(o['conversion_rate'], '.1%')}>"
         )
 
     def _repr_html_(self) -> str:
-        parts = ["<div>", "<h4>Journey KPIs</h4>"]
-        parts.append(_frame_html(self.overall.to_frame("value"), "Journey set"))
+        o = self.overall
+        head = (
+            f"Journey KPIs: {_fmt(o['journeys'])} journeys, {len(self.by_channel)} channels, conversion rate "
+            + ("–" if math.isnan(o["conversion_rate"]) else f"{o['conversion_rate']:.1%}")
+        )
+        frames = self.to_frames()
+        parts = ["<div style='max-width:90em'>", f"<h4>{html.escape(head)}</h4>"]
+        parts.append(
+            "<div style='display:flex;flex-wrap:wrap;gap:2em;align-items:flex-start'>"
+            f"<div>{_overall_html(o)}</div>"
+            f"<div style='min-width:20em'>{_frame_html(frames['top_paths'], 'Most frequent paths')}</div></div>"
+        )
         for note in self.notes:
             parts.append(f"<p><em>{html.escape(note)}</em></p>")
         captions = {
-            "by_channel": "By channel", "top_paths": "Most frequent paths",
+            "by_channel": "By channel",
             "drop_off": "Drop-off: last channel of non-converting journeys",
-            "drop_off_steps": "Drop-off by step", "touches_distribution": "Touches per journey",
             "funnel": "Funnel by stage",
+            "touches_distribution": "Touches per journey",
+            "drop_off_steps": "Drop-off by step",
         }
-        for name, frame in self.to_frames().items():
-            if name in captions:
-                parts.append(_frame_html(frame, captions[name]))
+        for name, caption in captions.items():
+            if name in frames:
+                parts.append(_frame_html(frames[name], caption))
         parts.append("</div>")
         return "".join(parts)
 

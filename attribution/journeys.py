@@ -10,7 +10,6 @@ every model serves both.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -29,6 +28,8 @@ from ._validation import (
     parse_timestamps,
     require_columns,
 )
+from ._journey_summary import JourneySummary
+from ._warnings import warn_user
 from .exceptions import (
     DataQualityWarning,
     ExcludedRowsWarning,
@@ -36,7 +37,7 @@ from .exceptions import (
     ParameterError,
 )
 
-__all__ = ["Journeys"]
+__all__ = ["Journeys", "JourneySummary"]
 
 #: The order in which exclusion rules are applied and reported by :meth:`Journeys.describe`.
 EXCLUSION_RULES = (
@@ -347,10 +348,9 @@ class Journeys:
         if names:
             unknown = names - set(out.channels.tolist())
             if unknown:
-                warnings.warn(
+                warn_user(
                     f"exclude names channel(s) not in the data: {sorted(unknown)}.",
                     UserWarning,
-                    stacklevel=2,
                 )
             drop_codes = np.isin(out.channels, list(names))
             out = out._keep_touches(~drop_codes[out.touch_channel], "excluded_channels")
@@ -714,11 +714,10 @@ class Journeys:
             journeys.exclusions["missing_channel"] = n_missing_channel
             journeys._n_input["touch_rows"] += n_missing_channel
             if warn:
-                warnings.warn(
+                warn_user(
                     f"Touch rows excluded by journey rules: {n_missing_channel:,} by missing_channel "
                     "(drop_missing_channel=True). Conversions are all kept; see Journeys.describe().",
                     ExcludedRowsWarning,
-                    stacklevel=2,
                 )
         return journeys
 
@@ -816,11 +815,10 @@ class Journeys:
         excluded = {k: v for k, v in self.exclusions.items() if v}
         if excluded:
             text = ", ".join(f"{v:,} by {k}" for k, v in excluded.items())
-            warnings.warn(
+            warn_user(
                 f"Touch rows excluded by journey rules: {text}. Conversions are all kept; "
                 "see Journeys.describe() for the counts.",
                 ExcludedRowsWarning,
-                stacklevel=3,
             )
 
     # ---------------------------------------------------------------- outputs
@@ -860,8 +858,22 @@ class Journeys:
             df = df.groupby("path", sort=True, as_index=False).sum()
         return df
 
-    def describe(self) -> pd.Series:
-        """A summary: journeys, conversions, touches, path lengths, and rows excluded by each rule."""
+    def describe(self) -> JourneySummary:
+        """A summary: journeys, conversions, touches, path lengths, and rows excluded by each rule.
+
+        Returns
+        -------
+        JourneySummary
+            A read-only mapping from figure name to value (``d["conversions"]``, ``d["touches"]``,
+            ``d["excluded touches: lookback"]``, ``d["conversions at store"]`` ...): row counts are
+            ``int``, weighted counts, value and path lengths ``float``. ``to_frame()`` /
+            ``to_series()`` give it as pandas; in Jupyter it shows as formatted tables.
+
+        Notes
+        -----
+        Journeys are weighted by their conversions plus non-converting counts (a path-table row
+        stands for that many journeys); the mean and median path length use the same weights.
+        """
         weight = self.conversions + self.nulls
         lengths = self.lengths
         conv_rows = self.conversions > 0
@@ -872,30 +884,32 @@ class Journeys:
             median_len = float(lengths[order][np.searchsorted(cw, cw[-1] / 2)])
         else:
             mean_len = median_len = float("nan")
-        info = {
-            "journey rows": self.n_journeys,
-            "journeys (weighted)": float(weight.sum()),
-            "converting journeys (weighted)": float(self.conversions.sum()),
-            "non-converting journeys (weighted)": float(self.nulls.sum()),
-            "conversions": self.total_conversions,
-            "value": self.total_value,
-            "touches": self.n_touches,
-            "channels": self.n_channels,
-            "mean path length": mean_len,
-            "median path length": median_len,
-            "max path length": int(lengths.max()) if len(lengths) else 0,
-            "conversions without touches": float(self.conversions[(lengths == 0) & conv_rows].sum()),
-        }
+        rows = [
+            ("journey rows", int(self.n_journeys), "count", "journeys"),
+            ("journeys (weighted)", float(weight.sum()), "weighted", "journeys"),
+            ("converting journeys (weighted)", float(self.conversions.sum()), "weighted", "journeys"),
+            ("non-converting journeys (weighted)", float(self.nulls.sum()), "weighted", "journeys"),
+            ("conversions", float(self.total_conversions), "weighted", "journeys"),
+            ("value", float(self.total_value), "money", "journeys"),
+            ("touches", int(self.n_touches), "count", "paths"),
+            ("channels", int(self.n_channels), "count", "paths"),
+            ("mean path length", mean_len, "length", "paths"),
+            ("median path length", median_len, "length", "paths"),
+            ("max path length", int(lengths.max()) if len(lengths) else 0, "count", "paths"),
+            ("conversions without touches", float(self.conversions[(lengths == 0) & conv_rows].sum()), "weighted",
+             "journeys"),
+        ]
         n_input = getattr(self, "_n_input", None)
         if n_input:
-            info["input touch rows"] = n_input["touch_rows"]
-            info["input conversion rows"] = n_input["conversion_rows"]
+            rows.append(("input touch rows", int(n_input["touch_rows"]), "count", "paths"))
+            rows.append(("input conversion rows", int(n_input["conversion_rows"]), "count", "paths"))
         for rule in EXCLUSION_RULES:
-            info[f"excluded touches: {rule}"] = int(self.exclusions.get(rule, 0))
+            rows.append((f"excluded touches: {rule}", int(self.exclusions.get(rule, 0)), "count", "excluded"))
         if self.has_place:
             for p in self.places:
-                info[f"conversions at {p}"] = float(self.conversions[self.place == p].sum())
-        return pd.Series(info, name="journeys", dtype=object)
+                rows.append((f"conversions at {p}", float(self.conversions[self.place == p].sum()), "weighted",
+                             "journeys"))
+        return JourneySummary(rows)
 
     # ------------------------------------------------------------------ graph
     def transition_counts(self, order: int = 1):
@@ -971,11 +985,10 @@ def _split_paths(df: pd.DataFrame, path: str, sep: str, what: str, warn: bool):
         raw = df[path]
         no_touch = null | (raw.astype(str).str.strip() == "").to_numpy(dtype=bool)
         if no_touch.any() and warn:
-            warnings.warn(
+            warn_user(
                 f"{int(no_touch.sum())} row(s) of {what} have an empty path; they are kept as journeys "
                 "without touches (their conversions are credited to '(no touch)').",
                 DataQualityWarning,
-                stacklevel=3,
             )
         keep = np.repeat(~no_touch, lengths)
         lengths[no_touch] = 0
@@ -1158,10 +1171,8 @@ def warn_unmatched(n_unmatched: int, n_conversions: int, tk, ck, customer: str, 
     """Warn when more than half of the conversions match no touch id (a dtype or id-space mix-up)."""
     if n_conversions == 0 or n_unmatched <= 0.5 * n_conversions:
         return
-    from .exceptions import _warn_user
-
     if n_touches == 0:
-        _warn_user(
+        warn_user(
             f"The touchpoints hold no touch, so all {n_conversions:,} conversions go to '(no touch)'. Check "
             "that the touchpoint file is the right one and not only a header.",
             DataQualityWarning,
@@ -1176,7 +1187,7 @@ def warn_unmatched(n_unmatched: int, n_conversions: int, tk, ck, customer: str, 
                       "(CLI: --identities FILE)")
     causes.append(f"the {customer!r} columns hold different id spaces or a formatting difference "
                   "(leading zeros, spaces, a float rendering such as '1.169e9')")
-    _warn_user(
+    warn_user(
         f"{n_unmatched:,} of {n_conversions:,} conversions ({n_unmatched / n_conversions:.0%}) match no touch "
         f"id, so they go to '(no touch)'. Likely causes: " + "; ".join(causes) + ".",
         DataQualityWarning,
@@ -1227,11 +1238,10 @@ def _prepare_paths(df: pd.DataFrame, path: str, sep: str | None, warn: bool):
         idx = rep[rep].index
         df.loc[idx, path] = raw.loc[idx].astype(str).map(expand)
         if warn:
-            warnings.warn(
+            warn_user(
                 f"{len(idx):,} path(s) use the repeat notation 'channel {_GA_REPEAT} n' (Google Analytics); "
                 "each was expanded to n consecutive touches of the channel.",
                 DataQualityWarning,
-                stacklevel=3,
             )
     return df, sep
 
@@ -1246,11 +1256,10 @@ def _warn_separators(names, sep: str, warn: bool) -> None:
             continue
         hit = ser.str.contains(cand, regex=False)
         if hit.mean() > 0.2 or (hit.sum() and len(ser) <= 3):
-            warnings.warn(
+            warn_user(
                 f"{int(hit.sum())} of {len(ser)} channel names contain {cand!r} (e.g. {ser[hit].iloc[0]!r}): the "
                 f"paths look {cand!r}-separated. Pass sep={cand!r} (CLI: --sep '{cand}') if so.",
                 DataQualityWarning,
-                stacklevel=3,
             )
             return
 

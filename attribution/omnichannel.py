@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ._warnings import warn_user
 from ._validation import as_name_set, parse_duration, require_columns
 from .exceptions import DataQualityWarning, ParameterError, ParameterTypeError
 from .journeys import Journeys
@@ -52,16 +52,26 @@ class RopoReport:
         return plot_place_credit(self.by_channel[self.by_channel["group"] == "online"], ax=ax)
 
     def _repr_html_(self) -> str:
-        def table(frame) -> str:
-            return frame.to_html(float_format=lambda x: f"{x:,.3f}", escape=True)
+        from ._display import _html_table
 
-        parts = ["<h4>ROPO: research online, purchase offline</h4>", table(self.summary.to_frame("value"))]
+        def figures(series: pd.Series) -> str:
+            shown = pd.DataFrame(
+                {"": [_show(k, v) for k, v in series.items()]},
+                index=pd.Index([str(k).replace("_", " ") for k in series.index], name=""),
+            )
+            return _html_table(shown, default="{}")
+
+        parts = ["<div style='max-width:72em'>", "<h4>ROPO: research online, purchase offline</h4>",
+                 figures(self.summary)]
         if self.incrementality is not None:
             parts += ["<h5>Incrementality of online research for store purchases</h5>",
-                      table(self.incrementality.to_frame("value"))]
-        parts += ["<h5>Credit by place</h5>", table(self.by_channel)]
+                      figures(self.incrementality)]
+        by = self.by_channel.rename(columns=lambda c: str(c).replace("_", " "))
+        formats = {c: "{:,.2f}" if c.endswith(" value") else "{:.1%}" if c.endswith("share") else "{:,.1f}"
+                   for c in by.columns}
+        parts += ["<h5>Credit by place</h5>", _html_table(by, formats=formats, default="{}")]
         parts += [f"<p><em>{html.escape(n)}</em></p>" for n in self.notes]
-        return "\n".join(parts)
+        return "\n".join(parts) + "</div>"
 
     def __repr__(self) -> str:
         s = self.summary
@@ -69,6 +79,29 @@ class RopoReport:
             f"<RopoReport: {s['store_conversions']:,.6g} store conversions, ROPO rate {s['ropo_rate']:.1%}, "
             f"showrooming rate {s['showrooming_rate']:.1%}, model {s['model']}>"
         )
+
+
+#: How the figures of ``RopoReport.summary`` and ``.incrementality`` are shown, by key suffix
+#: or name: rates as %, money to cents, counts without decimals, per-customer rates to 3 decimals.
+_PERCENT = ("ropo_rate", "showrooming_rate", "online_credit_store_share")
+_PER_CUSTOMER = ("store_rate_treated", "store_rate_untreated", "naive_difference", "store_rate_untreated_adjusted",
+                 "att", "att_low", "att_high")
+
+
+def _show(key, value) -> str:
+    """One ROPO figure as text (see :data:`_PERCENT`, :data:`_PER_CUSTOMER`)."""
+    if isinstance(value, str) or value is None:
+        return "" if value is None else value
+    v = float(value)
+    if np.isnan(v):
+        return "–"
+    if key in _PERCENT:
+        return f"{v:.1%}"
+    if key in _PER_CUSTOMER:
+        return f"{v:,.3f}"
+    if "value" in str(key):
+        return f"{v:,.2f}"
+    return f"{round(v):,}" if abs(v - round(v)) < 1e-9 * max(1.0, abs(v)) else f"{v:,.1f}"
 
 
 def _research_before(journeys: Journeys, touch_is: np.ndarray, window) -> np.ndarray:
@@ -224,9 +257,7 @@ def ropo(
             "(CLI: --identities FILE)."
         )
         notes.append(msg)
-        from .models.base import _warn_user
-
-        _warn_user(msg, DataQualityWarning)
+        warn_user(msg, DataQualityWarning)
 
     # --- credit by place
     m = get_model(model) if not isinstance(model, AttributionModel) else clone(model)
@@ -311,7 +342,7 @@ def _incrementality(journeys, is_online_touch, customers, customer_id, covariate
     T = person.isin(list(touched_people))
     Y = store_by_person.reindex(person).fillna(0.0).to_numpy()
     if not T.any() or T.all():
-        warnings.warn("Every customer (or none) had online research: the incrementality cannot be estimated.", stacklevel=3)
+        warn_user("Every customer (or none) had online research: the incrementality cannot be estimated.")
         return None, None
     att, control = _att_ipw(T, Y, X)
     rng = np.random.default_rng(random_state)

@@ -39,6 +39,13 @@ class SimulatedCustomers:
     end: pd.Timestamp
     survey: pd.DataFrame | None = None
 
+    def __repr__(self) -> str:
+        frames = {"orders": self.orders, "customers": self.customers}
+        if self.survey is not None:
+            frames["survey"] = self.survey
+        sizes = "; ".join(f".{k} {len(v):,} rows" for k, v in frames.items())
+        return f"SimulatedCustomers({self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d}): {sizes}"
+
 
 def simulate_customers(
     n_customers: int = 5000,

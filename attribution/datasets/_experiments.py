@@ -149,6 +149,16 @@ class GeoPanel:
     truth: pd.DataFrame
     params: dict = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        geos = self.data["geo"].nunique() if "geo" in self.data.columns else 0
+        days = self.data["date"].nunique() if "date" in self.data.columns else 0
+        lifts = ", ".join(f"{k} {v:.1%}" for k, v in self.truth["lift"].items()) if "lift" in self.truth else ""
+        return (
+            f"GeoPanel: {geos} geos x {days} days ({len(self.data):,} rows: {', '.join(map(str, self.data.columns))}); "
+            f"{self.channel} test in {len(self.treated)} treated geos {self.start:%Y-%m-%d} .. {self.end:%Y-%m-%d}, "
+            f"extra spend {self.spend:,.2f}; true lift {lifts}"
+        )
+
     def true_lift(self, outcome: str = "online_conversions") -> float:
         """The realised true lift of ``outcome`` in the treated geos over the test."""
         return float(self.truth.loc[outcome, "lift"])

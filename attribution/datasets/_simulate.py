@@ -434,6 +434,54 @@ class SimulatedData:
         """The simulated channels, in canonical order."""
         return CHANNELS
 
+    # -- display -----------------------------------------------------------------------------
+
+    def _frames(self) -> dict[str, pd.DataFrame]:
+        return {"touchpoints": self.touchpoints, "conversions": self.conversions, "identities": self.identities,
+                "costs": self.costs, "customers": self.customers}
+
+    def _headline(self) -> str:
+        p = self.params
+        conv = self.conversions
+        places = ""
+        if "place" in conv.columns and len(conv):
+            counts = conv["place"].value_counts()
+            places = " (" + ", ".join(f"{n:,} {k}" for k, n in counts.items()) + ")"
+        value = float(conv["value"].sum()) if "value" in conv.columns else float("nan")
+        p = {"regime": "episodes", **p}  # the sample's parameters leave the default regime out
+        where = ", ".join(f"{k}={p[k]!r}" for k in ("regime", "n_customers", "days", "start", "random_state") if k in p)
+        return (
+            f"SimulatedData({where}): {len(self.touchpoints):,} touches over {len(self.channels)} channels, "
+            f"{len(conv):,} conversions{places}, value {value:,.2f}"
+        )
+
+    def __repr__(self) -> str:
+        lines = [self._headline()]
+        for name, frame in self._frames().items():
+            cols = ", ".join(map(str, frame.columns))
+            lines.append(f"  .{name:<12} {len(frame):>9,} rows  [{cols}]")
+        lines.append("  .truth() true incremental credit; .journeys() Journeys; .to_csv(dir) files")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from .._display import _html_table
+
+        rows = {name: {"rows": len(f), "columns": ", ".join(map(str, f.columns))} for name, f in self._frames().items()}
+        sizes = pd.DataFrame.from_dict(rows, orient="index")
+        sizes.index.name = "attribute"
+        head = self.touchpoints.head(3).astype(str)
+        head.index = [str(i) for i in head.index]
+        return (
+            f"<div style='max-width:72em'><p><b>{html.escape(self._headline())}</b></p>"
+            + _html_table(sizes, formats={"rows": "{:,}"}, default="{}")
+            + "<details><summary>first rows of touchpoints</summary>"
+            + _html_table(head, default="{}") + "</details>"
+            + "<p><code>.truth()</code> true incremental credit per channel; <code>.journeys()</code> the "
+            "Journeys; <code>.to_csv(directory)</code> writes the files.</p></div>"
+        )
+
     def truth(self, kind: str = "shapley") -> pd.DataFrame:
         """Each channel's true incremental conversions and value.
 

@@ -180,7 +180,8 @@ def bootstrap(
     random_state : int, numpy Generator or None, default 0
         Seeds the resampling.
     progress : bool, default True
-        Show a tqdm progress bar over the replicates (on stderr).
+        Show a progress bar over the replicates: on stderr in a terminal; in Jupyter a widget bar
+        when ``ipywidgets`` is installed, else a plain text bar in the cell's output.
 
     Returns
     -------
@@ -248,13 +249,10 @@ def bootstrap(
     index = fitted.credits_.index
     rng = check_random_state(random_state)
 
-    if progress:
-        from tqdm.auto import tqdm
-    else:  # tqdm.auto's notebook bar warns about ipywidgets even when disabled
-        from tqdm import tqdm
+    from attribution._progress import progress_bar  # absolute: this module may move into a sub-package
 
     samples = np.empty((int(n), len(index), 2))
-    bar = tqdm(total=int(n), desc=f"bootstrap {label}", unit="replicate", disable=not progress, leave=False)
+    bar = progress_bar(int(n), desc=f"bootstrap {label}", unit="replicate", disable=not progress)
     try:
         if _is_rule_model(fitted):
             _fill_rule_samples(fitted, journeys, scheme, int(n), rng, samples, index, bar)

@@ -456,9 +456,9 @@ def build_paths(
     if drop:
         unknown = drop - set(names)
         if unknown:
-            from ..models.base import _warn_user
+            from .._warnings import warn_user
 
-            _warn_user(f"exclude names channel(s) not in the data: {sorted(unknown)}.", UserWarning)
+            warn_user(f"exclude names channel(s) not in the data: {sorted(unknown)}.", UserWarning)
     kept = [c for c in names if c not in drop]
     code_of = {c: i for i, c in enumerate(kept)}
     channel_map = pd.DataFrame({

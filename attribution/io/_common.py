@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._tables import _arrow_to_frame, read_table  # noqa: F401 - read_table is part of this module's API
+from .._warnings import warn_user
 from ..exceptions import ExcludedRowsWarning, JourneyValidationError
 
 #: Columns of :attr:`EventTables.touchpoints`.
@@ -295,10 +295,9 @@ def warn_exclusions(source: str, exclusions: dict) -> None:
     excluded = {k: v for k, v in exclusions.items() if v}
     if excluded:
         text = ", ".join(f"{v:,} by {k}" for k, v in excluded.items())
-        warnings.warn(
+        warn_user(
             f"{source} importer excluded input rows: {text}; see EventTables.summary().",
             ExcludedRowsWarning,
-            stacklevel=3,
         )
 
 

@@ -67,7 +67,7 @@ class ParamsMixin:
             key, delim, sub_key = key.partition("__")
             if key not in valid:
                 raise ValueError(
-                    f"Invalid parameter {key!r} for estimator {self}. Valid parameters are: "
+                    f"Invalid parameter {key!r} for estimator {ParamsMixin.__repr__(self)}. Valid parameters are: "
                     f"{self._get_param_names()!r}."
                 )
             if delim:

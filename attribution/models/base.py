@@ -63,10 +63,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import importlib.util
-import os
 import re
-import sys
-import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple
@@ -74,15 +71,8 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..exceptions import (  # _warn_user: defined beside the warnings, used here and by every model
-    _PACKAGE_DIR,
-    DataQualityWarning,
-    EstimandError,
-    NotFittedError,
-    ParameterError,
-    ParameterTypeError,
-    _warn_user,
-)
+from ..exceptions import DataQualityWarning, EstimandError, NotFittedError, ParameterError, ParameterTypeError
+from .._warnings import warn_user as _warn_user  # noqa: F401  (used by the models)
 from ..journeys import Journeys
 from ._estimator import ParamsMixin, clone
 from ._touch import (  # defined in the leaf module the credit functions share; public here
@@ -169,6 +159,13 @@ def estimand_of(model: Any) -> str:
     """The estimand of a model (instance or class); ``"attributed"`` for anything else."""
     est = getattr(type(model) if not isinstance(model, type) else model, "estimand_", "attributed")
     return est if est in ESTIMANDS else "attributed"
+
+
+def _count(x: float) -> str:
+    """A (possibly weighted) count: ``1,234`` when whole, else ``1,234.5``."""
+    x = float(x)
+    whole = np.isfinite(x) and abs(x - round(x)) <= 1e-9 * max(1.0, abs(x))
+    return f"{round(x):,}" if whole else f"{x:,.1f}"
 
 
 def _not_fitted_message(owner: Any) -> str:
@@ -352,6 +349,134 @@ class AttributionModel(ParamsMixin):
 
     def __sklearn_is_fitted__(self) -> bool:
         return "credits_" in self.__dict__
+
+    # -- display (console and Jupyter) -------------------------------------------------------
+
+    #: Rows of the credit table shown by the text ``repr`` before it is cut.
+    _REPR_MAX_ROWS: ClassVar[int] = 25
+
+    def __repr__(self) -> str:
+        """The constructor call (``Markov(order=2)``); once fitted, also the credit table."""
+        if "credits_" not in self.__dict__:
+            return ParamsMixin.__repr__(self)
+        from .._display import _fmt
+
+        table, formats = self._display_table()
+        lines = [self._display_header(), self._estimand_note()]
+        facts = self._display_facts()
+        if facts:
+            lines.append("; ".join(f"{k} {v}" for k, v in facts))
+        n = len(table)
+        cut = n > self._REPR_MAX_ROWS
+        lines.append(_fmt(table.iloc[: self._REPR_MAX_ROWS - 1] if cut else table, "{:,.2f}", formats))
+        if cut:
+            lines.append(f"... {n - self._REPR_MAX_ROWS + 1} more rows (see credits_)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str | None:
+        """Jupyter display: ``None`` before ``fit`` (the text repr is shown), else the credits."""
+        if "credits_" not in self.__dict__:
+            return None
+        import html
+
+        from .._display import _html_table
+
+        esc = html.escape
+        table, formats = self._display_table()
+        out = [
+            "<div style='max-width:60em'>",
+            f"<p><b>{esc(self._display_header())}</b></p>",
+            f"<p>{esc(self._estimand_note())}</p>",
+        ]
+        facts = self._display_facts()
+        if facts:
+            out.append("<p>" + "; ".join(f"{esc(k)} <b>{esc(str(v))}</b>" for k, v in facts) + "</p>")
+        body = _html_table(table, formats=formats)
+        if len(table) > self._REPR_MAX_ROWS:
+            body = f"<details><summary>credits_ ({len(table)} rows)</summary>{body}</details>"
+        out.append(body)
+        pc = self.__dict__.get("place_credits_")
+        if isinstance(pc, pd.DataFrame) and len(pc):
+            wide = pc.pivot_table(index="channel", columns="place", values="conversions", aggfunc="sum", sort=False)
+            wide = wide.reindex(table.index)
+            wide.columns = [str(c) for c in wide.columns]
+            out.append(
+                "<details><summary>Credited conversions by conversion place (place_credits_)</summary>"
+                + _html_table(wide, default="{:,.1f}") + "</details>"
+            )
+        out.append("</div>")
+        return "".join(out)
+
+    def _display_header(self) -> str:
+        cr = self.credits_
+        channels = [c for c in cr.index if c not in PSEUDO_CHANNELS]
+        return (
+            f"{ParamsMixin.__repr__(self)}, fitted: {self.estimand_} credit of "
+            f"{_count(float(cr['conversions'].sum()))} conversions (value {float(cr['value'].sum()):,.2f}) "
+            f"over {len(channels)} channels"
+        )
+
+    def _estimand_note(self) -> str:
+        if self.estimand_ == "incremental":
+            return (
+                "Estimand: incremental (what each channel caused); the '(baseline)' row holds the conversions "
+                "expected with no paid channel, so the column sums to every conversion."
+            )
+        note = (
+            "Estimand: attributed (the observed conversions split over the channels that touched them; "
+            "not what the channels caused)."
+        )
+        if NO_TOUCH in self.credits_.index:
+            note += " '(no touch)' holds the conversions of journeys without touches."
+        return note
+
+    def _display_facts(self) -> list[tuple[str, str]]:
+        """A few fitted scalars worth reading (order, conversion probability, exactness, diagnostics)."""
+        d = self.__dict__
+        facts: list[tuple[str, str]] = []
+        if "order_" in d:
+            facts.append(("order", str(d["order_"])))
+        if isinstance(d.get("conversion_probability_"), (float, np.floating)):
+            facts.append(("conversion probability", f"{d['conversion_probability_']:.2%}"))
+        if isinstance(d.get("expected_value_"), (float, np.floating)):
+            facts.append(("expected value per journey", f"{d['expected_value_']:,.2f}"))
+        if isinstance(d.get("exact_"), (bool, np.bool_)):
+            facts.append(("Shapley values", "exact" if d["exact_"] else "sampled (Monte Carlo)"))
+        diag = d.get("diagnostics_")
+        if isinstance(diag, dict):
+            for k, v in diag.items():
+                if isinstance(v, (bool, np.bool_)) or not isinstance(v, (str, int, float, np.integer, np.floating)):
+                    continue
+                if isinstance(v, (float, np.floating)):
+                    v = f"{v:,.4g}"
+                facts.append((str(k).replace("_", " "), str(v)))
+                if len(facts) >= 8:
+                    break
+        return facts
+
+    def _display_table(self) -> tuple[pd.DataFrame, dict[str, str]]:
+        """``credits_`` with the model's per-channel extras (removal effects, intervals, coefficients)."""
+        table = self.credits_[["conversions", "value", "share"]].copy()
+        formats = {"conversions": "{:,.1f}", "value": "{:,.2f}", "share": "{:.1%}"}
+        d = self.__dict__
+        re_ = d.get("removal_effects_")
+        if isinstance(re_, pd.DataFrame) and "conversions" in re_.columns:
+            table["removal_effect"] = re_["conversions"].reindex(table.index)
+            formats["removal_effect"] = "{:.1%}"
+        iv = d.get("credit_intervals_")
+        if isinstance(iv, pd.DataFrame) and {"conversions_low", "conversions_high"} <= set(iv.columns):
+            lo = iv["conversions_low"].reindex(table.index)
+            if np.isfinite(lo.to_numpy(dtype=np.float64)).any():
+                table["conversions_low"] = lo
+                table["conversions_high"] = iv["conversions_high"].reindex(table.index)
+                formats["conversions_low"] = formats["conversions_high"] = "{:,.1f}"
+        coef = d.get("coefficients_")
+        if isinstance(coef, pd.DataFrame) and "mean" in coef.columns:
+            table["coefficient (mean)"] = coef["mean"].reindex(table.index)
+            formats["coefficient (mean)"] = "{:.3f}"
+        for col in table.columns[3:]:  # extras: blank where a row has none (pseudo-channels)
+            table[col] = table[col].astype(object).where(table[col].notna(), "")
+        return table, formats
 
     # -- the estimator API -----------------------------------------------------------------
 
