@@ -249,7 +249,7 @@ def bootstrap(
     index = fitted.credits_.index
     rng = check_random_state(random_state)
 
-    from attribution._progress import progress_bar  # absolute: this module may move into a sub-package
+    from .._progress import progress_bar
 
     samples = np.empty((int(n), len(index), 2))
     bar = progress_bar(int(n), desc=f"bootstrap {label}", unit="replicate", disable=not progress)

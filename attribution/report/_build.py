@@ -118,11 +118,9 @@ class _Ticker:
         self.callback = progress if callable(progress) else None
         self.bar = None
         if progress and not callable(progress):
-            import sys
+            from .._progress import progress_bar  # plain bar in Jupyter without ipywidgets
 
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc="report", unit="step", file=sys.stderr, leave=False)
+            self.bar = progress_bar(total, desc="report", unit="step")
 
     def extend(self, n: int) -> None:
         self.total += n
