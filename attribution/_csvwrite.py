@@ -69,7 +69,9 @@ def round_for_csv(df: pd.DataFrame, money=None) -> pd.DataFrame:
     ----------
     df : DataFrame
     money : iterable of column names, optional
-        The money columns; default: those :func:`is_money_column` recognises.
+        The money columns; default: those :func:`is_money_column` recognises, and none in a
+        key/value summary (a frame whose only column is ``value``: it mixes counts, rates
+        and amounts, so every number is written to 1e-6).
 
     Returns
     -------
@@ -83,6 +85,8 @@ def round_for_csv(df: pd.DataFrame, money=None) -> pd.DataFrame:
     >>> round_for_csv(pd.DataFrame({"value": [629.7900000000001], "share": [0.123456789]})).iloc[0].tolist()
     [629.79, 0.123457]
     """
+    if money is None and list(map(str, df.columns)) == ["value"]:
+        money = ()  # a key/value summary: its one column mixes counts, rates and amounts
     money_cols = None if money is None else {str(c) for c in money}
     out = df.copy()
     for i in range(out.shape[1]):

@@ -43,12 +43,14 @@ examples:
 
 def _calibration_files(cal, plan, out: Path) -> list[Path]:
     """Write the calibration tables and figure to ``out``; returns the files."""
+    from .._csvwrite import write_csv
+
     out.mkdir(parents=True, exist_ok=True)
     files = []
 
     def put(name, frame, index=True):
         path = out / name
-        frame.to_csv(path, index=index)
+        write_csv(frame, path, index=index)  # rounded: money to cents, the rest to 1e-6
         files.append(path)
 
     put("calibration_credits.csv", cal.credits)

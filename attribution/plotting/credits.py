@@ -48,7 +48,6 @@ def plot_credits_by_period(table, *, ax=None, ncols: int = 3, what: str = "conve
     >>> [a.get_title() for a in axes], len(axes[0].get_lines())
     (['a', 'b'], 2)
     """
-    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     from .journeys import channel_colors
@@ -76,8 +75,15 @@ def plot_credits_by_period(table, *, ax=None, ncols: int = 3, what: str = "conve
         ncols = max(1, min(ncols, n))
         nrows = int(np.ceil(n / ncols))
         if fig is None:
-            fig = plt.figure(figsize=(3.6 * ncols, 2.3 * nrows + 0.6 + 0.3 * (by_model is not None)), layout="constrained")
-        axes = fig.subplots(nrows, ncols, sharex=True, sharey=False, squeeze=False)
+            fig = plt.figure(figsize=(3.6 * ncols, 2.3 * nrows + 0.9 + 0.5 * (by_model is not None)))
+        # a fixed grid in inches instead of constrained layout: as legible, and several times faster
+        # to save with a dozen panels
+        fig.set_layout_engine(None)
+        w, h = fig.get_figwidth(), fig.get_figheight()
+        legend_h = 0.55 if by_model is not None else 0.0
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=False, squeeze=False, gridspec_kw=dict(
+            left=0.75 / w, right=1 - 0.2 / w, top=1 - 0.6 / h, bottom=(0.5 + legend_h) / h,
+            wspace=0.75 / max(3.6 - 0.75, 0.5), hspace=0.75 / max((h - 1.1 - legend_h) / nrows - 0.75, 0.5)))
         for extra in axes.ravel()[n:]:
             extra.set_visible(False)
         for a in axes.ravel()[max(n - ncols, 0):n]:  # the lowest panel of each column shows the dates
@@ -100,6 +106,7 @@ def plot_credits_by_period(table, *, ax=None, ncols: int = 3, what: str = "conve
         series = by_model
     x_of = {key: (t.index.to_timestamp() if isinstance(t.index, pd.PeriodIndex) else t.index)
             for key, t in series.items()}
+    tick_pos, tick_labels = _date_ticks(index)
     for a, ch in zip(axes, channels):
         low = 0.0
         for i, (key, t) in enumerate(series.items()):
@@ -116,9 +123,7 @@ def plot_credits_by_period(table, *, ax=None, ncols: int = 3, what: str = "conve
         a.set_title(str(ch)[:40], fontsize=10)
         a.set_ylim(bottom=low)
         a.grid(alpha=0.3)
-        loc = mdates.AutoDateLocator(minticks=3, maxticks=6)
-        a.xaxis.set_major_locator(loc)
-        a.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        a.set_xticks(tick_pos, tick_labels)  # fixed ticks: one computation for every panel (fast)
         a.tick_params(axis="x", labelsize=8)
         a.tick_params(axis="y", labelsize=8)
         a.set_ylabel(what, fontsize=8)
@@ -127,9 +132,25 @@ def plot_credits_by_period(table, *, ax=None, ncols: int = 3, what: str = "conve
 
         handles = [Line2D([], [], color=palette[i], marker="o", ms=2.5, lw=1.4, label=str(key))
                    for i, key in enumerate(by_model)]
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 6),
+        fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncols=min(len(handles), 6),
                    frameon=False, fontsize=9, title="model", title_fontsize=9)
     return axes
+
+
+def _date_ticks(index, most: int = 5):
+    """At most ``most`` evenly spaced period starts and their labels (``Mar 02``; ``2026-03`` for
+    months and longer; the year is added to the first label)."""
+    x = index.to_timestamp() if isinstance(index, pd.PeriodIndex) else pd.DatetimeIndex(index)
+    if len(x) == 0:
+        return [], []
+    step = max(1, int(np.ceil(len(x) / most)))
+    pos = list(x[::step])
+    monthly = isinstance(index, pd.PeriodIndex) and index.freqstr.split("-")[0].upper() in ("M", "ME", "Q", "QE", "Y", "YE")
+    fmt = "%Y-%m" if monthly else "%b %d"
+    labels = [p.strftime(fmt) for p in pos]
+    if not monthly:
+        labels[0] = pos[0].strftime("%b %d\n%Y")
+    return pos, labels
 
 
 def _freq_name(index) -> str:

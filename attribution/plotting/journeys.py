@@ -373,7 +373,7 @@ def plot_drop_off(drop_off: pd.DataFrame, ax=None):
     right.set_ylim(ax.get_ylim())
     right.set_yticks(y, [f"{r:.0%}" if np.isfinite(r) else "–" for r in rate])
     right.tick_params(axis="y", length=0, labelsize=9)
-    right.set_ylabel("drop-off rate: share of the journeys\nending after this channel that did not convert")
+    right.set_ylabel("drop-off rate (of the journeys\nending here, % not converting)")
     for side in ("top",):
         ax.spines[side].set_visible(False)
         right.spines[side].set_visible(False)
