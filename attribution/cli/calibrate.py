@@ -93,6 +93,7 @@ def cmd_calibrate(args) -> int:
 
     ns = _namespace_from_args(args)
     spec = parse_models(args.model, "--model")
+    ns.model_specs = list(spec)  # a model needing full histories (causal) gets journeys without lookback
     if len(spec) != 1:
         raise UserError(f"--model takes one model spec; got {spec}.")
     if args.n_boot < 0:
