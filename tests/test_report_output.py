@@ -23,7 +23,7 @@ from attribution import Journeys, compare  # noqa: E402
 from attribution._csvwrite import is_money_column, round_for_csv, write_csv  # noqa: E402
 from attribution._terminal import format_table  # noqa: E402
 from attribution.datasets import simulate  # noqa: E402
-from attribution.kpis import kpis  # noqa: E402
+from attribution.journey_kpis import kpis  # noqa: E402
 from attribution.plotting.credits import plot_credits_by_period  # noqa: E402
 from attribution.plotting.decisions import plot_rank_agreement  # noqa: E402
 from attribution.plotting.journeys import (  # noqa: E402

@@ -88,7 +88,7 @@ def _calibrate_run(ns, report, out: Path) -> list[Path]:
 
 def cmd_calibrate(args) -> int:
     from ..calibration import calibrate
-    from ..compare import compare
+    from ..decisions.comparison import compare
     from ..report import build_report
 
     ns = _namespace_from_args(args)

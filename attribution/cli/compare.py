@@ -184,7 +184,7 @@ def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None
         roi = report.comparison.roi
         part = roi[(roi["model"] == primary) & (roi["cost"] > 0)].sort_values("roi", ascending=False)
         if len(part):
-            from ..roi import _metric_name
+            from .._display import _metric_name
 
             print(f"\n{_metric_name('roi', part['estimand'])} under {primary} (value - cost) / cost: "
                   + ", ".join(f"{c} {v:.2f}" for c, v in zip(part["channel"], part["roi"])))

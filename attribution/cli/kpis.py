@@ -30,7 +30,7 @@ examples:
 
 
 def cmd_kpis(args) -> int:
-    from ..kpis import kpis
+    from ..journey_kpis import kpis
     from ..report import build_report
 
     ns = _namespace_from_args(args)

@@ -159,19 +159,19 @@ def build_report(
     Parameters
     ----------
     source : Comparison or Journeys
-        A finished :func:`~attribution.compare.compare` result, or journeys to compare
+        A finished :func:`~attribution.decisions.comparison.compare` result, or journeys to compare
         ``models`` on.
     models : list, optional
         Model names, spec strings (``"markov:order=2"``) or objects, when ``source`` is
-        Journeys (default: :data:`attribution.compare.DEFAULT_MODELS`).
+        Journeys (default: :data:`attribution.decisions.comparison.DEFAULT_MODELS`).
     costs : DataFrame, Series or dict, optional
-        Costs (see :func:`attribution.roi.normalise_costs`), when ``source`` is Journeys; a
+        Costs (see :func:`attribution.decisions.roi.normalise_costs`), when ``source`` is Journeys; a
         Comparison brings its own. Costs add the ROI and budget sections.
     truth : DataFrame, Series or dict, optional
         Known true conversions per channel (the simulator's ``truth()``), shown beside the models.
     budget : "auto", float, BudgetPlan, False or None, default "auto"
         ``"auto"``: with costs, plan today's total spend; a number: plan that budget; a
-        :class:`~attribution.budget.BudgetPlan`: show it; ``False``/``None``: no plan.
+        :class:`~attribution.decisions.budget.BudgetPlan`: show it; ``False``/``None``: no plan.
     budget_model : str, optional
         The model label whose credit drives the plan and ROPO; default the first Markov model,
         else the last model.
@@ -199,7 +199,7 @@ def build_report(
     kpis : bool or JourneyKPIs, default True
         Add the journey-KPI section (computed here unless given).
     validity : "auto", ValidityResult, False or None, default "auto"
-        The validity scorecard (:func:`attribution.validity.validity`) of the model that drives
+        The validity scorecard (:func:`attribution.decisions.scorecard.validity`) of the model that drives
         the plan: ``"auto"`` computes it when that model is incremental; it is shown before the
         plan, its grades mark the ROI table, and channels graded D are held at today's spend.
     title : str
@@ -227,7 +227,7 @@ def build_report(
     optional section that fails (e.g. a plan the bounds make infeasible) is replaced by a note
     saying why, unless it was asked for explicitly (a number for ``budget``).
     """
-    from ..compare import Comparison, compare
+    from ..decisions.comparison import Comparison, compare
 
     if isinstance(source, Comparison):
         comparison, journeys = source, source.journeys
@@ -282,7 +282,7 @@ def build_report(
         elif (validity == "auto" and comparison is not None and primary in comparison.models
               and estimand_of(comparison.models[primary]) == "incremental"):
             tick("validity scorecard")
-            from ..validity import validity as _validity
+            from ..decisions.scorecard import validity as _validity
 
             card = _optional(lambda: _validity(comparison.models[primary], journeys), "Validity scorecard", collected)
 
@@ -296,7 +296,7 @@ def build_report(
         if kpis is not None and kpis is not False:
             tick("journey KPIs")
             if kpis is True:
-                from ..kpis import kpis as _kpis
+                from ..journey_kpis import kpis as _kpis
 
                 kpi_report = _optional(lambda: _kpis(journeys), "Journey KPIs", collected)
             else:
@@ -499,10 +499,10 @@ class Report(GlanceSection, DataSection, ModelsSection, RoiSection, ValiditySect
         return out
 
     def plan_direction(self) -> pd.DataFrame | None:
-        """With a truth and a plan: :func:`attribution.budget.check_plan_direction`."""
+        """With a truth and a plan: :func:`attribution.decisions.budget.check_plan_direction`."""
         if self.truth is None or self.plan is None:
             return None
-        from ..budget import check_plan_direction
+        from ..decisions.budget import check_plan_direction
 
         return check_plan_direction(self.plan, self.truth)
 

@@ -45,7 +45,7 @@ def budget_bounds(costs: pd.DataFrame, low: float = 0.5, high: float = 2.0) -> d
     Parameters
     ----------
     costs : DataFrame
-        Normalised costs (``channel, [period,] cost``; :func:`attribution.roi.normalise_costs`).
+        Normalised costs (``channel, [period,] cost``; :func:`attribution.decisions.roi.normalise_costs`).
     low, high : float
         Multipliers, ``0 <= low <= 1 <= high``.
 
@@ -155,7 +155,7 @@ def _optional(fn, what: str, notes: list[str]):
 
 
 def _plan(budget, comparison, primary, bounds, notes, meta, card=None):
-    from ..budget import BudgetPlan
+    from ..decisions.budget import BudgetPlan
 
     if isinstance(budget, BudgetPlan):
         return budget

@@ -3,111 +3,13 @@ notes, paragraphs and the style sheet; every string from the data goes through :
 
 from __future__ import annotations
 
-import html
-import math
 import re
 from collections.abc import Sequence
 
-import numpy as np
-import pandas as pd
-
-from ..models.base import NO_TOUCH
-
-_esc = html.escape
-
-
-def _is_missing(v) -> bool:
-    return v is None or (isinstance(v, (float, np.floating)) and np.isnan(v)) or v is pd.NA
-
-
-def _fmt(v, kind: str = "num1") -> str:
-    """One cell as text: kinds num0, num1, num2, money, pct, pct0, ratio, text."""
-    if _is_missing(v):
-        return "–"
-    if isinstance(v, (float, np.floating, int, np.integer)) and not isinstance(v, (bool, np.bool_)):
-        x = float(v)
-        if math.isinf(x):
-            return "∞" if x > 0 else "−∞"
-        if kind == "num0":
-            s = f"{x:,.0f}"
-        elif kind == "num1":
-            s = f"{x:,.1f}"
-        elif kind in ("num2", "money", "ratio"):
-            s = f"{x:,.2f}"
-        elif kind == "num3":
-            s = f"{x:,.3f}"
-        elif kind == "pct":
-            s = f"{x:.1%}"
-        elif kind == "pct0":
-            s = f"{x:.0%}"
-        elif kind == "signed_pct":
-            s = f"{x:+.0%}"
-        elif kind == "signed":
-            s = f"{x:+,.2f}"
-        else:
-            s = f"{x:,.6g}"
-        return "−" + s[1:] if s.startswith("-") else s
-    return str(v)
-
-
-def _table(df: pd.DataFrame, kinds=None, *, default: str = "num1", index_name: str | None = None,
-           cls: str = "", emphasis: Sequence[str] = (), caption: str | None = None) -> str:
-    """``df`` as an escaped HTML table; numbers right-aligned and formatted per column."""
-    kinds = kinds or {}
-    idx = index_name if index_name is not None else (df.index.name or "")
-    head = "".join(
-        f"<th class='{'num' if str(kinds.get(c, default)).startswith('iv_') or not _is_text_col(df[c]) else ''}"
-        f"{' em' if c in emphasis else ''}'>{_esc(str(c))}</th>"
-        for c in df.columns
-    )
-    rows = []
-    for label, row in zip(df.index, df.itertuples(index=False, name=None)):
-        cells = []
-        for c, v in zip(df.columns, row):
-            kind = kinds.get(c, default)
-            if kind.startswith("iv_"):  # (estimate, low, high): the interval on a second line
-                cells.append(_interval_cell(v, kind[3:], c in emphasis))
-                continue
-            text = _fmt(v, kind) if kind != "text" else ("–" if _is_missing(v) else str(v))
-            klass = ("num" if kind != "text" and not isinstance(v, str) else "") + (" em" if c in emphasis else "")
-            cells.append(f"<td class='{klass.strip()}'>{_esc(text)}</td>")
-        rc = " class='muted'" if str(label) == NO_TOUCH else ""
-        rows.append(f"<tr{rc}><th scope='row'>{_esc(str(label))}</th>{''.join(cells)}</tr>")
-    cap = f"<caption>{_esc(caption)}</caption>" if caption else ""
-    return (
-        f"<div class='table-wrap'><table class='{cls}'>{cap}<thead><tr><th>{_esc(str(idx))}</th>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _interval_cell(v, kind: str, em: bool = False) -> str:
-    """A table cell of an estimate with its interval below it (``v``: ``(estimate, low, high)``)."""
-    est, low, high = v if isinstance(v, tuple) else (v, np.nan, np.nan)
-    iv = ""
-    if not (_is_missing(low) or _is_missing(high)):
-        iv = f"<span class='iv'>{_esc(_fmt(low, kind))} to {_esc(_fmt(high, kind))}</span>"
-    return f"<td class='num{' em' if em else ''}'>{_esc(_fmt(est, kind))}{iv}</td>"
-
-
-def _with_intervals(est: pd.DataFrame, low: pd.DataFrame | None, high: pd.DataFrame | None) -> pd.DataFrame:
-    """``est`` with the cells of the columns of ``low``/``high`` as ``(estimate, low, high)`` (for the
-    ``iv_*`` kinds of :func:`_table`; other columns, e.g. a truth column, unchanged); cells without
-    an interval (no bootstrap for that model) carry NaN ends."""
-    if low is None or high is None:
-        return est
-    out = est.copy()
-    for c in [c for c in est.columns if c in low.columns and c in high.columns]:
-        lo = low[c].reindex(est.index).to_numpy(dtype=float)
-        hi = high[c].reindex(est.index).to_numpy(dtype=float)
-        out[c] = pd.Series(list(zip(est[c].to_numpy(dtype=float), lo, hi)), index=est.index, dtype=object)
-    return out
-
-
-def _is_text_col(s: pd.Series) -> bool:
-    return not pd.api.types.is_numeric_dtype(s.dtype) and not all(
-        isinstance(v, (int, float, np.integer, np.floating)) for v in s.to_numpy()
-    )
-
+from .._display import _esc, _is_missing, _is_text_col  # noqa: F401 - report helpers import them from here
+from .._display import _fmt_cell as _fmt  # noqa: F401
+from .._display import _page_table as _table  # noqa: F401
+from .._display import _with_intervals  # noqa: F401 - estimates with their bootstrap interval
 
 _NUMERIC = re.compile(r"^[−+-]?[0-9.,]+(%| |$)")
 

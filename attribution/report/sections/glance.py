@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ...models.base import NO_TOUCH
-from ...roi import _metric_name
+from ..._display import _metric_name
 from .._page import _notes_list
 
 

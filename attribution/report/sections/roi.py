@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ...roi import _estimand_sentence, _metric_name
+from ..._display import _estimand_sentence, _metric_name
 from .._page import _notes_list, _p, _table, _with_intervals
 
 
