@@ -155,12 +155,15 @@ def _conserved(folder, tot, n_models):
 
 
 @pytest.mark.parametrize("source", ["adobe", "snowplow", "segment", "criteo"])
-def test_import_then_compare_and_format_compare_conserve(tmp_path, source):
+def test_import_then_compare_and_format_compare_conserve(tmp_path, source, monkeypatch):
     """Raw export -> the one command `compare --format SOURCE` (models, report, CSVs) gives back the
     fixture's purchases and revenue exactly in credits.csv; `attribution import` writes tables
     that compare's loader turns into the same journeys (same totals, same paths)."""
+    import attribution.report as report_module
     from attribution.cli import _namespace_from_args, build_parser, load_journeys
+    from test_cli import TINY_PNG
 
+    monkeypatch.setattr(report_module, "_png", lambda draw, figsize: TINY_PNG)  # GA4's run above draws them
     args, tot = _write_sources(tmp_path)[source]
     direct = tmp_path / "direct"
     assert main(["compare", args[0], "--format", source, *args[1:], "--models", "last_touch,linear",

@@ -49,8 +49,12 @@ def sim():
 @pytest.fixture(scope="module")
 def boot_report(sim):
     """Events with costs and a 20-replicate bootstrap: intervals in every credit and ROI table."""
-    with warnings.catch_warnings():
+    import attribution.report as report_module
+    from test_cli import TINY_PNG
+
+    with warnings.catch_warnings(), pytest.MonkeyPatch.context() as mp:
         warnings.simplefilter("ignore")
+        mp.setattr(report_module, "_png", lambda draw, figsize: TINY_PNG)  # the figures are tested below
         return build_report(sim.journeys(warn=False), ["last_touch", "markov"], costs=sim.costs, bootstrap=20,
                             ropo=False, kpis=False, budget=False)
 
