@@ -168,7 +168,8 @@ def _page_table(df: pd.DataFrame, kinds=None, *, default: str = "num1", index_na
     kinds = kinds or {}
     idx = index_name if index_name is not None else (df.index.name or "")
     head = "".join(
-        f"<th class='{'num' if not _is_text_col(df[c]) else ''}{' em' if c in emphasis else ''}'>{_esc(str(c))}</th>"
+        f"<th class='{'num' if str(kinds.get(c, default)).startswith('iv_') or not _is_text_col(df[c]) else ''}"
+        f"{' em' if c in emphasis else ''}'>{_esc(str(c))}</th>"
         for c in df.columns
     )
     rows = []
@@ -176,6 +177,9 @@ def _page_table(df: pd.DataFrame, kinds=None, *, default: str = "num1", index_na
         cells = []
         for c, v in zip(df.columns, row):
             kind = kinds.get(c, default)
+            if kind.startswith("iv_"):  # (estimate, low, high): the interval on a second line
+                cells.append(_interval_cell(v, kind[3:], c in emphasis))
+                continue
             text = _fmt_cell(v, kind) if kind != "text" else ("–" if _is_missing(v) else str(v))
             klass = ("num" if kind != "text" and not isinstance(v, str) else "") + (" em" if c in emphasis else "")
             cells.append(f"<td class='{klass.strip()}'>{_esc(text)}</td>")
@@ -186,6 +190,29 @@ def _page_table(df: pd.DataFrame, kinds=None, *, default: str = "num1", index_na
         f"<div class='table-wrap'><table class='{cls}'>{cap}<thead><tr><th>{_esc(str(idx))}</th>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _interval_cell(v, kind: str, em: bool = False) -> str:
+    """A report table cell of an estimate with its interval below it (``v``: ``(estimate, low, high)``)."""
+    est, low, high = v if isinstance(v, tuple) else (v, np.nan, np.nan)
+    iv = ""
+    if not (_is_missing(low) or _is_missing(high)):
+        iv = f"<span class='iv'>{_esc(_fmt_cell(low, kind))} to {_esc(_fmt_cell(high, kind))}</span>"
+    return f"<td class='num{' em' if em else ''}'>{_esc(_fmt_cell(est, kind))}{iv}</td>"
+
+
+def _with_intervals(est: pd.DataFrame, low: pd.DataFrame | None, high: pd.DataFrame | None) -> pd.DataFrame:
+    """``est`` with the cells of the columns of ``low``/``high`` as ``(estimate, low, high)`` (for the
+    ``iv_*`` kinds of :func:`_page_table`; other columns, e.g. a truth column, unchanged); cells
+    without an interval (no bootstrap for that model) carry NaN ends."""
+    if low is None or high is None:
+        return est
+    out = est.copy()
+    for c in [c for c in est.columns if c in low.columns and c in high.columns]:
+        lo = low[c].reindex(est.index).to_numpy(dtype=float)
+        hi = high[c].reindex(est.index).to_numpy(dtype=float)
+        out[c] = pd.Series(list(zip(est[c].to_numpy(dtype=float), lo, hi)), index=est.index, dtype=object)
+    return out
 
 
 def _is_text_col(s: pd.Series) -> bool:

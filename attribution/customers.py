@@ -1377,8 +1377,14 @@ class CustomerAnalysis:
                 f"<header><h1>{esc(title)}</h1></header>" + self.section_html() + "</main></body></html>\n")
 
     def write(self, directory, *, html_name: str = "customers.html") -> list:
-        """Write the HTML page and one CSV per table into ``directory``; returns the paths."""
+        """Write the HTML page and one CSV per table into ``directory``; returns the paths.
+
+        CSV numbers are rounded on write (money to cents, the rest to 1e-6; see
+        :mod:`attribution._csvwrite`); the tables in memory keep full precision.
+        """
         from pathlib import Path
+
+        from ._csvwrite import write_csv
 
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
@@ -1386,7 +1392,7 @@ class CustomerAnalysis:
         paths[0].write_text(self.to_html(), encoding="utf-8")
         for name, df in self.tables().items():
             p = d / f"{name}.csv"
-            df.to_csv(p)
+            write_csv(df, p, index=True)
             paths.append(p)
         return paths
 

@@ -275,7 +275,7 @@ def test_kpis_command(data, tmp_path, capsys, fast_figures):
                  "kpi_positions.png"):
         assert (tmp_path / "k" / name).is_file(), name
     assert len(pd.read_csv(tmp_path / "k" / "kpis_top_paths.csv")) == 5
-    assert "Per channel:" in out and "conversion rate" in out
+    assert "Per channel" in out and "conversion rate" in out
 
 
 def test_ropo_command(data, tmp_path, capsys, fast_figures):

@@ -78,8 +78,8 @@ def test_every_section_with_costs_and_places(full):
     for label in ("last_touch", "linear", "markov", "truth"):
         assert f">{label}</th>" in page
     # figures of every section
-    assert set(report.figures) == {"credits", "rank_agreement", "roi", "budget", "ropo", "kpi_positions",
-                                   "kpi_drop_off"}
+    assert set(report.figures) == {"credits", "credits_over_time", "rank_agreement", "roi", "budget", "ropo",
+                                   "kpi_positions", "kpi_drop_off"}
 
 
 def test_sections_follow_the_data(minimal):
@@ -106,7 +106,7 @@ def test_page_is_self_contained(full):
     for forbidden in ("<script", "<link", "@import", "url(", "http://", "https://", "<iframe"):
         assert forbidden not in low, forbidden
     sources = re.findall(r"<img[^>]*\ssrc='([^']*)'", page)
-    assert len(sources) == 7
+    assert len(sources) == 8
     for src in sources:
         assert src.startswith("data:image/png;base64,")
         png = base64.b64decode(src.split(",", 1)[1])

@@ -207,3 +207,26 @@ def test_presentation_and_plot():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="The 'metric' parameter of BootstrapResult.replicates"):
         res.replicates("roi")
+
+
+def test_a_model_that_resamples_itself_uses_its_own_replicates():
+    """The causal model's unit is the person: bootstrap() fits it once with n_boot=n (its person
+    bootstrap) instead of refitting on count replicates; the intervals are its own and hold the
+    point estimate, which equals the plain fit's."""
+    import warnings
+
+    from attribution.models import get_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        j = simulate(250, days=30, random_state=4).journeys(lookback=None, warn=False)
+        res = bootstrap("causal", j, n=6, progress=False, random_state=3)
+        own = get_model("causal").set_params(n_boot=6, random_state=3).fit(j)
+        plain = get_model("causal").fit(j)
+    assert res.n == 6 and res.scheme == "customer"
+    cr = res.credits
+    np.testing.assert_allclose(cr["conversions"], plain.credits_["conversions"])
+    np.testing.assert_allclose(cr["conversions_low"], own.credit_intervals_["conversions_low"].reindex(cr.index))
+    np.testing.assert_allclose(cr["conversions_high"], own.credit_intervals_["conversions_high"].reindex(cr.index))
+    assert (cr["conversions_low"] <= cr["conversions"] + 1e-9).all() and (cr["conversions"] <= cr["conversions_high"] + 1e-9).all()
+    assert res.replicates("conversions").sum(axis=1).to_numpy() == pytest.approx(j.total_conversions)

@@ -179,6 +179,17 @@ def _input_options(p, *, optional: bool = False) -> None:
     cols.add_argument("--sep", default=None, metavar="TEXT",
                       help="channel separator in paths (default: sniffed from a path table, '>' for events); "
                            "channel names may not contain it")
+    r = p.add_argument_group("journey rules", "which touches a journey keeps (every conversion is kept; excluded "
+                             "touches are counted in the report)")
+    r.add_argument("--exclude", metavar="CH[,CH]",
+                   help="channels whose touches are dropped before the models run, comma-separated")
+    r.add_argument("--collapse-repeats", dest="collapse_repeats", action="store_true", default=None,
+                   help="merge consecutive touches of the same channel into one (a > a > b becomes a > b)")
+    r.add_argument("--max-length", dest="max_length", type=int, metavar="N", default=None,
+                   help="keep at most the last N touches of every journey (after --collapse-repeats)")
+    r.add_argument("--lookback-touches", dest="lookback_touches", type=int, metavar="N", default=None,
+                   help="keep at most the N touches before each conversion (events only; after --lookback, "
+                        "before --collapse-repeats)")
     t = p.add_argument_group("timestamps")
     t.add_argument("--time-unit", dest="time_unit", choices=("s", "ms", "us", "ns"), default=None,
                    help="unit of numeric (epoch) timestamps, e.g. us for GA4's event_timestamp")

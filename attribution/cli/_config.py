@@ -53,6 +53,13 @@ _INPUT_DEFAULTS.update({key: None for key in _DATA_FLAGS})
 _INPUT_DEFAULTS.update({"journey_credits": False, "drop_missing_channel": False})
 
 
+# journey rules (every command that builds journeys) and bootstrap intervals (compare)
+_INPUT_KEYS.update({"exclude": "list", "collapse_repeats": "bool", "max_length": "int", "lookback_touches": "int",
+                    "bootstrap": "int"})
+_INPUT_DEFAULTS.update({"exclude": None, "collapse_repeats": None, "max_length": None, "lookback_touches": None,
+                        "bootstrap": None})
+
+
 _TOP_KEYS = ("out", "defaults", "inputs", "models", "tests")
 
 
@@ -102,6 +109,11 @@ def _check_value(path, where: str, key: str, value, kind: str, base: Path):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise bad("a positive number")
         return float(value)
+    if kind == "int":
+        low = 0 if key == "bootstrap" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise bad(f"a whole number of at least {low}" + (" (0: no intervals)" if low == 0 else ""))
+        return int(value)
     if kind == "list":
         if isinstance(value, str):
             return value

@@ -91,14 +91,16 @@ def load_journeys(ns, *, label: str = ""):
             count_col, value_col, nulls_col = _path_table_columns(ns, table)
             if ns.lookback_given:
                 warnings.warn("lookback is ignored for path tables (they have no timestamps).")
+            rules = journey_rules(ns, paths=True)
             try:
                 journeys = Journeys.from_paths(table, path=ns.path_column, conversions=count_col,
-                                               value=value_col, nulls=nulls_col, sep=ns.sep)
+                                               value=value_col, nulls=nulls_col, sep=ns.sep, **rules)
             except (ValueError, TypeError) as exc:
                 if not _is_user_error(exc):
                     raise
                 raise UserError(f"cannot read the path table {ns.input}: {_one_line(exc)[0]}") from exc
             settings["layout"] = "path table"
+            settings.update(_rule_settings(rules))
         else:
             conversions = None
             if ns.conversions:
@@ -122,19 +124,21 @@ def load_journeys(ns, *, label: str = ""):
                 if getattr(ns, flag) != default:
                     where = conversions if conversions is not None else table
                     _require(where, getattr(ns, flag), f"--{flag}", ns.conversions or ns.input, flag)
-            lookback = parse_lookback(ns.lookback, "--lookback") if ns.lookback_given else "30D"
+            lookback, lookback_note = _lookback(ns)
+            rules = journey_rules(ns)
             try:
                 journeys = Journeys.from_events(
                     table, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
                     value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep or ">",
-                    **_time_options(ns), **_event_options(ns),
+                    **_time_options(ns), **_event_options(ns), **rules,
                 )
             except (ValueError, TypeError, KeyError) as exc:
                 if not _is_user_error(exc):  # raised inside pandas or numpy: a defect, not dressed up
                     raise
                 where = ns.input + (f" / {ns.conversions}" if ns.conversions else "")
                 raise UserError(f"cannot build journeys from {where}: {_one_line(exc)[0]}") from exc
-            settings["lookback"] = str(lookback) if lookback else "none"
+            settings["lookback"] = (str(lookback) if lookback else "none") + lookback_note
+            settings.update(_rule_settings(rules))
             if identities is not None:
                 settings["identity links"] = f"{len(identities):,}"
         for flag, default, _ in COLUMN_FLAGS:
@@ -144,6 +148,80 @@ def load_journeys(ns, *, label: str = ""):
     for w in caught:
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return journeys, inputs, settings, notes
+
+
+#: The journey rules of the command line / config: key -> (flag, kind).
+JOURNEY_RULES = {
+    "exclude": ("--exclude", "list"),
+    "collapse_repeats": ("--collapse-repeats", "bool"),
+    "max_length": ("--max-length", "int"),
+    "lookback_touches": ("--lookback-touches", "int"),
+}
+
+
+def journey_rules(ns, *, paths: bool = False) -> dict:
+    """``exclude``, ``collapse_repeats``, ``max_length`` and ``lookback_touches`` for
+    ``Journeys.from_events`` / ``from_paths`` from the flags (or config keys), checked."""
+    out = {}
+    exclude = _split_list(getattr(ns, "exclude", None))
+    if exclude:
+        out["exclude"] = exclude
+    if getattr(ns, "collapse_repeats", None):
+        out["collapse_repeats"] = True
+    for key in ("max_length", "lookback_touches"):
+        v = getattr(ns, key, None)
+        if v is None:
+            continue
+        flag = JOURNEY_RULES[key][0]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise UserError(f"{flag} must be a whole number of touches of at least 1; got {v!r}.")
+        out[key] = int(v)
+    if paths and "lookback_touches" in out:
+        raise UserError(
+            "--lookback-touches counts touches back from a conversion's time, but a path table has no times: "
+            "use --max-length N (keeps the last N touches of every path) instead."
+        )
+    return out
+
+
+def _rule_settings(rules: dict) -> dict:
+    """The journey rules as report settings (flag -> text)."""
+    out = {}
+    for key, value in rules.items():
+        flag = JOURNEY_RULES[key][0]
+        out[flag] = ", ".join(value) if isinstance(value, list) else ("on" if value is True else f"{value:,}")
+    return out
+
+
+def needs_full_history(specs) -> list[str]:
+    """The model specs among ``specs`` that need every touch (``_requires_full_history``, e.g. causal)."""
+    from ..models import get_model
+
+    out = []
+    for spec in specs or ():
+        try:
+            model = get_model(spec)
+        except (ValueError, TypeError):  # checked elsewhere with a better message
+            continue
+        if getattr(model, "_requires_full_history", False):
+            out.append(spec)
+    return out
+
+
+def _lookback(ns) -> tuple:
+    """The lookback of the journeys and a note for the report settings.
+
+    ``--lookback`` when given; else 30 days, unless a model of the run needs every touch of a
+    person (the causal model's exposure histories): then none, so that no touch is cut. The
+    path models of the same run see the same, uncut journeys (one journey set for every model,
+    so their credits stay comparable); ``--lookback 30D`` restores the window for all.
+    """
+    if ns.lookback_given:
+        return parse_lookback(ns.lookback, "--lookback"), ""
+    full = needs_full_history(getattr(ns, "model_specs", None))
+    if full:
+        return None, f" ({full[0]} needs every touch; --lookback sets a window for all models)"
+    return "30D", ""
 
 
 def _time_options(ns) -> dict:
@@ -181,13 +259,14 @@ def _load_journeys_duckdb(ns, *, label: str = ""):
         identities = read_table(ns.identities, "--identities", text_columns=True)
         inputs["identities"] = str(ns.identities)
     lookback = parse_lookback(ns.lookback, "--lookback") if ns.lookback_given else "30D"
+    rules = journey_rules(ns)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             journeys = Journeys.from_events(
                 touch, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
                 value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep or ">",
-                engine="duckdb", **_time_options(ns),
+                engine="duckdb", **_time_options(ns), **rules,
             )
         except ImportError as exc:
             raise UserError(f"--engine duckdb: {_one_line(exc)[0]}") from exc
@@ -202,7 +281,8 @@ def _load_journeys_duckdb(ns, *, label: str = ""):
             where = touch + (f" / {conversions}" if conversions else "")
             raise UserError(f"--engine duckdb cannot read {where}: {_one_line(exc)[0]} Check that the files are "
                             "complete CSV (optionally .gz) or Parquet.") from exc
-    settings = {"engine": "duckdb (aggregated path table)", "lookback": str(lookback) if lookback else "none"}
+    settings = {"engine": "duckdb (aggregated path table)", "lookback": str(lookback) if lookback else "none",
+                **_rule_settings(rules)}
     if identities is not None:
         settings["identity links"] = f"{len(identities):,}"
     for flag, default, _ in COLUMN_FLAGS:
@@ -337,9 +417,12 @@ def _load_journeys_from_source(ns, *, label: str = ""):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         tables = _read_source(ns.format, ns.input, ns)
-        kw = {}
+        kw = dict(journey_rules(ns))
+        note = ""
         if ns.lookback_given:
             kw["lookback"] = parse_lookback(ns.lookback, "--lookback")
+        elif needs_full_history(getattr(ns, "model_specs", None)) and tables.journey_options.get("lookback", "30D"):
+            kw["lookback"], note = _lookback(ns)
         try:
             if getattr(ns, "sep", None):
                 kw["sep"] = ns.sep
@@ -347,7 +430,9 @@ def _load_journeys_from_source(ns, *, label: str = ""):
         except (ValueError, TypeError, KeyError) as exc:
             raise UserError(f"cannot build journeys from {ns.input}: {_one_line(exc)[0]}") from exc
     inputs = {"input": str(ns.input)}
-    settings = {"format": ns.format, "lookback": str(kw.get("lookback", tables.journey_options.get("lookback", "30D")))}
+    lb = kw["lookback"] if "lookback" in kw else tables.journey_options.get("lookback", "30D")
+    settings = {"format": ns.format, "lookback": (str(lb) if lb else "none") + note,
+                **_rule_settings({k: v for k, v in kw.items() if k in JOURNEY_RULES})}
     for key, value in tables.summary().items():
         if str(key).startswith("excluded_") and value:
             settings[str(key).replace("_", " ", 1)] = f"{int(value):,}"

@@ -43,12 +43,14 @@ examples:
 
 def _calibration_files(cal, plan, out: Path) -> list[Path]:
     """Write the calibration tables and figure to ``out``; returns the files."""
+    from .._csvwrite import write_csv
+
     out.mkdir(parents=True, exist_ok=True)
     files = []
 
     def put(name, frame, index=True):
         path = out / name
-        frame.to_csv(path, index=index)
+        write_csv(frame, path, index=index)  # rounded: money to cents, the rest to 1e-6
         files.append(path)
 
     put("calibration_credits.csv", cal.credits)
@@ -91,6 +93,7 @@ def cmd_calibrate(args) -> int:
 
     ns = _namespace_from_args(args)
     spec = parse_models(args.model, "--model")
+    ns.model_specs = list(spec)  # a model needing full histories (causal) gets journeys without lookback
     if len(spec) != 1:
         raise UserError(f"--model takes one model spec; got {spec}.")
     if args.n_boot < 0:

@@ -85,7 +85,12 @@ run x model x channel. Relative paths are relative to the TOML file.
 
   input keys: input, conversions, identities, costs, truth, customers (files); paths (true/false);
   lookback, customer, time, channel, value, place, path_column, sep, cost_column, customer_id,
-  budget_model, title (text); offline, store_places (lists); budget (number); bounds ([low, high]).
+  budget_model, title (text); offline, store_places (lists); budget (number); bounds ([low, high]);
+  journey rules: exclude (list), collapse_repeats (true/false), max_length, lookback_touches (whole
+  numbers); bootstrap (replicates, e.g. 100: intervals of credit and ROI).
+
+lookback: 30D unless --lookback is given; none when a model needs every touch (causal: its exposure
+histories must not be cut), for every model of the run (one journey set, comparable credits).
 """
 
 
@@ -135,13 +140,18 @@ def _run_compare(ns, out: Path, progress: _Progress, *, label: str = ""):
     if ns.budget_model is not None and ns.budget_model not in specs:
         raise UserError(f"--budget-model {ns.budget_model!r} is not one of the compared models {specs}.")
     bounds = _parse_bounds(ns.bounds)
+    boot = getattr(ns, "bootstrap", None) or None
+    if boot is not None:
+        if isinstance(boot, bool) or not isinstance(boot, int) or boot < 0:
+            raise UserError(f"--bootstrap must be a whole number of replicates (e.g. 100; 0: none); got {boot!r}.")
+        settings["bootstrap"] = f"{boot:,} replicates, 90% percentile intervals"
     try:
         report = build_report(
             journeys, specs, costs=costs, truth=truth,
             budget=ns.budget if ns.budget is not None else "auto", budget_model=ns.budget_model, bounds=bounds,
             offline=offline, customers=customers, customer_id=ns.customer_id,
             store_places=tuple(_split_list(ns.store_places)) or ("store",),
-            title=ns.title or f"Attribution report: {Path(ns.input).name}",
+            title=ns.title or f"Attribution report: {Path(ns.input).name}", bootstrap=boot,
             inputs=inputs, settings=settings, notes=notes, progress=progress.report_callback(2),
         )
     except ValueError as exc:
@@ -264,9 +274,9 @@ def _cmd_batch(args) -> int:
         progress.close()
     summary = pd.concat(rows, ignore_index=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from .._validation import csv_safe
+    from .._csvwrite import write_csv
 
-    csv_safe(summary).to_csv(out_dir / "summary.csv", index=False)
+    write_csv(summary, out_dir / "summary.csv", index=False)  # rounded: money to cents, the rest to 1e-6
     wide = summary.pivot_table(index="channel", columns=["run", "model"], values="share", sort=False)
     print(f"\nShare of conversions per channel in %, every run and model ({len(runs)} runs; "
           f"{len(summary)} rows in {out_dir / 'summary.csv'}):")
@@ -322,6 +332,9 @@ def add_parser(sub, fmt) -> None:
                    help="the model whose credit drives the budget plan and ROPO (default: the first incremental "
                         "model such as causal or aipw, else the first markov, else the last)")
     m.add_argument("--truth", metavar="FILE", help="true conversions per channel (channel, conversions), e.g. the simulator's truth.csv")
+    m.add_argument("--bootstrap", type=int, metavar="N", default=None,
+                   help="N bootstrap replicates per model: 90%% intervals of credit and ROI in the tables, figures "
+                        "and CSVs (customers resampled; the causal model uses its own person bootstrap)")
     r = c.add_argument_group("omnichannel (conversions with a place)")
     r.add_argument("--customers", metavar="FILE", help="customer base (id + numeric covariates) for ROPO's incrementality estimate")
     r.add_argument("--customer-id", default="loyalty_id", metavar="COLUMN", help="id column of --customers (default loyalty_id)")

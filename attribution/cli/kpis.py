@@ -62,11 +62,13 @@ def cmd_kpis(args) -> int:
           f"{o['conversion_rate']:.2%}, {o['touches_per_journey_mean']:.2f} touches per journey.")
     cols = [c for c in ("touches", "reach", "journeys", "conversion_rate", "share_first", "share_last")
             if c in report_kpis.by_channel.columns]
-    print("\nPer channel:")
-    with pd.option_context("display.width", 200, "display.max_columns", 50):
-        print(report_kpis.by_channel[cols].sort_values("journeys", ascending=False).round(3).to_string())
+    from .._terminal import format_table
+
+    print("\nPer channel (counts weighted; rates and shares in %):")
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.max_colwidth", 80):
+        print(format_table(report_kpis.by_channel[cols].sort_values("journeys", ascending=False)).to_string())
         print("\nMost frequent paths:")
-        print(report_kpis.top_paths.round(3).to_string())
+        print(format_table(report_kpis.top_paths).to_string())
     print(f"\nWrote {len(files)} files to {args.out}/ -- open {Path(args.out) / 'report.html'}")
     return 0
 

@@ -42,6 +42,7 @@ def cmd_ropo(args) -> int:
 
     ns = _namespace_from_args(args)
     model = parse_models(args.model, "--model")
+    ns.model_specs = list(model)  # a model needing full histories (causal) gets journeys without lookback
     if len(model) != 1:
         raise UserError(f"--model takes one model spec; got {model}.")
     window = parse_lookback(args.research_window, "--research-window") or None

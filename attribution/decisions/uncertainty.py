@@ -213,6 +213,11 @@ def bootstrap(
     replicate's credit is :math:`A\,c^{*}` with :math:`A_{kj} = \sum_{t \in j,\,ch(t)=k} w_t`
     and :math:`c^{*}` the replicate's counts (identical to refitting, much faster).
 
+    Models that resample themselves (``_own_bootstrap``: the causal model's person bootstrap,
+    ``Causal(n_boot=n)``) are fitted once with ``n`` replicates and their replicates are used:
+    a replicate of journey counts is not a sample of persons for a model whose unit is the
+    person (its person-day panel would see a drawn person once, with a wrong weight).
+
     References
     ----------
     .. [1] Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman &
@@ -245,6 +250,8 @@ def bootstrap(
     scheme = _scheme(journeys, by)
     label = _model_label(model)
     base = get_model(model)
+    if getattr(base, "_own_bootstrap", None):
+        return _own_bootstrap(base, journeys, int(n), float(level), scheme, label, random_state)
     fitted = clone(base).fit(journeys)
     index = fitted.credits_.index
     rng = check_random_state(random_state)
@@ -264,6 +271,32 @@ def bootstrap(
         label=label, model=fitted, samples=samples, index=index, level=float(level), scheme=scheme,
         random_state=random_state,
     )
+
+
+def _own_bootstrap(base, journeys, n, level, scheme, label, random_state) -> BootstrapResult:
+    """A model that resamples itself (``_own_bootstrap`` names its replicate parameter, e.g. the
+    causal model's person bootstrap): fit it once with ``n`` replicates and keep them."""
+    import warnings
+
+    param = base._own_bootstrap
+    seed = random_state if isinstance(random_state, (numbers.Integral, type(None))) else \
+        int(check_random_state(random_state).integers(2**31 - 1))
+    params = {param: n, "random_state": seed}
+    if "level" in base.get_params():
+        params["level"] = level
+    fitted = clone(base).set_params(**params).fit(journeys)
+    index = fitted.credits_.index
+    reps = getattr(fitted, "_boot_replicates", None)
+    rows = getattr(fitted, "_boot_index", list(index))
+    if reps is None or len(reps) == 0:
+        warnings.warn(f"bootstrap: {label} computed no replicates (nothing to resample); its intervals are NaN.",
+                      UserWarning, stacklevel=3)
+        samples = np.full((n, len(index), 2), np.nan)
+    else:
+        pos = pd.Index(rows).get_indexer(index)
+        samples = np.where(pos[None, :, None] >= 0, reps[:, np.maximum(pos, 0), :], 0.0)
+    return BootstrapResult(label=label, model=fitted, samples=samples, index=index, level=level,
+                           scheme="customer" if scheme == "customer" else scheme, random_state=random_state)
 
 
 def _check_level(level, owner: str) -> None:

@@ -302,6 +302,14 @@ class AttributionModel(ParamsMixin):
     _requires_time: ClassVar[bool] = False
     #: True when the model's credits can never be negative (checked by the common tests).
     _nonnegative: ClassVar[bool] = False
+    #: True when the model needs every touch of a person, not only those inside a conversion's
+    #: lookback (build its journeys with ``Journeys.from_events(..., lookback=None)``).
+    _requires_full_history: ClassVar[bool] = False
+    #: The parameter that makes the model compute its own resampling intervals (e.g. a person
+    #: bootstrap, ``"n_boot"``), when the generic :func:`attribution.uncertainty.bootstrap` of
+    #: journey counts does not fit it; the fitted model then holds its replicates in
+    #: ``_boot_replicates`` (array ``(n, rows of credits_, 2)``: conversions, value).
+    _own_bootstrap: ClassVar[str | None] = None
 
     # -- fitted-attribute access -----------------------------------------------------------
 

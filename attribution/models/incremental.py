@@ -786,6 +786,8 @@ class Causal(AttributionModel):
     """
 
     _requires_time: ClassVar[bool] = True
+    _requires_full_history: ClassVar[bool] = True
+    _own_bootstrap: ClassVar[str | None] = "n_boot"  # a person bootstrap of the fitted effects
     _nonnegative: ClassVar[bool] = True
     estimand_: ClassVar[str] = "incremental"
 
@@ -1001,10 +1003,13 @@ class Causal(AttributionModel):
             reps_c, reps_v = np.array(reps_c), np.array(reps_v)
             iv["conversions_low"], iv["conversions_high"] = np.quantile(reps_c, [alpha, 1 - alpha], axis=0)
             iv["value_low"], iv["value_high"] = np.quantile(reps_v, [alpha, 1 - alpha], axis=0)
+            self._boot_replicates = np.stack([reps_c, reps_v], axis=-1)  # for uncertainty.bootstrap
         else:
             for col in ("conversions_low", "conversions_high", "value_low", "value_high"):
                 iv[col] = np.nan
+            self._boot_replicates = np.empty((0, len(names_all), 2))
         self.credit_intervals_ = iv
+        self._boot_index = list(names_all)  # the rows of _boot_replicates
         diag["n_boot"] = int(self.n_boot)
         self.diagnostics_ = diag
         return self

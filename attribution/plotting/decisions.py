@@ -450,7 +450,8 @@ def plot_response_curves(plan, *, ax=None):
 
 
 def plot_rank_agreement(agreement: pd.DataFrame, *, ax=None):
-    """Heat map of the Spearman rank agreement between models (−1 to 1).
+    """Heat map of the Spearman rank agreement between models (−1 to 1), the correlation written
+    in each cell at a size that fits it (none when the cells are too small to read).
 
     Parameters
     ----------
@@ -474,13 +475,17 @@ def plot_rank_agreement(agreement: pd.DataFrame, *, ax=None):
     ax.set_xticklabels([str(c) for c in agreement.columns], rotation=45, ha="right")
     ax.set_yticks(range(n))
     ax.set_yticklabels([str(c) for c in agreement.index])
-    for i in range(n):
-        for j in range(n):
-            if np.isfinite(m[i, j]):
-                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize="small",
-                        color="white" if abs(m[i, j]) > 0.6 else "black")
     ax.figure.colorbar(im, ax=ax, label="Spearman ρ of channel credits")
     ax.set_title("Rank agreement between models")
+    from .journeys import cell_fontsize
+
+    size = cell_fontsize(ax, n, n, chars=5)  # "-0.27"; no numbers when the cells are too small
+    if size is not None:
+        for i in range(n):
+            for j in range(n):
+                if np.isfinite(m[i, j]):
+                    ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=size,
+                            color="white" if abs(m[i, j]) > 0.6 else "black")
     return ax
 
 

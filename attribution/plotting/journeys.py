@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "cell_fontsize",
     "channel_colors",
     "plot_channel_metric",
     "plot_drop_off",
@@ -27,9 +28,12 @@ __all__ = [
 ]
 
 START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
+NO_TOUCH = "(no touch)"
 CONVERSION_COLOR = "#1a9850"
 NULL_COLOR = "#7f7f7f"
 START_COLOR = "#4d4d4d"
+#: One colour for bars whose categories are already named on the axis (colour would add nothing).
+BAR_COLOR = "#4a7bb7"
 # conversion places: greens and teals, far from the grey of "no conversion"
 PLACE_COLORS = ("#1a9850", "#00796b", "#66bd63", "#004d40", "#a6d96a", "#26a69a")
 
@@ -88,6 +92,26 @@ def _percent_axis(axis):
     axis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
 
 
+def cell_fontsize(ax, n_rows: int, n_cols: int, chars: int = 4, largest: float = 11.0,
+                  smallest: float = 7.0) -> float | None:
+    """A font size for numbers written in the cells of an ``n_rows x n_cols`` heatmap on ``ax``,
+    or None when the cells are too small for readable numbers (then write none).
+
+    The size fits ``chars`` characters into 85 % of a cell's width and 60 % of its height (at
+    about 0.6 em per digit), at most ``largest`` points; below ``smallest`` points the numbers
+    would not be readable in the saved figure and None is returned.
+    """
+    fig = ax.figure
+    if fig.get_layout_engine() is not None:  # the Axes' final place (colour bars, labels) first
+        fig.draw_without_rendering()
+    box = ax.get_position()
+    w_pt = fig.get_figwidth() * box.width * 72.0
+    h_pt = fig.get_figheight() * box.height * 72.0
+    cell_w, cell_h = w_pt / max(n_cols, 1), h_pt / max(n_rows, 1)
+    size = min(0.85 * cell_w / (0.6 * max(chars, 1)), 0.6 * cell_h, largest)
+    return float(size) if size >= smallest else None
+
+
 def _no_data(ax, message: str):
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, wrap=True, color="0.3")
     ax.set_xticks([])
@@ -121,7 +145,8 @@ def _barh_height(n: int) -> float:
 
 # ---------------------------------------------------------------------------- KPI charts
 def plot_channel_metric(by_channel: pd.DataFrame, metric: str = "journeys", ax=None):
-    """Horizontal bars of one per-channel KPI, largest on top.
+    """Horizontal bars of one per-channel KPI, largest on top (one colour: the axis names the
+    channels).
 
     Parameters
     ----------
@@ -148,9 +173,8 @@ def plot_channel_metric(by_channel: pd.DataFrame, metric: str = "journeys", ax=N
         ax.set_title(title)
         return _no_data(ax, f"{metric} is not available{why}.")
     values = values.sort_values(ascending=True, na_position="first")
-    colors = channel_colors(by_channel.index)
     y = np.arange(len(values))
-    ax.barh(y, values.fillna(0).to_numpy(), color=[colors[c] for c in values.index], height=0.7)
+    ax.barh(y, values.fillna(0).to_numpy(), color=BAR_COLOR, height=0.7)  # the axis names the channels
     ax.set_yticks(y, [_short(c, 32) for c in values.index])
     ax.set_ylim(-0.6, len(values) - 0.4)
     for yi, v in zip(y, values.to_numpy()):
@@ -303,7 +327,14 @@ def plot_top_paths(top_paths: pd.DataFrame, ax=None):
 
 
 def plot_drop_off(drop_off: pd.DataFrame, ax=None):
-    """Non-converting journeys by their last channel, annotated with the drop-off rate.
+    """Non-converting journeys by their last channel, with the drop-off rate on the right.
+
+    Bars (one colour: the channel is named on the axis) count the non-converting journeys whose
+    last touch was the channel, labelled with the count and its share of all drop-offs; the
+    right axis gives the channel's drop-off rate (of the journeys whose last touch it is, the
+    share that did not convert). Journeys without any touch have no last channel: the
+    ``"(no touch)"`` row of the table is not drawn (the x label says how many it holds when
+    it holds any).
 
     Parameters
     ----------
@@ -316,24 +347,36 @@ def plot_drop_off(drop_off: pd.DataFrame, ax=None):
     -------
     matplotlib.axes.Axes
     """
-    df = drop_off.iloc[::-1]
+    no_touch = float(drop_off["non_converting"].get(NO_TOUCH, 0.0)) if len(drop_off) else 0.0
+    df = drop_off.drop(index=[NO_TOUCH], errors="ignore").iloc[::-1]
     ax = _axes(ax, (9, _barh_height(len(df))))
     ax.set_title("Drop-off points: last touch of non-converting journeys")
     if df.empty or float(df["non_converting"].sum()) == 0:
-        return _no_data(ax, "No non-converting journeys.")
-    colors = channel_colors([c for c in drop_off.index if c != "(no touch)"])
+        return _no_data(ax, "No non-converting journeys with touches.")
     y = np.arange(len(df))
     v = df["non_converting"].to_numpy(float)
-    ax.barh(y, v, color=[colors.get(c, NULL_COLOR) for c in df.index], height=0.7)
-    for yi, vi, share, rate in zip(y, v, df["share"].to_numpy(float), df["drop_off_rate"].to_numpy(float)):
-        text = f"{share:.0%} of drop-offs" + (f" · {rate:.0%} of journeys ending here" if np.isfinite(rate) else "")
-        ax.annotate(text, (vi, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
-    ax.set_yticks(y, [_short(c, 32) for c in df.index])
+    ax.barh(y, v, color=NULL_COLOR, height=0.7)
+    for yi, vi, share in zip(y, v, df["share"].to_numpy(float)):
+        ax.annotate(f"{vi:,.0f} ({share:.0%} of drop-offs)" if np.isfinite(share) else f"{vi:,.0f}", (vi, yi),
+                    xytext=(4, 0), textcoords="offset points", va="center", fontsize=9)
+    labels = [_short(c, 32) for c in df.index]
+    ax.set_yticks(y, labels)
     ax.set_ylim(-0.6, len(df) - 0.4)
-    ax.margins(x=0.45)
-    ax.set_xlim(left=0)
-    ax.set_xlabel("non-converting journeys ending after this channel (weighted count)")
+    ax.set_xlim(0, float(v.max()) * 1.45)
+    xlabel = "non-converting journeys whose last touch was this channel (weighted count)"
+    if no_touch > 0:
+        xlabel += f"\n({no_touch:,.0f} non-converting journeys without any touch are not drawn)"
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("last channel")
+    rate = df["drop_off_rate"].to_numpy(float)
+    right = ax.twinx()
+    right.set_ylim(ax.get_ylim())
+    right.set_yticks(y, [f"{r:.0%}" if np.isfinite(r) else "–" for r in rate])
+    right.tick_params(axis="y", length=0, labelsize=9)
+    right.set_ylabel("drop-off rate (of the journeys\nending here, % not converting)")
+    for side in ("top",):
+        ax.spines[side].set_visible(False)
+        right.spines[side].set_visible(False)
     ax.grid(axis="x", alpha=0.3)
     ax.set_axisbelow(True)
     return ax
@@ -373,18 +416,28 @@ def plot_drop_off_steps(drop_off_steps: pd.DataFrame, max_steps: int = 15, ax=No
         p_drop = np.where(reached > 0, drop / reached, 0.0)
         p_conv = np.where(reached > 0, conv / reached, 0.0)
     x = np.arange(n)
-    ax.bar(x, p_drop, color=NULL_COLOR, alpha=0.85, label="went silent (no conversion) after this touch")
+    ax.bar(x, p_drop, color=NULL_COLOR, alpha=0.85, label="went silent after this touch")
     ax.bar(x, p_conv, bottom=p_drop, color=CONVERSION_COLOR, label="converted after this touch")
     ax.bar(x, 1 - p_drop - p_conv, bottom=p_drop + p_conv, color="#deebf7", label="continued to another touch")
-    for xi, r in zip(x, reached):
-        ax.text(xi, 1.01, f"{r:,.0f}", ha="center", va="bottom", fontsize=7, rotation=90 if n > 12 else 0)
-    ax.set_xticks(x, labels)
-    ax.set_ylim(0, 1.12 if n <= 12 else 1.2)
+    # the journeys reaching each touch go under its number (the share axis ends at 100 %)
+    ax.set_xticks(x, [f"{lab}\n{_compact(r)}" for lab, r in zip(labels, reached)], fontsize=9 if n <= 12 else 8)
+    ax.set_xlim(-0.6, n - 0.4)
+    ax.set_ylim(0, 1)
     _percent_axis(ax.yaxis)
-    ax.set_xlabel("touch number k (numbers above bars: journeys reaching it, weighted)")
+    ax.set_xlabel("touch number k (second line: journeys reaching touch k, weighted)")
     ax.set_ylabel("share of journeys reaching touch k")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, fontsize=8, frameon=False)
     return ax
+
+
+def _compact(v: float) -> str:
+    """A count in at most five characters: 950, 3,117, 12.3k, 1.2M."""
+    v = float(v)
+    if abs(v) < 10_000:
+        return f"{v:,.0f}"
+    if abs(v) < 1_000_000:
+        return f"{v / 1e3:.1f}k" if abs(v) < 100_000 else f"{v / 1e3:.0f}k"
+    return f"{v / 1e6:.1f}M" if abs(v) < 1e8 else f"{v / 1e6:.0f}M"
 
 
 def plot_funnel(funnel: pd.DataFrame, ax=None):
@@ -635,7 +688,9 @@ def plot_transition_heatmap(journeys, order: int = 1, max_states: int | None = 3
         Show only the channel states with the most traffic (None: all); rows then sum to less
         than 1 and the title says how many states are shown.
     annotate : bool, optional
-        Write the probability in each cell (default: when at most 16 states are shown).
+        Write the probability in each cell. Default: when the cells are large enough for numbers
+        of at least 7 points (:func:`cell_fontsize`; the size grows with the cells up to 11
+        points), else no numbers (the colour bar reads the cells).
     ax : matplotlib Axes, optional
 
     Returns
@@ -683,13 +738,15 @@ def plot_transition_heatmap(journeys, order: int = 1, max_states: int | None = 3
     # separate the absorbing columns and the start row
     ax.axvline(n - 0.5, color="black", lw=1)
     ax.axhline(0.5, color="black", lw=1)
+    size = cell_fontsize(ax, len(rows), len(cols), chars=3)
     if annotate is None:
-        annotate = n <= 16
+        annotate = size is not None
     if annotate:
+        size = size or 7.0
         r, c = np.nonzero(m >= 0.005)
         for ri, ci in zip(r.tolist(), c.tolist()):
             v = m[ri, ci]
-            ax.text(ci, ri, f"{v:.2f}"[1:] if v < 1 else "1", ha="center", va="center", fontsize=7,
+            ax.text(ci, ri, f"{v:.2f}"[1:] if v < 1 else "1", ha="center", va="center", fontsize=size,
                     color="white" if v > 0.6 * vmax else "black")
     ax.set_xlabel("to state")
     ax.set_ylabel("from state")

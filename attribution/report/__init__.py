@@ -53,7 +53,8 @@ import numpy as np
 import pandas as pd
 
 from .. import _defaults
-from .._validation import csv_safe
+from .._csvwrite import write_csv
+from .._validation import csv_safe  # noqa: F401 - importable from here as before
 from ..journeys import Journeys
 from ..models.base import PSEUDO_CHANNELS, estimand_of
 # Helpers of the former single module stay importable from here (the command line and
@@ -143,6 +144,7 @@ def build_report(
     customer_id: str = "loyalty_id",
     store_places=("store",),
     n_boot: int = _defaults.N_BOOT,
+    bootstrap: int | None = None,
     kpis=True,
     validity="auto",
     title: str = "Attribution report",
@@ -192,6 +194,11 @@ def build_report(
         Conversion places that are stores.
     n_boot : int, default 200
         Bootstrap replicates of ROPO's incrementality interval (with ``customers``).
+    bootstrap : int, optional
+        Bootstrap replicates of every model's credit (:func:`attribution.uncertainty.bootstrap`,
+        90 % percentile intervals, ``random_state=0``), when ``source`` is Journeys: the credit
+        and ROI tables and figures then show intervals. Models that resample themselves (the
+        causal model's person bootstrap) use their own replicates. None or 0: no intervals.
     kpis : bool or JourneyKPIs, default True
         Add the journey-KPI section (computed here unless given).
     validity : "auto", ValidityResult, False or None, default "auto"
@@ -227,10 +234,10 @@ def build_report(
 
     if isinstance(source, Comparison):
         comparison, journeys = source, source.journeys
-        if models is not None or costs is not None:
+        if models is not None or costs is not None or bootstrap:
             raise ValueError(
-                "build_report got a Comparison and also models= or costs=; pass journeys to compare "
-                "them here, or compare(journeys, models, costs=...) first."
+                "build_report got a Comparison and also models=, costs= or bootstrap=; pass journeys to "
+                "compare them here, or compare(journeys, models, costs=..., bootstrap=...) first."
             )
     elif isinstance(source, Journeys):
         comparison, journeys = None, source
@@ -265,7 +272,8 @@ def build_report(
         warnings.simplefilter("always")
         if comparison is None and models is not False:
             tick("fitting models")
-            comparison = compare(journeys, models, costs=costs, progress=False)
+            comparison = compare(journeys, models, costs=costs, bootstrap=int(bootstrap) if bootstrap else None,
+                                 progress=False)
         labels = comparison.labels if comparison is not None else []
         primary = budget_model or (_primary_label(labels, comparison.models) if labels else None)
         if primary is not None and labels and primary not in labels:
@@ -440,6 +448,13 @@ class Report(GlanceSection, DataSection, ModelsSection, RoiSection, ValiditySect
         if self.kpis is not None:
             for name, frame in self.kpis.to_frames().items():
                 out[f"kpis_{name}"] = frame
+        over_time = self._credit_over_time() if self.comparison is not None else None
+        if over_time is not None:  # every channel, also those the figure leaves out
+            tables, freq, _ = over_time
+            long = [t.stack().rename("conversions").reset_index().assign(model=label) for label, t in tables.items()]
+            frame = pd.concat(long, ignore_index=True)[["model", "period", "channel", "conversions"]]
+            frame["period"] = frame["period"].astype(str)
+            out["credits_over_time"] = frame
         return out
 
     # -- figures --------------------------------------------------------------------------------
@@ -564,6 +579,10 @@ class Report(GlanceSection, DataSection, ModelsSection, RoiSection, ValiditySect
     def write(self, directory, *, html_name: str = "report.html") -> list[Path]:
         """Write ``report.html``, every table as CSV and every figure as PNG into ``directory``.
 
+        CSV numbers are rounded on write to a documented precision (money to cents, shares and
+        every other number to 1e-6; see :mod:`attribution._csvwrite`); the tables in memory
+        (:attr:`tables`) keep full precision.
+
         Returns
         -------
         list of Path
@@ -572,11 +591,8 @@ class Report(GlanceSection, DataSection, ModelsSection, RoiSection, ValiditySect
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         written = [self.save(directory / html_name)]
-        for name, frame in self.tables.items():
-            p = directory / f"{name}.csv"
-            index = not isinstance(frame.index, pd.RangeIndex)
-            csv_safe(frame).to_csv(p, index=index)
-            written.append(p)
+        for name, frame in self.tables.items():  # rounded on write: money to cents, the rest to 1e-6
+            written.append(write_csv(frame, directory / f"{name}.csv"))
         for name, data in self.figures.items():
             p = directory / f"{name}.png"
             p.write_bytes(data)

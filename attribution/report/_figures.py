@@ -44,14 +44,40 @@ def _note_top(ax, shown: int, total: int) -> None:
                      + f"(the first {shown} of {total:,} channels; the tables list all)", fontsize=9)
 
 
+def _short_formatter(inner):
+    """A tick formatter that shortens the labels of ``inner`` and passes it the tick locations
+    (a ``ScalarFormatter`` prints nothing until it has them: wrapping it in a plain
+    ``FuncFormatter`` blanked every numeric axis of the report)."""
+    from matplotlib.ticker import Formatter
+
+    class _Short(Formatter):
+        def __call__(self, x, pos=None):
+            return _short(inner(x, pos))
+
+        def set_locs(self, locs):
+            inner.set_locs(locs)
+
+        def format_ticks(self, values):  # formatters that see every tick at once (dates)
+            return [_short(t) for t in inner.format_ticks(values)]
+
+        def set_axis(self, axis):
+            super().set_axis(axis)
+            inner.set_axis(axis)
+
+        def get_offset(self):
+            return inner.get_offset()
+
+        def format_data_short(self, value):
+            return inner.format_data_short(value)
+
+    return _Short()
+
+
 def _truncate_labels(fig) -> None:
     """Cut every tick label, legend entry and annotation of ``fig`` to :data:`MAX_LABEL` characters."""
-    from matplotlib.ticker import FuncFormatter
-
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            fmt = axis.get_major_formatter()
-            axis.set_major_formatter(FuncFormatter(lambda x, pos, f=fmt: _short(f(x, pos))))
+            axis.set_major_formatter(_short_formatter(axis.get_major_formatter()))
         legend = ax.get_legend()
         texts = list(ax.texts) + (list(legend.get_texts()) if legend is not None else [])
         for t in texts:
@@ -95,8 +121,70 @@ def _bar_height(n_rows: int, n_bars: int = 1) -> float:
 
 
 
+#: Most channels (panels) of the credit-over-time figure; most models drawn as lines in each.
+MAX_OVER_TIME_CHANNELS = 12
+MAX_OVER_TIME_MODELS = 6
+
+
+def _period_freq(times) -> str | None:
+    """Days for a span under 4 weeks, weeks up to a year, months beyond; None under 3 days."""
+    t = pd.DatetimeIndex(pd.Series(times).dropna())
+    if len(t) == 0:
+        return None
+    span = (t.max() - t.min()).days
+    if span < 3:
+        return None
+    return "D" if span < 28 else "W" if span <= 366 else "M"
+
+
 class FigureSpecs:
     """Which figures a report draws, how and at what size (a part of :class:`~attribution.report.Report`)."""
+
+    def _credit_over_time(self):
+        """``(tables, freq, channels)`` for the credit-over-time small multiples, or None when the
+        journeys carry no conversion times (path tables) or span less than three days.
+
+        ``tables``: model label -> :func:`attribution.credits.credits_by_period` (every model when
+        there are at most :data:`MAX_OVER_TIME_MODELS`, else the primary model); ``channels``: the
+        first :data:`MAX_OVER_TIME_CHANNELS` real channels in report order (``(no touch)`` and
+        ``(baseline)`` are not channels and stay in the tables).
+        """
+        cached = self.__dict__.get("_over_time_cache")
+        if cached is not None and cached[0] is self.comparison:
+            return cached[1]
+        result = None
+        ct = getattr(self.journeys, "conversion_time", None)
+        freq = _period_freq(ct[self.journeys.conversions > 0]) if ct is not None else None
+        if self.comparison is not None and freq is not None:
+            from ..credits import credits_by_period
+            from ..models.base import PSEUDO_CHANNELS
+
+            labels = list(self.comparison.labels)
+            primary = self.meta.get("primary")
+            if len(labels) > MAX_OVER_TIME_MODELS:
+                labels = [primary] if primary in labels else labels[:1]
+            tables = {}
+            import warnings
+
+            for label in labels:
+                try:
+                    with warnings.catch_warnings():  # how global models split a journey: see journey_credits
+                        warnings.simplefilter("ignore")
+                        tables[label] = credits_by_period(self.comparison.models[label], self.journeys, freq)
+                except (ValueError, TypeError, NotImplementedError) as exc:  # a model without per-journey credit
+                    self.notes.append(f"Credit over time left out for {label}: {str(exc).splitlines()[0]}")
+            channels = [c for c in self.channel_order if c not in PSEUDO_CHANNELS
+                        and any(c in t.columns for t in tables.values())][:MAX_OVER_TIME_CHANNELS]
+            if tables and channels:
+                result = (tables, freq, channels)
+        self.__dict__["_over_time_cache"] = (self.comparison, result)
+        return result
+
+    def _over_time_title(self, freq: str, n_shown: int) -> str:
+        word = {"D": "day", "W": "week", "M": "month"}[freq]
+        n_all = sum(1 for c in self.channel_order if c not in ("(no touch)", "(baseline)"))
+        shown = f" (the first {n_shown} of {n_all} channels)" if n_shown < n_all else ""
+        return f"Credited conversions per {word} of conversion, by channel{shown}"
 
     def _figure_specs(self) -> list[tuple[str, Callable, tuple[float, float]]]:
         from ..plotting import decisions, omnichannel
@@ -122,6 +210,22 @@ class FigureSpecs:
             n_models = credits["model"].nunique()
             specs.append(("credits", lambda ax, c=credits: decisions.plot_credits(c, ax=ax),
                           (10.0, _bar_height(len(order), n_models))))
+            over_time = self._credit_over_time()
+            if over_time is not None:
+                tables, freq, channels = over_time
+                nrows = -(-len(channels) // 3)
+
+                def draw_over_time(ax, tables=tables, channels=channels):
+                    from ..plotting.credits import plot_credits_by_period
+
+                    fig = ax.figure
+                    fig.delaxes(ax)
+                    est = self.comparison.estimands
+                    named = {(f"{k} (incremental)" if est.get(k) == "incremental" else k): t for k, t in tables.items()}
+                    plot_credits_by_period({k: t[[c for c in channels if c in t.columns]] for k, t in named.items()},
+                                           fig=fig, ncols=3, title=self._over_time_title(freq, len(channels)))
+
+                specs.append(("credits_over_time", draw_over_time, (10.8, 2.3 * nrows + 1.4)))
             if len(self.comparison.labels) > 1:
                 n = len(self.comparison.labels)
                 specs.append(("rank_agreement",

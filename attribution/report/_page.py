@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from .._display import _esc, _is_missing, _is_text_col  # noqa: F401 - report helpers import them from here
 from .._display import _fmt_cell as _fmt  # noqa: F401
 from .._display import _page_table as _table  # noqa: F401
+from .._display import _with_intervals  # noqa: F401 - estimates with their bootstrap interval
 
 _NUMERIC = re.compile(r"^[−+-]?[0-9.,]+(%| |$)")
 
@@ -70,6 +71,7 @@ thead th { background: #f0f4f8; border-bottom: 2px solid #bcccdc; text-align: le
 thead th.num { text-align: right; }
 tbody th { text-align: left; font-weight: 500; white-space: nowrap; max-width: 28ch; overflow-wrap: anywhere; }
 td.num { text-align: right; white-space: nowrap; }
+td .iv { display: block; font-size: 11.5px; color: var(--muted); }
 tbody tr:nth-child(even) { background: #fafbfc; }
 tr.muted th, tr.muted td { color: var(--muted); font-style: italic; }
 th.em, td.em { background: var(--em); }

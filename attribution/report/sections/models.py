@@ -5,11 +5,20 @@ from __future__ import annotations
 import numpy as np
 
 from ...models.base import BASELINE, NO_TOUCH
-from .._page import _notes_list, _p, _table
+from .._page import _notes_list, _p, _table, _with_intervals
 
 
 class ModelsSection:
     """The report's "Models" section: credit per channel and model, agreement between models (a part of :class:`~attribution.report.Report`)."""
+
+    def _boot_words(self) -> str:
+        """E.g. "90% bootstrap interval (50 replicates)"."""
+        boots = self.comparison.bootstraps
+        if not boots:
+            return ""
+        b = next(iter(boots.values()))
+        n = sorted({r.n for r in boots.values()})
+        return f"{b.level:.0%} bootstrap interval ({'/'.join(f'{k:,}' for k in n)} replicates)"
 
     def _models_section(self) -> str:
         cmp = self.comparison
@@ -31,8 +40,16 @@ class ModelsSection:
         parts.append(_p(cmp._estimand_note()
                         + (" '(baseline)' holds the conversions an incremental model expects without any paid channel."
                            if BASELINE in wide.index else "")))
+        caption = f"Conversions per channel ({self._estimand_words()})"
+        if cmp.bootstraps:
+            models = [c for c in wide.columns if c in cmp.labels]
+            low = cmp.wide("conversions_low").reindex(wide.index)
+            high = cmp.wide("conversions_high").reindex(wide.index)
+            wide = _with_intervals(wide, low[models], high[models])
+            kinds.update({c: "iv_num1" for c in models})
+            caption += f"; below each: its {self._boot_words()}"
         parts.append(_table(wide, kinds, index_name="channel", emphasis=["truth"] if self.truth is not None else (),
-                            caption=f"Conversions per channel ({self._estimand_words()})"))
+                            caption=caption))
         shares = cmp.shares.reindex(self.channel_order)
         shares.columns.name = None
         parts.append("<details><summary>Share of conversions and attributed value</summary>"
@@ -42,6 +59,17 @@ class ModelsSection:
                               index_name="channel", caption=f"Value per channel ({self._estimand_words()})")
                      + "</details>")
         parts.append(self._img("credits", f"Conversions per channel, by model ({self._estimand_words()})"))
+        over_time = self._credit_over_time()
+        if over_time is not None:
+            tables, freq, channels = over_time
+            word = {"D": "day", "W": "week", "M": "month"}[freq]
+            which = ("one line per model" if len(tables) > 1
+                     else f"the {next(iter(tables))} model (the one the plan uses)")
+            parts.append("<h3>Credit over time</h3>" + _p(
+                f"Each channel's credited conversions per {word} of conversion ({which}): a channel whose credit "
+                f"moves while the others hold still is worth a look. The first and last {word}s may be partial "
+                "(the data start and end inside them)."))
+            parts.append(self._img("credits_over_time", f"Credited conversions per {word} and channel"))
         if len(cmp.labels) > 1:
             ag = cmp.rank_agreement
             vals = ag.where(~np.eye(len(ag), dtype=bool)).stack().dropna()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..._display import _estimand_sentence, _metric_name
-from .._page import _notes_list, _p, _table
+from .._page import _notes_list, _p, _table, _with_intervals
 
 
 class RoiSection:
@@ -21,10 +21,16 @@ class RoiSection:
         if "period" in costs.columns and pd.api.types.is_datetime64_any_dtype(costs["period"]):
             span = f" from {costs['period'].min():%Y-%m-%d} to {costs['period'].max():%Y-%m-%d}"
         roi = rr.wide("roi").reindex(order)
+        models = list(roi.columns)
+        kinds = {c: "ratio" for c in roi.columns}
+        interval = ""
+        if rr.has_intervals:
+            roi = _with_intervals(roi, rr.wide("roi_low").reindex(order), rr.wide("roi_high").reindex(order))
+            kinds = {c: "iv_ratio" for c in models}
+            interval = f"; below each: its {self._boot_words()} (cost fixed, credit resampled)"
         cost = rr.table.groupby("channel", sort=False)["cost"].first().reindex(order)
         roi.insert(0, "cost", cost)
         roi.columns.name = None
-        kinds = {c: "ratio" for c in roi.columns}
         kinds["cost"] = "money"
         if self.validity is not None:
             roi["grade"] = self.validity.grades.reindex(roi.index).fillna("")
@@ -39,7 +45,7 @@ class RoiSection:
                     + _estimand_sentence(rr.estimands)),
                  _table(roi, kinds, index_name="channel", emphasis=["cost"],
                         caption=f"{_metric_name('roi', rr.estimands)} per channel and model"
-                        + (f" (grade: validity of {self.validity.model})" if "grade" in roi.columns else "")),
+                        + (f" (grade: validity of {self.validity.model})" if "grade" in roi.columns else "") + interval),
                  "<details><summary>ROAS and cost per acquisition</summary>",
                  _table(roas, default="ratio", index_name="channel", caption=f"{_metric_name('roas', rr.estimands)} = value / cost"),
                  _table(cpa, default="money", index_name="channel", caption=f"{_metric_name('cpa', rr.estimands)} = cost / conversion"),
@@ -51,6 +57,8 @@ class RoiSection:
                  self._img("roi", f"{_metric_name('roi', rr.estimands)} per channel, by model")]
         if len(rr.unmatched):
             um = rr.unmatched.set_index("channel")
+            if "hint" in um.columns and not um["hint"].fillna("").astype(str).str.strip().any():
+                um = um.drop(columns="hint")  # no near-identical name to suggest: an empty column says nothing
             parts.append(_table(um, {"issue": "text", "cost": "money", "hint": "text"}, index_name="channel",
                                 caption="Channels unmatched between costs and journeys"))
         if rr.warnings:
