@@ -16,6 +16,7 @@ The test parses the source with :mod:`ast` and imports nothing, so it takes well
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import subprocess
 import sys
@@ -52,6 +53,7 @@ def _imports(tree: ast.Module):
         stack.extend(ast.iter_child_nodes(node))
 
 
+@functools.cache  # parsed once per session (the tests only read it)
 def import_graph() -> dict[str, dict[str, int]]:
     """Module -> {imported attribution module: line of the first such import}."""
     files = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
