@@ -289,8 +289,10 @@ def _own_bootstrap(base, journeys, n, level, scheme, label, random_state) -> Boo
     reps = getattr(fitted, "_boot_replicates", None)
     rows = getattr(fitted, "_boot_index", list(index))
     if reps is None or len(reps) == 0:
-        warnings.warn(f"bootstrap: {label} computed no replicates (nothing to resample); its intervals are NaN.",
-                      UserWarning, stacklevel=3)
+        from .._warnings import warn_user
+
+        warn_user(f"bootstrap: {label} computed no replicates (nothing to resample); its intervals are NaN.",
+                  UserWarning)
         samples = np.full((n, len(index), 2), np.nan)
     else:
         pos = pd.Index(rows).get_indexer(index)
