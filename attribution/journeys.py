@@ -767,6 +767,7 @@ class Journeys:
                 conversion_touch=conversion_touch, exclude=exclude, collapse_repeats=collapse_repeats,
                 max_length=max_length, sep=sep, unknown_customers=unknown_customers, warn=warn,
                 time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
+                touch_type=touch_type, campaign=campaign, level=level,
             )
         if engine_options:
             raise ParameterError(
