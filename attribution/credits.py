@@ -311,8 +311,9 @@ def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.Da
     -------
     DataFrame
         Columns ``journey`` (row of ``journeys``), ``position`` (0-based within the journey),
-        ``time`` (when the journeys have timestamps), ``channel``, ``touch_type`` (when the
-        journeys carry touch types), ``customer`` (when known),
+        ``time`` (when the journeys have timestamps), ``channel``, ``channel_group`` (the
+        campaign's channel, at ``level="campaign"``), ``touch_type`` (when the journeys carry
+        touch types), ``customer`` (when known),
         ``conversions`` and ``value``. Journeys without touches have no rows; their credit is
         ``"(no touch)"`` in :func:`journey_credits`. When a global model's credits cannot be
         reached by touched channels alone, the remainder comes as extra rows with
@@ -334,6 +335,9 @@ def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.Da
     if journeys.has_time:
         out["time"] = np.concatenate([journeys.touch_time, np.full(n_x, np.datetime64("NaT"), "datetime64[ns]")])
     out["channel"] = np.concatenate([names[journeys.touch_channel], names[ec]])
+    if journeys.channel_groups is not None:  # level="campaign": the campaign's channel
+        groups = np.append(np.asarray(journeys.channel_groups, dtype=object), BASELINE).astype(object)
+        out["channel_group"] = np.concatenate([groups[journeys.touch_channel], groups[ec]])
     if journeys.touch_type is not None:
         out["touch_type"] = np.concatenate([journeys.touch_type_names, np.full(n_x, None)])
     if journeys.customer is not None:

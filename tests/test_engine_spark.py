@@ -391,3 +391,22 @@ def test_other_errors(spark, tmp_path):
     with pytest.warns(UserWarning, match="not in the data"):
         Journeys.from_events(tp, cv, exclude="nope", engine="spark")
     assert leftovers(spark) == ([], False)
+
+
+# ------------------------------------------------------------- touch types and the campaign level
+def test_touch_types_windows_and_campaign_level_equal(spark):
+    """Touch types, per-type windows, type-aware repeats and ``level="campaign"``: the three
+    engines agree, and click-priority rule credits computed in Spark SQL equal the models'."""
+    from test_touch_types import events
+
+    tp, cv = events()
+    for kw in (dict(lookback={"click": "30D", "impression": "1D"}, collapse_repeats=True),
+               dict(level="campaign", exclude="display", lookback={"default": "8D"})):
+        a, b, c = build3(spark, tp, cv, **kw)
+        assert_same3(a, b, c)
+    with sp.aggregate_spark(tp, cv, spark=spark, level="campaign") as agg:
+        a = Journeys.from_events(tp, cv, level="campaign", warn=False)
+        for spec in ["last_touch:click_priority=True", "linear:click_priority=True"]:
+            want = get_model(spec).fit(a).credits_
+            np.testing.assert_allclose(agg.rule_credits(spec).to_numpy(), want.to_numpy(), atol=1e-12)
+    assert leftovers(spark) == ([], False)

@@ -221,6 +221,8 @@ def test_campaign_level_golden():
     assert cc.loc[("display", "retarget"), "share_of_channel"] == pytest.approx(0.75)
     up = rollup(m, j)
     assert up.attrs["additive"] and set(up["method"]) == {"sum of campaigns"}
+    tc = touch_credits(m, j)
+    assert tc["channel_group"].tolist() == ["search", "display", "email", "display", "social", "display", "email"]
     assert up.loc["display", "conversions"] == pytest.approx(1.0)
     # the channel level: same touches, parents as channels
     coarse = j.to_level("channel")
@@ -304,8 +306,10 @@ def test_duckdb_parity_golden():
         a = Journeys.from_events(tp, cv, warn=False, **kw)
         b = Journeys.from_events(tp, cv, engine="duckdb", warn=False, **kw)
         assert_same_paths(a, b)
-        with aggregate_events(tp, cv, **kw) as agg:  # rule credits computed in SQL, click priority too
+        with aggregate_events(tp, cv, age_resolution="1s", **kw) as agg:  # rule credits in SQL, click priority too
+            assert_same_paths(a, agg.to_journeys())
             for spec in ["last_touch", "last_touch:click_priority=True", "linear:click_priority=True",
-                         "position_based:click_priority=True", "last_non_direct:click_priority=True"]:
+                         "position_based:click_priority=True", "last_non_direct:click_priority=True",
+                         "first_touch:click_priority=True", "time_decay:half_life=2D,click_priority=True"]:
                 want = get_model(spec).fit(a).credits_
                 np.testing.assert_allclose(agg.rule_credits(spec).to_numpy(), want.to_numpy(), atol=1e-12)
