@@ -202,6 +202,11 @@ def pooled(logs):
         if rules["identities"] is not None:
             ids.append(rules["identities"].map(lambda x, i=i: f"{i}:{x}"))
     rules = dict(logs[0][2], identities=pd.concat(ids, ignore_index=True) if ids else None)
+    if not all("touch_type" in t.columns for t in tps):  # touch types only when every log has them
+        tps = [t.drop(columns=["touch_type", "campaign"], errors="ignore") for t in tps]
+        if isinstance(rules["lookback"], dict):
+            rules["lookback"] = "30D"
+        rules["level"] = "channel"
 
     def concat(frames):
         full = [f for f in frames if len(f)]
