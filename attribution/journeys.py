@@ -74,17 +74,45 @@ def _type_codes(touch_type, touch_types):
     """(int8 codes, names) of the touch types: labels are factorised (sorted, stripped, lower-cased)."""
     if touch_type is None:
         return None, None
-    if touch_types is None:
-        labels = pd.Series(np.asarray(touch_type, dtype=object)).astype(str).str.strip().str.lower()
-        codes, names = pd.factorize(labels, sort=True)
-        touch_types = np.asarray(names, dtype=object)
-        touch_type = codes
+    if touch_types is None:  # labels: normalise the few distinct values, not every touch
+        raw_codes, raw = pd.factorize(touch_type if isinstance(touch_type, pd.Series)
+                                      else pd.Series(np.asarray(touch_type, dtype=object)))
+        if (raw_codes < 0).any():
+            raise ParameterError("touch_type has missing values; give every touch a type such as 'click' or 'impression'.")
+        names, recode = np.unique(np.asarray([str(v).strip().lower() for v in raw], dtype=object).astype(str),
+                                  return_inverse=True)
+        touch_types = names.astype(object)
+        touch_type = recode.reshape(-1)[raw_codes] if len(raw_codes) else np.zeros(0, np.int8)
     names = np.asarray(touch_types, dtype=object)
     if len(names) > 127:
         raise ParameterError(f"At most 127 touch types are supported; got {len(names)}.")
     if len(set(names.tolist())) != len(names):
         raise ParameterError("touch type names must be unique.")
     return np.asarray(touch_type, dtype=np.int8), names
+
+
+def _touch_type_column(rows: pd.DataFrame, column: str, from_conversion: np.ndarray, what: str):
+    """(int8 codes, names) of a touch-type column; the distinct values are normalised (stripped,
+    lower-cased), not every row. A missing or blank type is an error, except on a touch taken
+    from a conversion row, which is a ``"visit"``."""
+    raw_codes, raw = pd.factorize(rows[column])  # missing -> -1
+    blank = np.asarray([str(v).strip() == "" for v in raw], dtype=bool)
+    missing = raw_codes < 0
+    if blank.any():
+        missing |= blank[np.maximum(raw_codes, 0)] & (raw_codes >= 0)
+    bad = missing & ~(from_conversion & (raw_codes < 0))
+    if bad.any():
+        raise JourneyValidationError(
+            f"Column {column!r} of {what} has {int(bad.sum())} missing or empty value(s). Example rows:\n"
+            f"{example_rows(rows, bad)}\nGive every touch a type such as 'click' or 'impression' (or touch_type=None)."
+        )
+    labels = np.append(np.asarray([str(v).strip().lower() for v in raw], dtype=object), "visit").astype(str)
+    names, recode = np.unique(labels, return_inverse=True)
+    used = np.zeros(len(names), dtype=bool)
+    codes = recode.reshape(-1)[np.where(raw_codes < 0, len(raw), raw_codes)]
+    used[codes] = True
+    keep = np.cumsum(used) - 1  # drop "visit" when no touch has it
+    return keep[codes].astype(np.int8), names[used].astype(object)
 
 
 def type_windows(lookback, touch_types, owner: str = "Journeys.from_events"):
@@ -455,7 +483,8 @@ class Journeys:
         Parameters
         ----------
         exclude : str or iterable of str, optional
-            Channels whose touches are removed (the channels leave the channel list).
+            Channels whose touches are removed (the channels leave the channel list). At the
+            campaign level a channel name removes all its campaigns.
         collapse_repeats : bool, default False
             Merge consecutive touches of the same channel into one (``a > a > b`` becomes
             ``a > b``); the first touch of each run is kept. With touch types, only touches of
@@ -476,6 +505,10 @@ class Journeys:
         """
         out = self
         names = as_name_set(exclude)
+        if names and out.channel_groups is not None:  # campaign level: a channel name excludes its campaigns
+            groups = set(out.channel_groups.tolist())
+            names = (names - groups) | {c for c, g in zip(out.channels.tolist(), out.channel_groups.tolist())
+                                        if g in names}
         if names:
             unknown = names - set(out.channels.tolist())
             if unknown:
@@ -841,11 +874,7 @@ class Journeys:
                 from_conversion = from_conversion[~missing]
         tt_codes = tt_names = None
         if tt_col is not None:
-            tt_raw = touch_rows[tt_col].astype(object)
-            tt_raw = tt_raw.where(~(pd.Series(from_conversion, index=tt_raw.index) & tt_raw.isna()), "visit")
-            check_no_missing(touch_rows.assign(**{tt_col: tt_raw}), tt_col, what_t,
-                             "Give every touch a type such as 'click' or 'impression' (or touch_type=None).")
-            tt_codes, tt_names = _type_codes(tt_raw.to_numpy(dtype=object), None)
+            tt_codes, tt_names = _touch_type_column(touch_rows, tt_col, from_conversion, what_t)
         type_ns = type_windows(lookback, tt_names)[0] if by_type else None
         group_of = None
         if level == "campaign":
@@ -991,9 +1020,6 @@ class Journeys:
         journeys._n_input = {"touch_rows": T, "conversion_rows": M}
 
         # rules, in the documented order
-        if groups is not None and exclude is not None:  # a channel name excludes all its campaigns
-            drop = as_name_set(exclude)
-            exclude = sorted(drop - set(groups)) + [n for n, g in zip(names.tolist(), groups) if g in drop]
         journeys = journeys.transform(exclude=exclude)
         if lookback_td is not None or type_ns is not None:
             jt = journeys
