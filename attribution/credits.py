@@ -657,7 +657,7 @@ def rollup(model, journeys: Journeys, *, warn: bool = True) -> pd.DataFrame:
     is shown beside it in ``campaign_sum``. Both columns sum to the same total conversions
     (conservation holds at each level).
     """
-    from sklearn.base import clone
+    from .models._estimator import clone
 
     _channel_groups(journeys)
     cc = campaign_credits(model, journeys)
