@@ -281,7 +281,7 @@ def test_one_call_compare_every_source(source):
 def test_globs_lists_and_folders_read_as_one_export(ga4, tmp_path, monkeypatch, engine):
     """``read_ga4("export/*.parquet")``: the files of a glob, a list or a folder are one table,
     read through DuckDB when installed (else file by file), equal to the single-file read."""
-    from attribution.io import _common
+    from attribution import _tables as _common  # the file reader (globs through DuckDB)
 
     if engine == "duckdb":
         pytest.importorskip("duckdb")
