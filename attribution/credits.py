@@ -553,8 +553,6 @@ def credits_by_touch_type(model, journeys: Journeys, *, by: str = "class", what:
     journey's part of a channel is shared equally among the channel's touches in it, so the
     split follows how many clicks and impressions of the channel the converting journeys hold.
     """
-    from .models.base import NO_TOUCH
-
     if by not in ("class", "type"):
         raise ValueError(f"The 'by' parameter of credits_by_touch_type must be 'class' or 'type'. Got {by!r} instead.")
     if what not in ("conversions", "value"):
