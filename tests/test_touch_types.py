@@ -313,3 +313,27 @@ def test_duckdb_parity_golden():
                          "first_touch:click_priority=True", "time_decay:half_life=2D,click_priority=True"]:
                 want = get_model(spec).fit(a).credits_
                 np.testing.assert_allclose(agg.rule_credits(spec).to_numpy(), want.to_numpy(), atol=1e-12)
+
+
+# ------------------------------------------------------------------------------------- CLI
+def test_cli_touch_types_windows_and_level(tmp_path):
+    """--lookback click=30D,impression=1D, a touch-type column, click priority in a model spec and
+    --level campaign reach the journeys; credits conserve the purchases."""
+    from attribution.cli import main
+
+    tp, cv = events()
+    tp.rename(columns={"touch_type": "kind"}).to_csv(tmp_path / "tp.csv", index=False)
+    cv.to_csv(tmp_path / "cv.csv", index=False)
+    base = [str(tmp_path / "tp.csv"), "--conversions", str(tmp_path / "cv.csv"), "--touch-type", "kind", "-q"]
+    assert main(["compare", *base, "--lookback", "click=30D,impression=1D", "--models",
+                 "last_touch,last_touch:click_priority=True", "--out", str(tmp_path / "a")]) == 0
+    cr = pd.read_csv(tmp_path / "a" / "credits.csv")
+    # the window leaves u: search(c) > email(c) > display(i) and v with no touch
+    plain = cr[cr["model"] == "last_touch"].set_index("channel")["conversions"]
+    prio = cr[cr["model"] != "last_touch"].set_index("channel")["conversions"]
+    assert plain["display"] == 1.0 and prio["email"] == 1.0 and prio.get("display", 0.0) == 0.0
+    assert plain.sum() == prio.sum() == 2.0
+    assert main(["compare", *base, "--level", "campaign", "--models", "linear", "--out", str(tmp_path / "b")]) == 0
+    cr = pd.read_csv(tmp_path / "b" / "credits.csv")
+    assert "display :: retarget" in set(cr["channel"]) and cr["conversions"].sum() == pytest.approx(2.0)
+    assert main(["compare", *base, "--lookback", "click=30D,oops", "--out", str(tmp_path / "c")]) == 2
