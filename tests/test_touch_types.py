@@ -333,6 +333,13 @@ def test_cli_touch_types_windows_and_level(tmp_path):
     prio = cr[cr["model"] != "last_touch"].set_index("channel")["conversions"]
     assert plain["display"] == 1.0 and prio["email"] == 1.0 and prio.get("display", 0.0) == 0.0
     assert plain.sum() == prio.sum() == 2.0
+    assert main(["compare", *base, "--models", "last_touch:click_priority=True,markov", "--journey-credits",
+                 "--out", str(tmp_path / "d")]) == 0
+    split = pd.read_csv(tmp_path / "d" / "credits_by_touch_type.csv")
+    assert list(split.columns[:4]) == ["model", "channel", "post-click", "post-view"]
+    lt = split[split["model"] == split["model"].iloc[0]].set_index("channel")
+    assert lt.loc["email", "post-click"] == 1.0 and lt.loc["display", "post-view"] == 1.0  # as the golden test
+    assert split.groupby("model")[["post-click", "post-view"]].sum().sum(axis=1).tolist() == pytest.approx([2.0, 2.0])
     assert main(["compare", *base, "--level", "campaign", "--models", "linear", "--out", str(tmp_path / "b")]) == 0
     cr = pd.read_csv(tmp_path / "b" / "credits.csv")
     assert "display :: retarget" in set(cr["channel"]) and cr["conversions"].sum() == pytest.approx(2.0)
