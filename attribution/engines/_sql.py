@@ -436,7 +436,8 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
 
     Columns: ``rid`` (row id from 0, in (path, ages, place) order), ``path`` (channel codes
     separated by spaces, ``''`` for a journey without touches), ``ages`` (only with
-    ``rules.age_step_ns``: the touches' ages in steps, in the same order), ``place`` (NULL for
+    ``rules.age_step_ns``: the touches' ages in steps, in the same order), ``types`` (only with
+    ``rules.n_types``: the touches' type codes, in the same order), ``place`` (NULL for
     non-converting journeys), ``total_conversions``, ``total_conversion_value``,
     ``total_null`` and one column per exclusion rule (:data:`EXCLUSION_COLUMNS`, touches
     excluded by the rule in the row's journeys).
@@ -453,8 +454,9 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     Journeys and paths keep touches in this order (the per-person row number ``seq``). Touches are then flagged
     alive after each rule (``a0`` .. ``a4``), in the order of ``Journeys.transform``:
 
-    ``a0`` channel not excluded; ``a1`` lookback: ``end - t <= lookback`` with ``end`` the
-    conversion time, or for a non-converting journey its last ``a0`` touch; ``a2``
+    ``a0`` channel not excluded; ``a1`` lookback: ``end - t <= lookback`` (or the window of
+    the touch's type) with ``end`` the conversion time, or for a non-converting journey its
+    last ``a0`` touch; ``a2``
     lookback_touches: among the last ``lookback_touches`` ``a1`` touches; ``a3`` collapse
     repeats: not the same channel as the previous ``a2`` touch; ``a4`` max_length: among the
     last ``max_length`` ``a3`` touches. "The last n" is a running count from the end
