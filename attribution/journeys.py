@@ -160,7 +160,6 @@ def _opt_column(df: pd.DataFrame, name, default) -> str | None:
     return name
 
 
-
 #: Event engines other than pandas, looked up by name: engine -> ``"module:function"`` that builds
 #: the journeys (``function(engine, touchpoints, conversions, **options)``). The engines build on
 #: this module (they return :class:`Journeys`), so it names them instead of importing them, as the
