@@ -509,8 +509,6 @@ def build_paths(
     # --- touch types: the distinct raw values (a few), normalised in Python as pandas does
     tt_names, tt_codes, visit_code = None, {}, 0
     if tt_col is not None:
-        from ..journeys import type_windows
-
         from_conv = flag if (flag is not None and conversion_touch) else "FALSE"
         qt = q(tt_col)
         tstats = backend.fetch(
@@ -529,7 +527,7 @@ def build_paths(
                 f"Column {tt_col!r} of {what_t} has {n} missing or empty value(s). Example rows:\n{rows}\n"
                 "Give every touch a type such as 'click' or 'impression' (or touch_type=None)."
             )
-        raws = [r for r in tstats.loc[~nul, "ty"].tolist()]
+        raws = tstats.loc[~nul, "ty"].tolist()
         normal = {r: str(r).strip().lower() for r in raws}
         want = set(normal.values()) | ({"visit"} if (fc & nul).any() else set())
         tt_names = sorted(want)
