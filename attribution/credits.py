@@ -61,7 +61,8 @@ from .exceptions import DataQualityWarning
 from .journeys import Journeys
 from .models._touch import BASELINE, NO_TOUCH, credit_from_touch_weights, place_codes, simplified_touch_weights
 
-__all__ = ["credits_by_period", "journey_credits", "touch_credits"]
+__all__ = ["campaign_credits", "credits_by_period", "credits_by_touch_type", "journey_credits", "rollup",
+           "touch_credits"]
 
 _TOL = 1e-12
 _MAX_ITER = 10_000
@@ -326,7 +327,9 @@ def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.Da
     -------
     DataFrame
         Columns ``journey`` (row of ``journeys``), ``position`` (0-based within the journey),
-        ``time`` (when the journeys have timestamps), ``channel``, ``customer`` (when known),
+        ``time`` (when the journeys have timestamps), ``channel``, ``channel_group`` (the
+        campaign's channel, at ``level="campaign"``), ``touch_type`` (when the journeys carry
+        touch types), ``customer`` (when known),
         ``conversions`` and ``value``. Journeys without touches have no rows; their credit is
         ``"(no touch)"`` in :func:`journey_credits`. When a global model's credits cannot be
         reached by touched channels alone, the remainder comes as extra rows with
@@ -346,8 +349,11 @@ def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.Da
     if journeys.has_time:
         out["time"] = np.concatenate([journeys.touch_time, np.full(n_x, np.datetime64("NaT"), "datetime64[ns]")])
     out["channel"] = np.concatenate([names[journeys.touch_channel], names[ec]])
-    if getattr(journeys, "touch_type", None) is not None:
-        out["touch_type"] = np.concatenate([np.asarray(journeys.touch_type, dtype=object), np.full(n_x, None)])
+    if journeys.channel_groups is not None:  # level="campaign": the campaign's channel
+        groups = np.append(np.asarray(journeys.channel_groups, dtype=object), BASELINE).astype(object)
+        out["channel_group"] = np.concatenate([groups[journeys.touch_channel], groups[ec]])
+    if journeys.touch_type is not None:
+        out["touch_type"] = np.concatenate([journeys.touch_type_names, np.full(n_x, None)])
     if journeys.customer is not None:
         out["customer"] = journeys.customer[out["journey"]]
     out["conversions"] = np.concatenate([conv, ex_conv])
@@ -507,3 +513,182 @@ def credits_by_period(model, journeys: Journeys, freq: str = "W", *, what: str =
     table = table[order]
     table.columns.name = "channel"
     return table
+
+
+POST_CLICK, POST_VIEW, NO_TYPE = "post-click", "post-view", "(none)"
+
+
+def credits_by_touch_type(model, journeys: Journeys, *, by: str = "class", what: str = "conversions",
+                          split: str = "touched") -> pd.DataFrame:
+    """Each channel's credit split by the type of the touches that earned it (post-click / post-view).
+
+    Parameters
+    ----------
+    model : AttributionModel
+        Fitted on ``journeys``, which carry touch types (``Journeys.from_events(...,
+        touch_type=...)``).
+    journeys : Journeys
+    by : {"class", "type"}, default "class"
+        ``"class"``: two columns, ``"post-click"`` (credit earned by click-class touches:
+        clicks, visits, ...) and ``"post-view"`` (earned by impressions); ``"type"``: one column
+        per touch type name.
+    what : {"conversions", "value"}, default "conversions"
+    split : {"touched"}, default "touched"
+        As :func:`touch_credits`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``channel`` (the rows of ``credits_``, in its order), one column per class or
+        type, plus ``"(none)"`` when some credit comes from no touch (``"(no touch)"``,
+        ``"(baseline)"`` or credit of a channel a journey did not touch). Every row sums to
+        the channel's ``credits_[what]``.
+
+    Notes
+    -----
+    The split is :func:`touch_credits` summed by (channel, type): exact for the per-touch
+    models (each touch earns its own weight, so with ``click_priority=True`` impressions of a
+    journey with a click earn nothing); for global models (Markov, Shapley over sets) a
+    journey's part of a channel is shared equally among the channel's touches in it, so the
+    split follows how many clicks and impressions of the channel the converting journeys hold.
+    """
+    if by not in ("class", "type"):
+        raise ValueError(f"The 'by' parameter of credits_by_touch_type must be 'class' or 'type'. Got {by!r} instead.")
+    if what not in ("conversions", "value"):
+        raise ValueError(f"The 'what' parameter of credits_by_touch_type must be 'conversions' or 'value'. Got {what!r} instead.")
+    if not isinstance(journeys, Journeys) or journeys.touch_type is None:
+        raise ValueError(
+            "credits_by_touch_type needs journeys with touch types: build them with "
+            "Journeys.from_events(..., touch_type='<column>') (values such as 'click' and 'impression')."
+        )
+    tc = touch_credits(model, journeys, split=split)
+    types = tc["touch_type"].to_numpy(dtype=object)
+    none = pd.isna(tc["touch_type"]).to_numpy()
+    if by == "class":
+        from .journeys import is_impression_type
+
+        label = np.where(is_impression_type(np.where(none, "", types)), POST_VIEW, POST_CLICK).astype(object)
+        columns = [POST_CLICK, POST_VIEW]
+    else:
+        label = types.copy()
+        columns = list(journeys.touch_types)
+    label[none] = NO_TYPE
+    frame = pd.DataFrame({"channel": tc["channel"].to_numpy(dtype=object), "label": label, "x": tc[what].to_numpy()})
+    # journeys without touches: their credit is "(no touch)" in credits_ (attributed models)
+    empty = np.flatnonzero((np.asarray(journeys.lengths) == 0))
+    amount = np.asarray(journeys.conversions if what == "conversions" else journeys.value, dtype=np.float64)[empty]
+    if len(empty) and np.any(amount != 0) and NO_TOUCH in model.credits_.index:
+        frame = pd.concat([frame, pd.DataFrame({"channel": NO_TOUCH, "label": NO_TYPE, "x": [float(amount.sum())]})])
+    table = frame.pivot_table(index="channel", columns="label", values="x", aggfunc="sum", fill_value=0.0,
+                              observed=True)
+    if NO_TYPE in table.columns:
+        columns.append(NO_TYPE)
+    table = table.reindex(index=list(model.credits_.index), columns=columns, fill_value=0.0).fillna(0.0)
+    table.index.name = "channel"
+    table.columns.name = "touch_type" if by == "type" else "post"
+    return table
+
+
+def _channel_groups(journeys: Journeys) -> np.ndarray:
+    if not isinstance(journeys, Journeys) or journeys.channel_groups is None:
+        raise ValueError(
+            "These journeys are at the channel level; build campaign-level journeys with "
+            "Journeys.from_events(..., campaign='<column>', level='campaign')."
+        )
+    return journeys.channel_groups
+
+
+def campaign_credits(model, journeys: Journeys) -> pd.DataFrame:
+    """A campaign-level model's credits with each campaign's channel.
+
+    Parameters
+    ----------
+    model : AttributionModel
+        Fitted on campaign-level journeys (``Journeys.from_events(..., level="campaign")``).
+    journeys : Journeys
+        Those journeys.
+
+    Returns
+    -------
+    DataFrame
+        Index (``channel``, ``campaign``); columns ``conversions``, ``value``, ``share`` (of all
+        conversions) and ``share_of_channel`` (of the channel's campaign credits). Pseudo-channels
+        (``"(no touch)"``, ``"(baseline)"``) are their own channel with campaign ``""``.
+    """
+    from .journeys import LEVEL_SEP
+
+    groups = _channel_groups(journeys)
+    cr = model.credits_
+    group_of = dict(zip(np.asarray(journeys.channels, dtype=object).tolist(), groups.tolist()))
+    labels = cr.index.tolist()
+    ch = [group_of.get(lb, lb) for lb in labels]
+    camp = [lb[len(group_of[lb]) + len(LEVEL_SEP):] if lb in group_of else "" for lb in labels]
+    out = cr[["conversions", "value", "share"]].copy()
+    out.index = pd.MultiIndex.from_arrays([ch, camp], names=["channel", "campaign"])
+    tot = out.groupby(level="channel")["conversions"].transform("sum")
+    out["share_of_channel"] = np.divide(out["conversions"].to_numpy(), tot.to_numpy(),
+                                        out=np.full(len(out), np.nan), where=tot.to_numpy() != 0)
+    return out
+
+
+def rollup(model, journeys: Journeys, *, warn: bool = True) -> pd.DataFrame:
+    """Channel-level credits of a model fitted at the campaign level.
+
+    Parameters
+    ----------
+    model : AttributionModel
+        Fitted on campaign-level journeys (``Journeys.from_events(..., level="campaign")``).
+    journeys : Journeys
+        Those journeys.
+    warn : bool, default True
+        Say (a ``UserWarning``) when the model is not additive across levels and the channel
+        numbers come from a channel-level fit.
+
+    Returns
+    -------
+    DataFrame
+        Index ``channel``; columns ``conversions``, ``value``, ``share``, ``campaign_sum``
+        (the sum of the channel's campaign credits) and ``method``: ``"sum of campaigns"`` or
+        ``"channel-level fit"``. ``attrs["additive"]`` says which.
+
+    Notes
+    -----
+    *Additive models* (the rule models: their weights depend on a touch's position, time and
+    type, not its channel) give the same channel credit whether they run on campaigns and
+    the campaigns are summed, or on channels: the channel number is the sum of its campaigns.
+    *Markov and Shapley* (and the data-driven and incremental models) are not additive: a
+    channel's removal effect or Shapley value is not the sum of its campaigns' (campaigns of
+    one channel substitute for each other, and the model sees them as distinct states or
+    players). Their channel number then comes from the same model (same parameters) refitted
+    on :meth:`Journeys.to_level("channel") <attribution.Journeys.to_level>`; the campaign sum
+    is shown beside it in ``campaign_sum``. Both columns sum to the same total conversions
+    (conservation holds at each level).
+    """
+    from .models._estimator import clone
+
+    _channel_groups(journeys)
+    cc = campaign_credits(model, journeys)
+    summed = cc.groupby(level="channel", sort=False)[["conversions", "value"]].sum()
+    additive = bool(getattr(model, "_additive_levels", False))
+    if additive:
+        out = summed.copy()
+        method = "sum of campaigns"
+    else:
+        coarse = clone(model).fit(journeys.to_level("channel"))
+        out = coarse.credits_[["conversions", "value"]].copy()
+        method = "channel-level fit"
+        if warn:
+            warnings.warn(
+                f"{type(model).__name__} is not additive across levels (a channel's credit is not the sum of its "
+                "campaigns'); its channel credits come from the same model refitted on the channel-level "
+                "journeys. The campaign sums are in the 'campaign_sum' column.",
+                UserWarning,
+                stacklevel=2,
+            )
+    total = out["conversions"].sum()
+    out["share"] = out["conversions"] / total if total != 0 else np.nan
+    out["campaign_sum"] = summed["conversions"].reindex(out.index).fillna(0.0)
+    out["method"] = method
+    out.index.name = "channel"
+    out.attrs["additive"] = additive
+    return out

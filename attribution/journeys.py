@@ -51,6 +51,107 @@ EXCLUSION_RULES = (
 )
 
 
+#: Touch-type names read as impressions (post-view touches); every other type (``click``,
+#: ``visit``, ...) is a click-class touch (post-click). Names are compared stripped and lower-cased.
+IMPRESSION_TYPES = frozenset({"impression", "view", "views", "impressions", "view_through", "view-through",
+                              "viewthrough", "post_view", "post-view", "display_view"})
+#: Label joining a channel and a campaign at ``level="campaign"`` (e.g. ``"Paid Search :: brand"``).
+LEVEL_SEP = " :: "
+#: Campaign name of touches with a missing campaign at ``level="campaign"`` (GA4's convention).
+NOT_SET = "(not set)"
+
+
+def is_impression_type(names) -> np.ndarray:
+    """Whether each touch-type name is an impression (post-view) type; see :data:`IMPRESSION_TYPES`."""
+    return np.asarray([str(n).strip().lower() in IMPRESSION_TYPES for n in np.asarray(names, dtype=object).tolist()],
+                      dtype=bool)
+
+
+def type_class(name) -> str:
+    """``"impression"`` for an impression type, else ``"click"``."""
+    return "impression" if str(name).strip().lower() in IMPRESSION_TYPES else "click"
+
+
+def _type_codes(touch_type, touch_types):
+    """(int8 codes, names) of the touch types: labels are factorised (sorted, stripped, lower-cased)."""
+    if touch_type is None:
+        return None, None
+    if touch_types is None:  # labels: normalise the few distinct values, not every touch
+        raw_codes, raw = pd.factorize(touch_type if isinstance(touch_type, pd.Series)
+                                      else pd.Series(np.asarray(touch_type, dtype=object)))
+        if (raw_codes < 0).any():
+            raise ParameterError("touch_type has missing values; give every touch a type such as 'click' or 'impression'.")
+        names, recode = np.unique(np.asarray([str(v).strip().lower() for v in raw], dtype=object).astype(str),
+                                  return_inverse=True)
+        touch_types = names.astype(object)
+        touch_type = recode.reshape(-1)[raw_codes] if len(raw_codes) else np.zeros(0, np.int8)
+    names = np.asarray(touch_types, dtype=object)
+    if len(names) > 127:
+        raise ParameterError(f"At most 127 touch types are supported; got {len(names)}.")
+    if len(set(names.tolist())) != len(names):
+        raise ParameterError("touch type names must be unique.")
+    return np.asarray(touch_type, dtype=np.int8), names
+
+
+def _touch_type_column(rows: pd.DataFrame, column: str, from_conversion: np.ndarray, what: str):
+    """(int8 codes, names) of a touch-type column; the distinct values are normalised (stripped,
+    lower-cased), not every row. A missing or blank type is an error, except on a touch taken
+    from a conversion row, which is a ``"visit"``."""
+    raw_codes, raw = pd.factorize(rows[column])  # missing -> -1
+    blank = np.asarray([str(v).strip() == "" for v in raw], dtype=bool)
+    missing = raw_codes < 0
+    if blank.any():
+        missing |= blank[np.maximum(raw_codes, 0)] & (raw_codes >= 0)
+    bad = missing & ~(from_conversion & (raw_codes < 0))
+    if bad.any():
+        raise JourneyValidationError(
+            f"Column {column!r} of {what} has {int(bad.sum())} missing or empty value(s). Example rows:\n"
+            f"{example_rows(rows, bad)}\nGive every touch a type such as 'click' or 'impression' (or touch_type=None)."
+        )
+    labels = np.append(np.asarray([str(v).strip().lower() for v in raw], dtype=object), "visit").astype(str)
+    names, recode = np.unique(labels, return_inverse=True)
+    used = np.zeros(len(names), dtype=bool)
+    codes = recode.reshape(-1)[np.where(raw_codes < 0, len(raw), raw_codes)]
+    used[codes] = True
+    keep = np.cumsum(used) - 1  # drop "visit" when no touch has it
+    return keep[codes].astype(np.int8), names[used].astype(object)
+
+
+def type_windows(lookback, touch_types, owner: str = "Journeys.from_events"):
+    """The lookback of every touch type, in nanoseconds (-1: no window), from a per-type mapping.
+
+    A type's window is looked up by its name, then its class (``"impression"`` for impression
+    types, ``"click"`` for the others, so ``{"click": "30D", "impression": "1D"}`` also covers
+    ``"visit"`` touches), then ``"default"``; a type found under none of them is an error.
+    Returns ``(windows int64[K], resolved {type: Timedelta or None})``.
+    """
+    if not isinstance(lookback, Mapping):
+        raise TypeError("type_windows needs a mapping")
+    keys = {str(k).strip().lower(): v for k, v in lookback.items()}
+    if touch_types is None:
+        raise ParameterError(
+            f"The 'lookback' parameter of {owner} gives windows per touch type ({sorted(keys)}), but the "
+            "touches carry no touch type. Add a touch_type column (e.g. 'click' / 'impression') and pass "
+            "touch_type='<column>', or give one window such as lookback='30D'."
+        )
+    parsed = {k: parse_duration(v, f"lookback[{k!r}]", owner) for k, v in keys.items()}
+    out = np.full(len(touch_types), -1, dtype=np.int64)
+    resolved = {}
+    for i, name in enumerate(np.asarray(touch_types, dtype=object).tolist()):
+        for key in (str(name), type_class(name), "default"):
+            if key in parsed:
+                td = parsed[key]
+                out[i] = -1 if td is None else int(td.value)
+                resolved[name] = td
+                break
+        else:
+            raise ParameterError(
+                f"The 'lookback' parameter of {owner} has no window for touch type {name!r} (keys "
+                f"{sorted(keys)}). Add {name!r}, its class {type_class(name)!r} or 'default' to the mapping."
+            )
+    return out, resolved
+
+
 def _opt_column(df: pd.DataFrame, name, default) -> str | None:
     """An optional column: absent is fine when the parameter was left at its default."""
     if name is None:
@@ -58,7 +159,6 @@ def _opt_column(df: pd.DataFrame, name, default) -> str | None:
     if name not in df.columns and name == default:
         return None
     return name
-
 
 
 #: Event engines other than pandas, looked up by name: engine -> ``"module:function"`` that builds
@@ -113,6 +213,15 @@ class Journeys:
         Rows excluded by journey rules, by rule name (kept for :meth:`describe`).
     id_map : Series, optional
         Input id -> person, for ids merged by identities (see :meth:`person_of`).
+    touch_type : array-like, length T, optional
+        The type of every touch: int codes into ``touch_types``, or the labels themselves
+        (``"click"``, ``"impression"``, ``"visit"``, ...; stripped and lower-cased). Stored as
+        int8 codes, one more flat array beside ``touch_channel``. Types whose name is in
+        :data:`IMPRESSION_TYPES` are impressions (post-view), the others clicks (post-click).
+    touch_types : array-like of str, optional
+        The type names, when ``touch_type`` holds codes.
+    channel_groups : array-like of str, length C, optional
+        The parent channel of each channel when the channels are campaigns (``level="campaign"``).
 
     Examples
     --------
@@ -140,6 +249,9 @@ class Journeys:
         customer=None,
         exclusions: Mapping[str, int] | None = None,
         id_map: pd.Series | None = None,
+        touch_type=None,
+        touch_types=None,
+        channel_groups=None,
     ):
         self.channels = np.asarray(channels, dtype=object)
         self.touch_channel = np.asarray(touch_channel, dtype=np.int32)
@@ -155,6 +267,8 @@ class Journeys:
         self.place = None if place is None else np.asarray(place, dtype=object)
         self.customer = None if customer is None else np.asarray(customer, dtype=object)
         self.id_map = id_map
+        self.touch_type, self.touch_types = _type_codes(touch_type, touch_types)
+        self.channel_groups = None if channel_groups is None else np.asarray(channel_groups, dtype=object)
         self.exclusions = {rule: 0 for rule in EXCLUSION_RULES}
         if exclusions:
             self.exclusions.update({k: int(v) for k, v in exclusions.items()})
@@ -183,6 +297,16 @@ class Journeys:
                 raise ParameterError(f"{name} must have length {n}; got shape {a.shape}.")
         if len(set(self.channels.tolist())) != len(self.channels):
             raise ParameterError("channel names must be unique.")
+        if self.touch_type is not None:
+            if self.touch_type.shape != (T,):
+                raise ParameterError(f"touch_type must have length {T}; got shape {self.touch_type.shape}.")
+            if T and (self.touch_type.min() < 0 or self.touch_type.max() >= len(self.touch_types)):
+                raise ParameterError("touch_type holds codes outside range(len(touch_types)).")
+        if self.channel_groups is not None and self.channel_groups.shape != self.channels.shape:
+            raise ParameterError(
+                f"channel_groups must have one entry per channel ({len(self.channels)}); got shape "
+                f"{self.channel_groups.shape}."
+            )
         check_channel_names(self.channels)
 
     # ------------------------------------------------------------ properties
@@ -217,6 +341,51 @@ class Journeys:
     def position(self) -> np.ndarray:
         """Position of every touch within its journey, from 0 (int64[T])."""
         return np.arange(self.n_touches) - self.offsets[self.journey_index]
+
+    @property
+    def has_touch_type(self) -> bool:
+        """Whether every touch carries a type (click, impression, visit, ...)."""
+        return self.touch_type is not None
+
+    @property
+    def is_impression(self) -> np.ndarray:
+        """Whether each touch is an impression (post-view) touch (bool[T]; all False without types)."""
+        if self.touch_type is None:
+            return np.zeros(self.n_touches, dtype=bool)
+        return is_impression_type(self.touch_types)[self.touch_type]
+
+    @property
+    def touch_type_names(self) -> np.ndarray | None:
+        """The type name of every touch (object[T]), or None without touch types."""
+        if self.touch_type is None:
+            return None
+        return self.touch_types[self.touch_type]
+
+    @property
+    def level(self) -> str:
+        """``"campaign"`` when channels are campaigns within channels (see :meth:`to_level`), else ``"channel"``."""
+        return "channel" if self.channel_groups is None else "campaign"
+
+    def to_level(self, level: str = "channel") -> "Journeys":
+        """The same journeys at another level of the channel hierarchy.
+
+        Campaign-level journeys (``from_events(..., level="campaign")``) become channel-level
+        journeys: every touch keeps its time and type and takes its campaign's parent channel.
+        Nothing else changes (no touch is merged or dropped), so an additive model's credits at
+        the two levels roll up exactly.
+        """
+        if level not in ("channel", "campaign"):
+            raise ParameterError(f"The 'level' parameter of Journeys.to_level must be 'channel' or 'campaign'. Got {level!r} instead.")
+        if level == self.level:
+            return self
+        if level == "campaign":
+            raise ParameterError(
+                "These journeys are at the channel level; the campaign level is built from events: "
+                "Journeys.from_events(..., campaign='<column>', level='campaign')."
+            )
+        names, recode = np.unique(self.channel_groups.astype(str), return_inverse=True)
+        return self._replace(channels=names.astype(object), touch_channel=recode.astype(np.int32)[self.touch_channel],
+                             channel_groups=None)
 
     @property
     def total_conversions(self) -> float:
@@ -278,7 +447,13 @@ class Journeys:
             conversions=self.conversions, nulls=self.nulls, value=self.value,
             touch_time=self.touch_time, conversion_time=self.conversion_time,
             place=self.place, customer=self.customer, exclusions=self.exclusions, id_map=self.id_map,
+            touch_type=self.touch_type, touch_types=self.touch_types, channel_groups=self.channel_groups,
         )
+        if "channels" in changes and "channel_groups" not in changes and self.channel_groups is not None:
+            # channels renamed or reordered (e.g. Shapley's canonical order): realign the groups by name
+            group_of = dict(zip(self.channels.tolist(), self.channel_groups.tolist()))
+            groups = [group_of.get(c) for c in np.asarray(changes["channels"], dtype=object).tolist()]
+            kw["channel_groups"] = None if any(g is None for g in groups) else groups
         kw.update(changes)
         return Journeys(**kw)
 
@@ -295,6 +470,7 @@ class Journeys:
             touch_channel=self.touch_channel[keep],
             offsets=offsets,
             touch_time=None if self.touch_time is None else self.touch_time[keep],
+            touch_type=None if self.touch_type is None else self.touch_type[keep],
             exclusions=exclusions,
         )
 
@@ -314,6 +490,7 @@ class Journeys:
             nulls=self.nulls[index],
             value=self.value[index],
             touch_time=None if self.touch_time is None else self.touch_time[touches],
+            touch_type=None if self.touch_type is None else self.touch_type[touches],
             conversion_time=sel(self.conversion_time),
             place=sel(self.place),
             customer=sel(self.customer),
@@ -326,10 +503,13 @@ class Journeys:
         Parameters
         ----------
         exclude : str or iterable of str, optional
-            Channels whose touches are removed (the channels leave the channel list).
+            Channels whose touches are removed (the channels leave the channel list). At the
+            campaign level a channel name removes all its campaigns.
         collapse_repeats : bool, default False
             Merge consecutive touches of the same channel into one (``a > a > b`` becomes
-            ``a > b``); the first touch of each run is kept.
+            ``a > b``); the first touch of each run is kept. With touch types, only touches of
+            the same channel *and* type are repeats (an impression then a click of ``a`` stay two
+            touches).
         max_length : int, optional
             Keep at most the last ``max_length`` touches of every journey.
         path_transform : str or list of str, optional
@@ -345,6 +525,10 @@ class Journeys:
         """
         out = self
         names = as_name_set(exclude)
+        if names and out.channel_groups is not None:  # campaign level: a channel name excludes its campaigns
+            groups = set(out.channel_groups.tolist())
+            names = (names - groups) | {c for c, g in zip(out.channels.tolist(), out.channel_groups.tolist())
+                                        if g in names}
         if names:
             unknown = names - set(out.channels.tolist())
             if unknown:
@@ -357,12 +541,17 @@ class Journeys:
             keep_codes = np.flatnonzero(~drop_codes)
             recode = np.full(len(out.channels), -1, dtype=np.int32)
             recode[keep_codes] = np.arange(len(keep_codes), dtype=np.int32)
-            out = out._replace(channels=out.channels[keep_codes], touch_channel=recode[out.touch_channel])
+            out = out._replace(
+                channels=out.channels[keep_codes], touch_channel=recode[out.touch_channel],
+                channel_groups=None if out.channel_groups is None else out.channel_groups[keep_codes],
+            )
         if collapse_repeats:
             tc = out.touch_channel
             pos = out.position
             repeat = np.zeros(len(tc), dtype=bool)
             repeat[1:] = (tc[1:] == tc[:-1]) & (pos[1:] > 0)
+            if out.touch_type is not None:  # a click is not a repeat of an impression
+                repeat[1:] &= out.touch_type[1:] == out.touch_type[:-1]
             out = out._keep_touches(~repeat, "collapsed_repeats")
         if path_transform is not None:
             from ._transforms import path_transform as _path_transform
@@ -492,6 +681,9 @@ class Journeys:
         conversion_events=None,
         event: str | None = None,
         drop_missing_channel: bool = False,
+        touch_type: str | None = "touch_type",
+        campaign: str | None = "campaign",
+        level: str = "channel",
     ) -> "Journeys":
         """Journeys from raw event logs.
 
@@ -512,9 +704,13 @@ class Journeys:
         customer, time, channel, value, place : str
             Column names. ``value`` and ``place`` are optional: absent means value 0 and no
             place.
-        lookback : duration or None, default "30D"
+        lookback : duration, mapping or None, default "30D"
             Touches older than this before the conversion are excluded (counted). For a
-            non-converting journey the window ends at its last touch.
+            non-converting journey the window ends at its last touch. A mapping gives one
+            window per touch type, e.g. ``{"click": "30D", "impression": "1D"}`` (post-click and
+            post-view windows, as ad servers set them): a type's window is found by its name,
+            then its class (``"click"`` or ``"impression"``, so ``"visit"`` touches take the
+            click window), then a ``"default"`` key; ``None`` as a value means no window.
         lookback_touches : int, optional
             Keep at most this many touches before each conversion (applied after ``lookback``).
         identities : DataFrame, optional
@@ -576,6 +772,23 @@ class Journeys:
         drop_missing_channel : bool, default False
             Drop touch rows without a channel (missing or blank) instead of raising; they are
             counted as ``missing_channel`` in :meth:`describe` and warned about.
+        touch_type : str or None, default "touch_type"
+            Column of the touch type (``"click"``, ``"impression"``, ``"visit"``, ...; compared
+            stripped and lower-cased); optional. The journeys keep it per touch
+            (:attr:`touch_type`), for per-type ``lookback`` windows, ``click_priority`` in the
+            rule models and the post-view / post-click split of
+            :func:`attribution.credits.credits_by_touch_type`. A missing type on a plain touch
+            row is an error; a touch taken from a conversion row (``conversion_touch``) without
+            one is a ``"visit"``. Types in :data:`IMPRESSION_TYPES` are impressions.
+        campaign : str or None, default "campaign"
+            Column of the campaign within the channel, used with ``level="campaign"``.
+        level : {"channel", "campaign"}, default "channel"
+            The level of the channel hierarchy the models run at. ``"campaign"``: every
+            (channel, campaign) pair is a channel of its own, named ``"channel :: campaign"``
+            (a missing campaign is ``"(not set)"``), and :attr:`channel_groups` holds each one's
+            channel, so credit rolls up (:func:`attribution.credits.rollup`) and
+            :meth:`to_level` gives the channel-level journeys. ``exclude`` may then name
+            channels (all their campaigns) or ``"channel :: campaign"`` labels.
 
         ``touchpoints``, ``conversions`` and ``identities`` may also be file paths (CSV, TSV,
         Parquet, NDJSON; ``.gz`` allowed) with the pandas engine; the ``customer`` column is
@@ -602,6 +815,7 @@ class Journeys:
                 conversion_touch=conversion_touch, exclude=exclude, collapse_repeats=collapse_repeats,
                 max_length=max_length, sep=sep, unknown_customers=unknown_customers, warn=warn,
                 time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
+                touch_type=touch_type, campaign=campaign, level=level,
             )
         if engine_options:
             raise ParameterError(
@@ -611,7 +825,16 @@ class Journeys:
         what_t, what_c = "touchpoints", "conversions"
         require_columns(touchpoints, {"customer": customer, "time": time, "channel": channel}, what_t)
         check_time_options(time_unit, time_format, dayfirst)
-        lookback_td = parse_duration(lookback, "lookback", "Journeys.from_events")
+        if level not in ("channel", "campaign"):
+            raise ParameterError(
+                f"The 'level' parameter of Journeys.from_events must be 'channel' or 'campaign'. Got {level!r} instead."
+            )
+        if level == "campaign":
+            require_columns(touchpoints, {"campaign": campaign}, what_t)
+        by_type = isinstance(lookback, Mapping)
+        lookback_td = None if by_type else parse_duration(lookback, "lookback", "Journeys.from_events")
+        tt_col = _opt_column(touchpoints, touch_type, "touch_type")
+        require_columns(touchpoints, {"touch_type": tt_col}, what_t)
         if lookback_touches is not None and (
             isinstance(lookback_touches, bool) or not isinstance(lookback_touches, (int, np.integer))
             or lookback_touches < 1
@@ -642,9 +865,11 @@ class Journeys:
             if plc_col:
                 conv_frame[plc_col] = cv[plc_col].to_numpy()
             touch_rows = tp.loc[~flag]
+            n_plain = len(touch_rows)
             if conversion_touch:
                 # the converting interaction's channel is a touch at the conversion time
                 touch_rows = pd.concat([touch_rows, cv[cv[channel].notna()]]).reset_index(drop=True)
+            from_conversion = np.arange(len(touch_rows)) >= n_plain
             conversions = conv_frame
         else:
             require_columns(conversions, {"customer": customer, "time": time}, what_c)
@@ -652,6 +877,7 @@ class Journeys:
             plc_col = _opt_column(conversions, place, "place")
             require_columns(conversions, {"value": val_col, "place": plc_col}, what_c)
             touch_rows = tp
+            from_conversion = np.zeros(len(touch_rows), dtype=bool)
 
         n_missing_channel = 0
         if drop_missing_channel:
@@ -660,6 +886,21 @@ class Journeys:
             n_missing_channel = int(missing.sum())
             if n_missing_channel:
                 touch_rows = touch_rows.loc[~missing]
+                from_conversion = from_conversion[~missing]
+        tt_codes = tt_names = None
+        if tt_col is not None:
+            tt_codes, tt_names = _touch_type_column(touch_rows, tt_col, from_conversion, what_t)
+        type_ns = type_windows(lookback, tt_names)[0] if by_type else None
+        group_of = None
+        if level == "campaign":
+            camp = touch_rows[campaign].astype(object)
+            blank_c = (camp.isna() | camp.astype(str).str.strip().eq("")).to_numpy(dtype=bool)
+            camp = camp.astype(str).str.strip().where(~blank_c, NOT_SET)
+            check_no_missing(touch_rows, channel, what_t, "Fill or remove touches without a channel.")
+            parent = touch_rows[channel].astype(str).str.strip()
+            label = parent + LEVEL_SEP + camp
+            group_of = dict(zip(label.tolist(), parent.tolist()))
+            touch_rows = touch_rows.assign(**{channel: label.to_numpy(dtype=object)})
         # --- validate and parse
         check_no_missing(touch_rows, customer, what_t, "Every touch needs a customer id.")
         check_no_missing(touch_rows, channel, what_t, "Fill or remove touches without a channel.")
@@ -708,7 +949,7 @@ class Journeys:
             person_t, t_time, ch_codes, ch_uniques.to_numpy(dtype=object), person_c, c_time, c_value, c_place,
             person_names, lookback_td=lookback_td, lookback_touches=lookback_touches,
             exclude=exclude, collapse_repeats=collapse_repeats, max_length=max_length, warn=warn,
-            id_map=id_map,
+            id_map=id_map, tt_codes=tt_codes, tt_names=tt_names, type_ns=type_ns, group_of=group_of,
         )
         if n_missing_channel:  # drop_missing_channel=True: counted like every exclusion
             journeys.exclusions["missing_channel"] = n_missing_channel
@@ -725,6 +966,7 @@ class Journeys:
     def _assemble(
         cls, person_t, t_time, ch_codes, ch_uniques, person_c, c_time, c_value, c_place, person_names, *,
         lookback_td, lookback_touches, exclude, collapse_repeats, max_length, warn, id_map=None,
+        tt_codes=None, tt_names=None, type_ns=None, group_of=None,
     ) -> "Journeys":
         """The journey rules, vectorised: assign touches to conversions, order, window."""
         T, M = len(person_t), len(person_c)
@@ -782,16 +1024,18 @@ class Journeys:
         place = None if c_place is None else per_journey(c_place.astype(object), None)
         customer = np.asarray(person_names, dtype=object)[person_j]
 
+        groups = None if group_of is None else [group_of[n] for n in names.tolist()]
         journeys = cls(
             names.astype(object), codes.astype(np.int32), offsets, conversions, nulls, value,
             touch_time=t_time, conversion_time=conversion_time, place=place, customer=customer,
-            id_map=id_map,
+            id_map=id_map, touch_type=None if tt_codes is None else tt_codes[t_sort], touch_types=tt_names,
+            channel_groups=groups,
         )
         journeys._n_input = {"touch_rows": T, "conversion_rows": M}
 
         # rules, in the documented order
         journeys = journeys.transform(exclude=exclude)
-        if lookback_td is not None:
+        if lookback_td is not None or type_ns is not None:
             jt = journeys
             end = jt.conversion_time.copy()
             # non-converting journeys: the window ends at their last touch
@@ -800,7 +1044,12 @@ class Journeys:
             last_touch[nonempty] = jt.touch_time[jt.offsets[1:][nonempty] - 1]
             end = np.where(np.isnat(end), last_touch, end)
             age = end[jt.journey_index] - jt.touch_time
-            journeys = jt._keep_touches(age <= lookback_td.to_timedelta64(), "lookback")
+            if type_ns is None:
+                keep = age <= lookback_td.to_timedelta64()
+            else:  # one window per touch type (-1: none)
+                win = type_ns[jt.touch_type]
+                keep = (win < 0) | (age.view(np.int64) <= win)
+            journeys = jt._keep_touches(keep, "lookback")
         if lookback_touches is not None:
             jt = journeys
             from_end = jt.lengths[jt.journey_index] - jt.position

@@ -13,6 +13,7 @@ from attribution.journeys import Journeys
 
 CHANNEL_POOL = ("direct", "email", "search", "social", "display", "tv", "affiliate", "radio")
 PLACES = ("online", "store", "phone")
+TOUCH_TYPES = ("click", "impression", "visit")
 BASE_TIME = np.datetime64("2026-01-01T00:00:00", "ns")
 
 _count = st.one_of(
@@ -32,6 +33,7 @@ def journeys(
     max_length: int = 6,
     time: bool | None = None,
     place: bool | None = None,
+    touch_type: bool = False,
 ) -> Journeys:
     """A random journey set.
 
@@ -49,6 +51,8 @@ def journeys(
         conversion time for non-converting rows), without, or either (None).
     place : bool or None
         With conversion places (``None`` for non-converting rows), without, or either (None).
+    touch_type : bool, default False
+        Give every touch a type from :data:`TOUCH_TYPES` (clicks, visits and impressions).
 
     Notes
     -----
@@ -89,6 +93,9 @@ def journeys(
         kw["place"] = np.array(
             [p if c > 0 else None for p, c in zip(drawn, conversions)], dtype=object
         )
+    if touch_type:
+        kw["touch_type"] = np.asarray(draw(st.lists(st.integers(0, 2), min_size=T, max_size=T)), dtype=np.int8)
+        kw["touch_types"] = np.asarray(TOUCH_TYPES, dtype=object)
     return Journeys(channels, touch_channel, offsets, conversions, nulls, value, **kw)
 
 

@@ -60,6 +60,26 @@ def assert_same_paths(a: Journeys, b: Journeys) -> None:
     if a.has_place:  # per place too
         for p in a.places:
             assert a.conversions[a.place == p].sum() == b.conversions[b.place == p].sum()
+    # touch types (one more CSR array) and the campaign level's channel groups
+    assert (a.touch_types is None) == (b.touch_types is None)
+    if a.touch_types is not None:
+        assert list(a.touch_types) == list(b.touch_types)
+        ta, tb = typed_paths(a), typed_paths(b)
+        assert ta["path"].tolist() == tb["path"].tolist()
+        np.testing.assert_array_equal(ta["total_conversions"], tb["total_conversions"])
+        np.testing.assert_array_equal(ta["total_null"], tb["total_null"])
+    assert (a.channel_groups is None) == (b.channel_groups is None)
+    if a.channel_groups is not None:
+        assert list(a.channel_groups) == list(b.channel_groups)
+
+
+def typed_paths(j: Journeys) -> pd.DataFrame:
+    """The path table with every touch written ``channel/type``."""
+    K = len(j.touch_types)
+    names = np.array([f"{c}/{t}" for c in j.channels.tolist() for t in j.touch_types.tolist()], dtype=object)
+    code = (j.touch_channel.astype(np.int64) * K + j.touch_type).astype(np.int32)
+    return j._replace(channels=names, touch_channel=code, touch_type=None, touch_types=None,
+                      channel_groups=None).to_paths()
 
 
 def assert_same_credits(a: Journeys, b: Journeys, models) -> None:
@@ -190,6 +210,8 @@ def test_step_order_flag_column():
 
 # ------------------------------------------------------------- hypothesis: generated logs
 CHANNELS = ["a", "b", " c", "direct", "d "]  # names with stray spaces are stripped
+TYPES = ["click", "impression", " Visit", "view"]  # stripped and lower-cased; view is an impression
+LOOKBACKS = [None, "5D", "30D", {"click": "30D", "impression": "1D"}, {"impression": "2D", "visit": None, "click": "5D"}]
 
 
 @st.composite
@@ -205,6 +227,10 @@ def event_logs(draw):
         "timestamp": [base + pd.Timedelta(days=d) for d in draw(st.lists(day, min_size=n_t, max_size=n_t))],
         "channel": draw(st.lists(st.sampled_from(CHANNELS), min_size=n_t, max_size=n_t)),
     })
+    typed = draw(st.booleans())
+    if typed:  # touch types and campaigns (a missing campaign is "(not set)")
+        touches["touch_type"] = draw(st.lists(st.sampled_from(TYPES), min_size=n_t, max_size=n_t))
+        touches["campaign"] = draw(st.lists(st.sampled_from(["x", "y", None]), min_size=n_t, max_size=n_t))
     buyers = people + ["walkin"]  # a customer without touches: an empty journey
     convs = pd.DataFrame({
         "customer_id": draw(st.lists(st.sampled_from(buyers), min_size=n_c, max_size=n_c)),
@@ -215,7 +241,8 @@ def event_logs(draw):
     links = draw(st.lists(st.tuples(st.sampled_from(people), st.sampled_from(buyers)), max_size=3))
     rules = {
         "identities": pd.DataFrame(links, columns=["cookie", "card"]) if links else None,
-        "lookback": draw(st.sampled_from([None, "5D", "30D"])),
+        "lookback": draw(st.sampled_from(LOOKBACKS if typed else LOOKBACKS[:3])),
+        "level": draw(st.sampled_from(["channel", "campaign"])) if typed else "channel",
         "lookback_touches": draw(st.sampled_from([None, 1, 3])),
         "collapse_repeats": draw(st.booleans()),
         "max_length": draw(st.sampled_from([None, 1, 2, 4])),

@@ -202,6 +202,11 @@ def pooled(logs):
         if rules["identities"] is not None:
             ids.append(rules["identities"].map(lambda x, i=i: f"{i}:{x}"))
     rules = dict(logs[0][2], identities=pd.concat(ids, ignore_index=True) if ids else None)
+    if not all("touch_type" in t.columns for t in tps):  # touch types only when every log has them
+        tps = [t.drop(columns=["touch_type", "campaign"], errors="ignore") for t in tps]
+        if isinstance(rules["lookback"], dict):
+            rules["lookback"] = "30D"
+        rules["level"] = "channel"
 
     def concat(frames):
         full = [f for f in frames if len(f)]
@@ -390,4 +395,23 @@ def test_other_errors(spark, tmp_path):
         Journeys.from_events(tp.assign(__row=1), cv, engine="spark")
     with pytest.warns(UserWarning, match="not in the data"):
         Journeys.from_events(tp, cv, exclude="nope", engine="spark")
+    assert leftovers(spark) == ([], False)
+
+
+# ------------------------------------------------------------- touch types and the campaign level
+def test_touch_types_windows_and_campaign_level_equal(spark):
+    """Touch types, per-type windows, type-aware repeats and ``level="campaign"``: the three
+    engines agree, and click-priority rule credits computed in Spark SQL equal the models'."""
+    from test_touch_types import events
+
+    tp, cv = events()
+    a, b, c = build3(spark, tp, cv, lookback={"click": "30D", "impression": "1D"}, collapse_repeats=True)
+    assert_same3(a, b, c)
+    kw = dict(level="campaign", exclude="social", lookback={"default": "8D"})
+    with sp.aggregate_spark(tp, cv, spark=spark, **kw) as agg:
+        a = Journeys.from_events(tp, cv, warn=False, **kw)
+        assert_same_paths(a, agg.to_journeys())
+        for spec in ["last_touch:click_priority=True", "linear:click_priority=True"]:
+            want = get_model(spec).fit(a).credits_
+            np.testing.assert_allclose(agg.rule_credits(spec).to_numpy(), want.to_numpy(), atol=1e-12)
     assert leftovers(spark) == ([], False)

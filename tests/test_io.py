@@ -274,3 +274,51 @@ def test_one_call_compare_every_source(source):
     for model in cmp.models.values():
         assert model.credits_["conversions"].sum() == pytest.approx(tot["purchases"])
         assert model.credits_["value"].sum() == pytest.approx(tot["revenue"])
+
+
+# ----------------------------------------------------------------- globs, lists and folders
+@pytest.mark.parametrize("engine", ["duckdb", "pandas"])
+def test_globs_lists_and_folders_read_as_one_export(ga4, tmp_path, monkeypatch, engine):
+    """``read_ga4("export/*.parquet")``: the files of a glob, a list or a folder are one table,
+    read through DuckDB when installed (else file by file), equal to the single-file read."""
+    from attribution import _tables as _common  # the file reader (globs through DuckDB)
+
+    if engine == "duckdb":
+        pytest.importorskip("duckdb")
+    else:
+        monkeypatch.setattr(_common, "_duckdb", lambda: None)
+    rows, tot = ga4
+    base = read_ga4(pd.DataFrame(rows))
+    parts = np.array_split(np.arange(len(rows)), 3)
+    (tmp_path / "pq").mkdir()
+    (tmp_path / "nd").mkdir()
+    (tmp_path / "flat").mkdir()
+    flat = ga4_flatten(rows)
+    for i, part in enumerate(parts):
+        pq.write_table(pa.Table.from_pylist([rows[k] for k in part]), tmp_path / "pq" / f"events_2024102{i}.parquet")
+        with open(tmp_path / "nd" / f"events_{i}.json", "w") as fh:
+            fh.writelines(json.dumps(rows[k]) + "\n" for k in part)
+        flat.iloc[part].to_csv(tmp_path / "flat" / f"part-{i}.csv", index=False)
+    (tmp_path / "flat" / "_SUCCESS").touch()
+    for src in (str(tmp_path / "pq" / "events_*.parquet"), str(tmp_path / "nd" / "*.json"),
+                sorted((tmp_path / "nd").glob("*.json")), tmp_path / "flat"):
+        et = read_ga4(src)
+        _check_totals(et, tot)
+        for a, b in ((et.touchpoints, base.touchpoints), (et.conversions, base.conversions)):
+            pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False)
+    # headerless TSV (Adobe) and gzipped TSV with a header (Criteo)
+    df, atot = adobe_hits(seed=2)
+    one = read_adobe(df, marketing_channels=ADOBE_CHANNELS)
+    for i, part in enumerate(np.array_split(np.arange(len(df)), 2)):
+        df.iloc[part].to_csv(tmp_path / f"hit_data_{i}.tsv", sep="\t", header=False, index=False)
+    (tmp_path / "column_headers.tsv").write_text("\t".join(df.columns) + "\n")
+    two = read_adobe(str(tmp_path / "hit_data_*.tsv"), column_headers=tmp_path / "column_headers.tsv",
+                     marketing_channels=ADOBE_CHANNELS)
+    _check_totals(two, atot)
+    assert two.touchpoints["channel"].tolist() == one.touchpoints["channel"].tolist()
+    cr, ctot = criteo_rows(seed=5)
+    for i, part in enumerate(np.array_split(np.arange(len(cr)), 2)):
+        cr.iloc[part].to_csv(tmp_path / f"criteo_{i}.tsv.gz", sep="\t", index=False)
+    _check_totals(read_criteo(str(tmp_path / "criteo_*.tsv.gz")), ctot)
+    with pytest.raises(FileNotFoundError, match="no file matches"):
+        read_ga4(str(tmp_path / "nothing_*.parquet"))

@@ -75,9 +75,19 @@ def parse_models(text: str, where: str = "--models") -> list[str]:
 
 
 def parse_lookback(text, where: str = "--lookback"):
-    """``None`` for ``none``, else the duration text after checking it."""
+    """``None`` for ``none``, else the duration text after checking it; ``click=30D,impression=1D``
+    (one window per touch type) gives a dict."""
     if text is None:
         return None
+    if "=" in str(text):
+        out = {}
+        for item in str(text).split(","):
+            key, eq, val = item.partition("=")
+            if not eq or not key.strip():
+                raise UserError(f"bad lookback {text!r} ({where}): per touch type write TYPE=DURATION pairs, "
+                                "e.g. click=30D,impression=1D (or default=7D for the other types).")
+            out[key.strip().lower()] = parse_lookback(val, where)
+        return out
     t = str(text).strip()
     if t.lower() in ("none", "off", "no"):
         return None
@@ -167,7 +177,10 @@ def _input_options(p, *, optional: bool = False) -> None:
     g.add_argument("--paths", action="store_true",
                    help="INPUT is an aggregated path table (path, total_conversions[, total_conversion_value, total_null])")
     g.add_argument("--lookback", metavar="DURATION",
-                   help="touches older than this before a conversion are excluded: 30D (default), 12h, 2W or none")
+                   help="touches older than this before a conversion are excluded: 30D (default), 12h, 2W or none; "
+                        "one window per touch type as click=30D,impression=1D")
+    g.add_argument("--level", choices=("channel", "campaign"), default="channel",
+                   help="run the models on channels (default) or on 'channel :: campaign' (the --campaign column)")
     g.add_argument("--engine", choices=("pandas", "duckdb"), default="pandas",
                    help="how journeys are built from events: pandas (in memory, default) or duckdb (out of core; "
                         "INPUT and --conversions may be Parquet/CSV globs such as 'events/*.parquet'; "
@@ -175,6 +188,10 @@ def _input_options(p, *, optional: bool = False) -> None:
     cols = p.add_argument_group("columns", "names of the columns in the input files")
     for name, default, help_text in COLUMN_FLAGS:
         cols.add_argument(f"--{name}", default=default, metavar="COLUMN", help=f"{help_text} (default {default})")
+    cols.add_argument("--touch-type", dest="touch_type", default="touch_type", metavar="COLUMN",
+                      help="touch type column (click, impression, visit, ...; optional, default touch_type)")
+    cols.add_argument("--campaign", default="campaign", metavar="COLUMN",
+                      help="campaign column, for --level campaign (default campaign)")
     cols.add_argument("--path-column", default="path", metavar="COLUMN", help="path column of a path table (default path)")
     cols.add_argument("--sep", default=None, metavar="TEXT",
                       help="channel separator in paths (default: sniffed from a path table, '>' for events); "

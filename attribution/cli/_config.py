@@ -26,6 +26,7 @@ _INPUT_KEYS = {
     "cost_column": "str", "customer_id": "str", "budget_model": "str", "title": "str",
     "offline": "list", "store_places": "list", "budget": "number", "bounds": "pair", "engine": "str",
     "time_unit": "str", "time_format": "str", "dayfirst": "bool",
+    "touch_type": "str", "campaign": "str", "level": "str",
 }
 
 
@@ -35,6 +36,7 @@ _INPUT_DEFAULTS = {
     "place": "place", "path_column": "path", "sep": None, "cost_column": None, "customer_id": "loyalty_id",
     "budget_model": None, "title": None, "offline": None, "store_places": "store", "budget": None,
     "bounds": DEFAULT_BOUNDS, "engine": "pandas", "time_unit": None, "time_format": None, "dayfirst": None,
+    "touch_type": "touch_type", "campaign": "campaign", "level": "channel",
 }
 
 

@@ -130,7 +130,7 @@ def load_journeys(ns, *, label: str = ""):
                 journeys = Journeys.from_events(
                     table, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
                     value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep or ">",
-                    **_time_options(ns), **_event_options(ns), **rules,
+                    **_time_options(ns), **_event_options(ns), **_type_options(ns), **rules,
                 )
             except (ValueError, TypeError, KeyError) as exc:
                 if not _is_user_error(exc):  # raised inside pandas or numpy: a defect, not dressed up
@@ -266,7 +266,7 @@ def _load_journeys_duckdb(ns, *, label: str = ""):
             journeys = Journeys.from_events(
                 touch, conversions, customer=ns.customer, time=ns.time, channel=ns.channel,
                 value=ns.value, place=ns.place, lookback=lookback, identities=identities, sep=ns.sep or ">",
-                engine="duckdb", **_time_options(ns), **rules,
+                engine="duckdb", **_time_options(ns), **_type_options(ns), **rules,
             )
         except ImportError as exc:
             raise UserError(f"--engine duckdb: {_one_line(exc)[0]}") from exc
@@ -309,6 +309,11 @@ def _add_source_options(g) -> None:
     g.add_argument("--orders", metavar="FILE", help="Segment: the order_completed table")
     g.add_argument("--identifies", metavar="FILE", help="Segment: the identifies table (stitching)")
     g.add_argument("--tracks", metavar="FILE", help="Segment: the tracks table (orders, when --orders is absent)")
+
+
+def _type_options(ns) -> dict:
+    """``touch_type``, ``campaign`` and ``level`` from the flags (or config keys)."""
+    return {key: getattr(ns, key) for key in ("touch_type", "campaign", "level") if getattr(ns, key, None) is not None}
 
 
 def _event_options(ns) -> dict:
@@ -426,6 +431,8 @@ def _load_journeys_from_source(ns, *, label: str = ""):
         try:
             if getattr(ns, "sep", None):
                 kw["sep"] = ns.sep
+            if getattr(ns, "level", "channel") != "channel":
+                kw["level"] = ns.level
             journeys = tables.journeys(**kw)
         except (ValueError, TypeError, KeyError) as exc:
             raise UserError(f"cannot build journeys from {ns.input}: {_one_line(exc)[0]}") from exc

@@ -29,6 +29,8 @@ what is written to --out:
   report.html      one self-contained page: data summary, model comparison, ROI and budget plan
                    (with --costs), ROPO (conversions with a store place), journey KPIs, method notes
   credits.csv      model, estimand, channel, conversions, value, share (credits_wide.csv: channel x model)
+  journey_credits.parquet, credits_by_touch_type.csv (post-click / post-view; touches with a type)
+                   with --journey-credits
   roi.csv          channel, model, estimand, cost, conversions, value, roi, roas, cpa (with --costs)
   validity.csv     the validity scorecard of an incremental model: grade A-D per channel and why
   budget_plan.csv  today's spend, the plan and the expected outcome per channel (with --costs)
@@ -302,10 +304,22 @@ def _write_journey_credits(report, out: Path, files):
     table = pd.concat(frames, ignore_index=True)
     path = Path(out) / "journey_credits.parquet"
     table.to_parquet(path, index=False)
+    written = {"journey_credits": path}
+    if report.journeys.touch_type is not None:  # the post-click / post-view split of every model
+        from ..credits import credits_by_touch_type
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the same notes as journey_credits above
+            split = pd.concat([credits_by_touch_type(model, report.journeys).reset_index().assign(model=label)
+                               for label, model in comparison.models.items()], ignore_index=True)
+        split.columns.name = None
+        split = split[["model", *[c for c in split.columns if c != "model"]]].fillna(0.0)
+        written["credits_by_touch_type"] = Path(out) / "credits_by_touch_type.csv"
+        split.to_csv(written["credits_by_touch_type"], index=False)
     if isinstance(files, dict):
-        files = {**files, "journey_credits": path}
+        files = {**files, **written}
     elif isinstance(files, list):
-        files = [*files, path]
+        files = [*files, *written.values()]
     return files
 
 

@@ -33,7 +33,12 @@ from .._validation import (
     require_columns,
 )
 from ..exceptions import JourneyValidationError, ParameterError
+from ..journeys import LEVEL_SEP, NOT_SET
 from . import _sql
+from ._sql import trim
+
+#: The column holding "channel :: campaign" at ``level="campaign"``.
+_LABEL = "__attribution_channel"
 
 __all__ = ["Backend", "Source", "PathAggregates", "build_paths"]
 
@@ -255,6 +260,9 @@ def build_paths(
     time_unit: str | None = None,
     time_format: str | None = None,
     dayfirst: bool | None = None,
+    touch_type: str | None = "touch_type",
+    campaign: str | None = "campaign",
+    level: str = "channel",
 ) -> "PathAggregates":
     """Run the journey rules in the engine and keep the path table there.
 
@@ -269,7 +277,17 @@ def build_paths(
     what_t, what_c = "touchpoints", "conversions"
     tcols = touchpoints.columns
     require_columns(_frame(tcols), {"customer": customer, "time": time, "channel": channel}, what_t)
-    lookback_td, age_td = _check_params(lookback, lookback_touches, max_length, unknown_customers, age_resolution, owner)
+    from collections.abc import Mapping
+
+    by_type = isinstance(lookback, Mapping)
+    lookback_td, age_td = _check_params(None if by_type else lookback, lookback_touches, max_length,
+                                        unknown_customers, age_resolution, owner)
+    tt_col = _opt(tcols, touch_type, "touch_type")
+    require_columns(_frame(tcols), {"touch_type": tt_col}, what_t)
+    if level not in ("channel", "campaign"):
+        raise ParameterError(f"The 'level' parameter of {owner} must be 'channel' or 'campaign'. Got {level!r} instead.")
+    if level == "campaign":
+        require_columns(_frame(tcols), {"campaign": campaign}, what_t)
     check_time_options(time_unit, time_format, dayfirst, owner)
     if d == "spark" and (time_format is not None or dayfirst is not None):
         raise ParameterError(
@@ -279,6 +297,19 @@ def build_paths(
     topts = {"time_unit": time_unit, "time_format": time_format, "dayfirst": dayfirst}
     chk = _Checker(backend, d)
     prefix = f"__attribution_{uuid.uuid4().hex[:10]}_"
+    made: list[str] = []
+    group_sql = None
+    if level == "campaign":  # channel := "channel :: campaign" (a view with one more column)
+        ch_text, camp_text = trim(f"CAST({q(channel)} AS STRING)", d), trim(f"CAST({q(campaign)} AS STRING)", d)
+        label = (f"CASE WHEN {q(channel)} IS NULL OR {ch_text} = '' THEN NULL ELSE concat({ch_text}, "
+                 f"{_sql.literal(LEVEL_SEP, d)}, COALESCE(NULLIF({camp_text}, ''), {_sql.literal(NOT_SET, d)})) END")
+        # a sub-query, not a view: nothing to drop when validation fails
+        labelled = f"(SELECT *, {label} AS {q(_LABEL)} FROM {touchpoints.view}) AS {prefix}labelled"
+        group_sql = (f"SELECT DISTINCT {label} AS label, CAST({q(channel)} AS STRING) AS parent "
+                     f"FROM {touchpoints.view}")
+        touchpoints = Source(labelled, {**touchpoints.columns, _LABEL: "VARCHAR"})
+        tcols = touchpoints.columns
+        channel = _LABEL
 
     # --- where conversions come from
     fcol = None
@@ -455,17 +486,60 @@ def build_paths(
     drop = as_name_set(exclude)
     if drop:
         unknown = drop - set(names)
+        if group_sql is not None:  # channel names are known too at the campaign level
+            unknown = {u for u in unknown if not any(n.startswith(u + LEVEL_SEP) for n in names)}
         if unknown:
             from .._warnings import warn_user
 
             warn_user(f"exclude names channel(s) not in the data: {sorted(unknown)}.", UserWarning)
     kept = [c for c in names if c not in drop]
+    group_of = None
+    if group_sql is not None:
+        g = backend.fetch(group_sql)
+        group_of = {str(lb).strip(): str(pa).strip() for lb, pa in zip(g["label"].tolist(), g["parent"].tolist())
+                    if lb is not None and not pd.isna(lb)}
+        if drop:  # a channel name excludes all its campaigns
+            drop = drop | {c for c in names if group_of.get(c) in drop}
+            kept = [c for c in names if c not in drop]
     code_of = {c: i for i, c in enumerate(kept)}
     channel_map = pd.DataFrame({
         "raw": pd.Series([str(r) for r, s in zip(raw, stripped) if s is not None], dtype=object),
         "code": np.asarray([code_of.get(s, -1) for s in stripped if s is not None], dtype=np.int32),
     })
-    made: list[str] = []
+    # --- touch types: the distinct raw values (a few), normalised in Python as pandas does
+    tt_names, tt_codes, visit_code = None, {}, 0
+    if tt_col is not None:
+        from_conv = flag if (flag is not None and conversion_touch) else "FALSE"
+        qt = q(tt_col)
+        tstats = backend.fetch(
+            f"SELECT CAST({qt} AS STRING) AS ty, {from_conv} AS fc, {_sql.missing(qt, d)} AS miss, COUNT(*) AS n "
+            f"FROM {touchpoints.view} WHERE {touch_where} GROUP BY CAST({qt} AS STRING), {from_conv}, {_sql.missing(qt, d)}"
+        )
+        fc = tstats["fc"].fillna(False).astype(bool).to_numpy()
+        miss = tstats["miss"].astype(bool).to_numpy()
+        nul = tstats["ty"].isna().to_numpy()
+        bad = miss & ~(fc & nul)  # a conversion-row touch without a type is a visit
+        if bad.any():
+            n = int(tstats.loc[bad, "n"].sum())
+            cond = f"({touch_where}) AND {_sql.missing(qt, d)}" + (f" AND NOT ({from_conv} AND {qt} IS NULL)")
+            rows = chk.examples(touchpoints, cond, tshow, n)
+            raise JourneyValidationError(
+                f"Column {tt_col!r} of {what_t} has {n} missing or empty value(s). Example rows:\n{rows}\n"
+                "Give every touch a type such as 'click' or 'impression' (or touch_type=None)."
+            )
+        raws = tstats.loc[~nul, "ty"].tolist()
+        normal = {r: str(r).strip().lower() for r in raws}
+        want = set(normal.values()) | ({"visit"} if (fc & nul).any() else set())
+        tt_names = sorted(want)
+        code_of_type = {n: i for i, n in enumerate(tt_names)}
+        tt_codes = {r: code_of_type[v] for r, v in normal.items()}
+        visit_code = code_of_type.get("visit", 0)
+    type_ns = None
+    if by_type:
+        from ..journeys import type_windows
+
+        type_ns = tuple(int(x) for x in type_windows(lookback, tt_names, owner)[0])
+
     try:
         backend.register(prefix + "channels", channel_map)
         made.append(prefix + "channels")
@@ -492,6 +566,7 @@ def build_paths(
             touchpoints.view, customer=customer, time=time, channel=channel, dialect=d, time_type=tcols[time],
             flag=flag, conversion_touch=conversion_touch, channel_map=prefix + "channels", id_map=id_table,
             customer_type=tcols[customer], time_options=topts,
+            touch_type=tt_col, type_codes=tt_codes, visit_code=visit_code,
         ))
         backend.create_view(cview, _sql.conversions_sql(
             csrc.view, customer=customer, time=time, dialect=d, value=val_col, place=plc_col,
@@ -529,6 +604,7 @@ def build_paths(
             collapse_repeats=bool(collapse_repeats),
             max_length=None if max_length is None else int(max_length),
             age_step_ns=None if age_td is None else int(age_td.value),
+            n_types=0 if tt_names is None else len(tt_names), type_lookback_ns=type_ns,
         )
         paths = prefix + "paths"
         backend.create_table(paths, _sql.journey_paths_sql(tview, cview, rules, d))
@@ -548,6 +624,8 @@ def build_paths(
         has_place=plc_col is not None, exclusions=exclusions,
         n_input={"touch_rows": n_touch_rows, "conversion_rows": n_conv_rows},
         id_map=id_map, age_resolution=age_td, made=made, prefix=prefix, on_close=on_close,
+        touch_types=None if tt_names is None else np.asarray(tt_names, dtype=object),
+        channel_groups=None if group_of is None else np.asarray([group_of[c] for c in kept], dtype=object),
     )
 
 
@@ -586,10 +664,17 @@ class PathAggregates:
         Input id -> person, for ids merged by identities.
     age_resolution : Timedelta or None
         The resolution of the touch ages kept in the path table (None: no ages).
+    touch_types : ndarray of str or None
+        The touch types (sorted); the path table then has a ``types`` column (codes into
+        this list, in path order) as one more key.
+    channel_groups : ndarray of str or None
+        At ``level="campaign"``: the channel of each campaign in :attr:`channels`.
     """
 
     def __init__(self, *, backend, table, channels, has_place, exclusions, n_input, id_map,
-                 age_resolution, made, prefix, on_close=None):
+                 age_resolution, made, prefix, on_close=None, touch_types=None, channel_groups=None):
+        self.touch_types = touch_types
+        self.channel_groups = channel_groups
         self.backend = backend
         self.table = table
         self.channels = channels
@@ -652,7 +737,8 @@ class PathAggregates:
         if self._touches is None:
             name = self._prefix + "path_touches"
             self.backend.create_table(
-                name, _sql.path_touches_sql(self.table, self.backend.dialect, self.age_resolution is not None)
+                name, _sql.path_touches_sql(self.table, self.backend.dialect, self.age_resolution is not None,
+                                            self.touch_types is not None)
             )
             self._made.append(name)
             self._touches = name
@@ -684,7 +770,9 @@ class PathAggregates:
 
         self._check_open()
         ages = self.age_resolution is not None
-        cols = "path" + (", ages" if ages else "") + ", place, total_conversions, total_conversion_value, total_null"
+        types = self.touch_types is not None
+        cols = ("path" + (", ages" if ages else "") + (", types" if types else "")
+                + ", place, total_conversions, total_conversion_value, total_null")
         tbl = self.backend.fetch_arrow(f"SELECT {cols} FROM {self.table} ORDER BY rid")
 
         def split(column):
@@ -702,6 +790,12 @@ class PathAggregates:
         kw = {}
         if self.has_place:
             kw["place"] = np.asarray(tbl.column("place").to_pylist(), dtype=object)
+        if types:
+            _, ty = split("types")
+            kw["touch_type"] = ty.astype(np.int8)
+            kw["touch_types"] = self.touch_types
+        if self.channel_groups is not None:
+            kw["channel_groups"] = self.channel_groups
         if ages:
             _, age = split("ages")
             step = np.int64(self.age_resolution.value)
@@ -875,7 +969,8 @@ class PathAggregates:
             rule, params = "position_based", {"first": m.first, "last": m.last}
         elif isinstance(m, LastNonDirect):
             direct = m._direct_names()
-            is_direct = [str(c).strip().lower() in direct for c in names.tolist()]
+            labels = names if self.channel_groups is None else self.channel_groups  # campaign level: by channel
+            is_direct = [str(c).strip().lower() in direct for c in labels.tolist()]
             if direct and not any(is_direct) and len(names):
                 _warn_user(
                     f"None of the direct channels {sorted(direct)} occurs in the journeys' channels "
@@ -897,7 +992,20 @@ class PathAggregates:
                 f"{type(m).__name__} has no SQL weights. Computed in the engine: first_touch, last_touch, "
                 "linear, position_based, last_non_direct, time_decay. Fit other models on .to_journeys()."
             )
-        df = self.backend.fetch(_sql.rule_credits_sql(self.table, self._touch_table(), rule, params))
+        click_codes = None
+        if m._check_click_priority():
+            if self.touch_types is None:
+                _warn_user(
+                    f"{type(m).__name__}(click_priority=True): the journeys carry no touch types, so every touch "
+                    "counts as a click and click_priority has no effect. Build them with "
+                    "Journeys.from_events(..., touch_type='<column>').",
+                    DataQualityWarning,
+                )
+            else:
+                from ..journeys import is_impression_type
+
+                click_codes = np.flatnonzero(~is_impression_type(self.touch_types)).tolist()
+        df = self.backend.fetch(_sql.rule_credits_sql(self.table, self._touch_table(), rule, params, click_codes))
         nt = self.backend.fetch(
             f"SELECT place, SUM(total_conversions) AS conversions, SUM(total_conversion_value) AS value "
             f"FROM {self.table} WHERE path = '' GROUP BY place"

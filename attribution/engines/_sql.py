@@ -314,8 +314,9 @@ def touches_sql(
     source: str, *, customer: str, time: str, channel: str, dialect: str, time_type: str | None = None,
     flag: str | None = None, conversion_touch: bool = True, channel_map: str = "channel_map",
     id_map: str | None = None, customer_type: str | None = None, time_options: dict | None = None,
+    touch_type: str | None = None, type_codes: dict | None = None, visit_code: int = 0,
 ) -> str:
-    """Normalised touches: ``p`` (person), ``t`` (ns), ``src``, ``o`` (input row), ``code`` (channel code).
+    """Normalised touches: ``p`` (person), ``t`` (ns), ``src``, ``o`` (input row), ``code`` (channel code), ``ty``.
 
     Parameters
     ----------
@@ -335,9 +336,13 @@ def touches_sql(
     id_map : str, optional
         Table ``id STRING, person STRING`` of ids merged by identities (others are their own
         person).
+    touch_type, type_codes, visit_code : optional
+        The touch-type column and the code of each of its raw values (as text); a touch taken
+        from a conversion row without a type gets ``visit_code``. ``ty`` is 0 without types.
     """
     q = lambda c: ident(c, dialect)  # noqa: E731
     cid = id_text(q(customer), dialect, customer_type)
+    ty = type_sql(touch_type, type_codes or {}, visit_code, dialect)
     if flag is None:
         where, src = "", "0"
     else:
@@ -345,14 +350,24 @@ def touches_sql(
         src = f"CASE WHEN {flag} THEN 1 ELSE 0 END"
     inner = (
         f"SELECT {cid} AS id, {time_ns(q(time), dialect, time_type, **(time_options or {}))} AS t, {src} AS src, CAST({ROW} AS BIGINT) AS o, "
-        f"CAST({q(channel)} AS STRING) AS ch FROM {source}{where}"
+        f"CAST({q(channel)} AS STRING) AS ch, {ty} AS ty FROM {source}{where}"
     )
     if id_map is None:
-        return f"SELECT s.id AS p, s.t, s.src, s.o, m.code FROM ({inner}) AS s JOIN {channel_map} AS m ON m.raw = s.ch"
+        return f"SELECT s.id AS p, s.t, s.src, s.o, m.code, s.ty FROM ({inner}) AS s JOIN {channel_map} AS m ON m.raw = s.ch"
     return (
-        f"SELECT COALESCE(i.person, s.id) AS p, s.t, s.src, s.o, m.code FROM ({inner}) AS s "
+        f"SELECT COALESCE(i.person, s.id) AS p, s.t, s.src, s.o, m.code, s.ty FROM ({inner}) AS s "
         f"JOIN {channel_map} AS m ON m.raw = s.ch LEFT JOIN {id_map} AS i ON i.id = s.id"
     )
+
+
+def type_sql(column: str | None, codes: dict, visit_code: int, dialect: str) -> str:
+    """The touch-type code of a row: its raw value (as text) looked up in ``codes``; a NULL
+    type (only on touches taken from conversion rows, after validation) is ``visit_code``."""
+    if column is None or not codes:
+        return "CAST(0 AS INT)"
+    c = ident(column, dialect)
+    whens = " ".join(f"WHEN {literal(raw, dialect)} THEN {int(k)}" for raw, k in codes.items())
+    return f"CAST(CASE WHEN {c} IS NULL THEN {int(visit_code)} ELSE CASE CAST({c} AS STRING) {whens} END END AS INT)"
 
 
 def conversions_sql(
@@ -398,6 +413,12 @@ class JourneyRules:
     age_step_ns : int or None
         With a value, every touch's age (journey end minus touch time) is kept, in whole
         multiples of this step (rounded down), as a second key of the path table.
+    n_types : int
+        Number of touch types (0: the touches carry none). With types the path table gets a
+        ``types`` column (type codes in path order) as one more key, and repeats are touches
+        of the same channel *and* type.
+    type_lookback_ns : tuple of int, optional
+        One lookback per type code (-1: no window), instead of ``lookback_ns``.
     """
 
     n_codes: int
@@ -406,6 +427,8 @@ class JourneyRules:
     collapse_repeats: bool = False
     max_length: int | None = None
     age_step_ns: int | None = None
+    n_types: int = 0
+    type_lookback_ns: tuple | None = None
 
 
 def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, dialect: str) -> str:
@@ -413,7 +436,8 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
 
     Columns: ``rid`` (row id from 0, in (path, ages, place) order), ``path`` (channel codes
     separated by spaces, ``''`` for a journey without touches), ``ages`` (only with
-    ``rules.age_step_ns``: the touches' ages in steps, in the same order), ``place`` (NULL for
+    ``rules.age_step_ns``: the touches' ages in steps, in the same order), ``types`` (only with
+    ``rules.n_types``: the touches' type codes, in the same order), ``place`` (NULL for
     non-converting journeys), ``total_conversions``, ``total_conversion_value``,
     ``total_null`` and one column per exclusion rule (:data:`EXCLUSION_COLUMNS`, touches
     excluded by the rule in the row's journeys).
@@ -430,8 +454,9 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     Journeys and paths keep touches in this order (the per-person row number ``seq``). Touches are then flagged
     alive after each rule (``a0`` .. ``a4``), in the order of ``Journeys.transform``:
 
-    ``a0`` channel not excluded; ``a1`` lookback: ``end - t <= lookback`` with ``end`` the
-    conversion time, or for a non-converting journey its last ``a0`` touch; ``a2``
+    ``a0`` channel not excluded; ``a1`` lookback: ``end - t <= lookback`` (or the window of
+    the touch's type) with ``end`` the conversion time, or for a non-converting journey its
+    last ``a0`` touch; ``a2``
     lookback_touches: among the last ``lookback_touches`` ``a1`` touches; ``a3`` collapse
     repeats: not the same channel as the previous ``a2`` touch; ``a4`` max_length: among the
     last ``max_length`` ``a3`` touches. "The last n" is a running count from the end
@@ -444,25 +469,29 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     whole = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
     by_person = "PARTITION BY p ORDER BY t, kind, o"
     by_journey = "PARTITION BY p, k ORDER BY t, kind, o"
-    cols = "p, k, t, kind, o, code, value, place"
+    cols = "p, k, t, kind, o, code, value, place, ty"
     cb = max(int(rules.n_codes), 1)  # codes are below cb: (row, code) pairs pack into one BIGINT
+    nt = max(int(rules.n_types), 1)  # (code, type) pairs pack into code * nt + ty
     is_conv = "CASE WHEN kind = 2 THEN 1 ELSE 0 END"
     ctes: list[tuple[str, str]] = []
 
     ctes.append(("ev", (
-        f"SELECT p, t, src AS kind, o, code, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS STRING) AS place FROM {touches} "
-        f"UNION ALL SELECT p, t, 2 AS kind, o, -1 AS code, value, place FROM {conversions}"
+        f"SELECT p, t, src AS kind, o, code, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS STRING) AS place, ty FROM {touches} "
+        f"UNION ALL SELECT p, t, 2 AS kind, o, -1 AS code, value, place, -1 AS ty FROM {conversions}"
     )))
     seq = f", ROW_NUMBER() OVER ({by_person}) AS seq"
     ctes.append(("wa", (
-        f"SELECT p, t, kind, o, code, value, place, "
+        f"SELECT p, t, kind, o, code, value, place, ty, "
         f"SUM({is_conv}) OVER ({by_person} {run}) - {is_conv} AS k, "
         f"MIN(CASE WHEN kind = 2 THEN t END) OVER ({by_person} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS t_conv, "
         f"MAX(CASE WHEN kind < 2 AND code >= 0 THEN t END) OVER ({by_person} {whole}) AS t_last{seq} FROM ev"
     )))
     end = "COALESCE(t_conv, t_last)"
     a0 = "CASE WHEN kind < 2 AND code >= 0 THEN 1 ELSE 0 END"
-    if rules.lookback_ns is None:
+    if rules.type_lookback_ns is not None:  # one window per touch type (-1: none)
+        win = "CASE ty " + " ".join(f"WHEN {k} THEN {int(w)}" for k, w in enumerate(rules.type_lookback_ns)) + " ELSE -1 END"
+        a1 = f"CASE WHEN kind < 2 AND code >= 0 AND ({win} < 0 OR {end} - t <= {win}) THEN 1 ELSE 0 END"
+    elif rules.lookback_ns is None:
         a1 = a0
     else:
         a1 = f"CASE WHEN kind < 2 AND code >= 0 AND {end} - t <= {int(rules.lookback_ns)} THEN 1 ELSE 0 END"
@@ -473,8 +502,10 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     last = "ra"
 
     if rules.lookback_touches is not None or rules.collapse_repeats:
+        # with touch types a repeat is the same channel and type: pack (code, type) as one code
+        ct, cbt = ("code", cb) if not rules.n_types else (f"(code * {nt} + ty)", cb * nt)
         prev = (
-            f", MAX(CASE WHEN a1 = 1 THEN CAST(seq AS BIGINT) * {cb} + code END) OVER ({by_journey} "
+            f", MAX(CASE WHEN a1 = 1 THEN CAST(seq AS BIGINT) * {cbt} + {ct} END) OVER ({by_journey} "
             "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev1"
             if rules.collapse_repeats else ""
         )
@@ -491,7 +522,7 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
             limit = f"LEAST(n1, {L})"
         if rules.collapse_repeats:
             # a repeat: not the first kept touch, and the previous kept touch has the same channel
-            a3 = f"CASE WHEN a1 = 1 AND {from_end} < {limit} AND prev1 % {cb} = code THEN 0 ELSE a2 END"
+            a3 = f"CASE WHEN a1 = 1 AND {from_end} < {limit} AND prev1 % {cbt} = {ct} THEN 0 ELSE a2 END"
         else:
             a3 = "a2"
         ctes.append(("rb", f"SELECT {cols}, {carry}, {a2} AS a2, {a3} AS a3 FROM wb"))
@@ -514,6 +545,8 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     ages = (
         f", COALESCE({ordered_join('age', ['seq'], d, 'a4 = 1')}, '') AS ages" if rules.age_step_ns else ""
     )
+    if rules.n_types:
+        ages += f", COALESCE({packed_join('seq', 'ty', nt, d, 'a4 = 1')}, '') AS types"
     x = EXCLUSION_COLUMNS
     ctes.append(("jn", (
         f"SELECT p, k, MAX({is_conv}) AS conv, MAX(CASE WHEN kind = 2 THEN value END) AS value, "
@@ -523,7 +556,7 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
         f"SUM(a1 - a2) AS {x['lookback_touches']}, SUM(a2 - a3) AS {x['collapsed_repeats']}, "
         f"SUM(a3 - a4) AS {x['max_length']} FROM rc GROUP BY p, k"
     )))
-    keys = "path" + (", ages" if rules.age_step_ns else "") + ", place"
+    keys = "path" + (", ages" if rules.age_step_ns else "") + (", types" if rules.n_types else "") + ", place"
     sums = ", ".join(f"SUM({c}) AS {c}" for c in x.values())
     ctes.append(("pt", (
         f"SELECT {keys}, CAST(SUM(conv) AS DOUBLE) AS total_conversions, "
@@ -540,15 +573,39 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
 # ---------------------------------------------------------------------------------------------
 
 
-def path_touches_sql(paths: str, dialect: str, with_ages: bool = False) -> str:
-    """One row per touch of the path table: ``rid, pos, n`` (path length), ``code`` [, ``age``]."""
+def path_touches_sql(paths: str, dialect: str, with_ages: bool = False, with_types: bool = False) -> str:
+    """One row per touch of the path table: ``rid, pos, n`` (path length), ``code`` [, ``age``] [, ``ty``]."""
     base = explode_paths(paths, dialect)
-    if not with_ages:
+    if not with_ages and not with_types:
         return f"SELECT rid, pos, code, COUNT(*) OVER (PARTITION BY rid) AS n FROM ({base}) AS e"
-    ages = explode_paths(f"(SELECT rid, ages AS path FROM {paths}) AS g", dialect)
+    cols, joins = [], []
+    if with_ages:
+        ages = explode_paths(f"(SELECT rid, ages AS path FROM {paths}) AS g", dialect)
+        cols.append("CAST(a.code AS BIGINT) AS age")
+        joins.append(f"JOIN ({ages}) AS a ON a.rid = e.rid AND a.pos = e.pos")
+    if with_types:
+        types = explode_paths(f"(SELECT rid, types AS path FROM {paths}) AS h", dialect)
+        cols.append("CAST(y.code AS INT) AS ty")
+        joins.append(f"JOIN ({types}) AS y ON y.rid = e.rid AND y.pos = e.pos")
     return (
-        "SELECT e.rid, e.pos, e.code, COUNT(*) OVER (PARTITION BY e.rid) AS n, CAST(a.code AS BIGINT) AS age "
-        f"FROM ({base}) AS e JOIN ({ages}) AS a ON a.rid = e.rid AND a.pos = e.pos"
+        f"SELECT e.rid, e.pos, e.code, COUNT(*) OVER (PARTITION BY e.rid) AS n, {', '.join(cols)} "
+        f"FROM ({base}) AS e {' '.join(joins)}"
+    )
+
+
+def click_priority_touches_sql(touches: str, click_codes, with_ages: bool = False) -> str:
+    """The touches a click-priority rule looks at (every click-class touch; the impressions of
+    paths without a click), renumbered: ``rid, pos, n, code[, age]``."""
+    clicks = ", ".join(str(int(c)) for c in click_codes) or "-1"
+    is_click = f"ty IN ({clicks})"
+    age = ", age" if with_ages else ""
+    kept = (
+        f"SELECT * FROM (SELECT *, MAX(CASE WHEN {is_click} THEN 1 ELSE 0 END) OVER (PARTITION BY rid) AS hc "
+        f"FROM {touches}) AS c WHERE {is_click} OR hc = 0"
+    )
+    return (
+        "SELECT rid, ROW_NUMBER() OVER (PARTITION BY rid ORDER BY pos) - 1 AS pos, "
+        f"COUNT(*) OVER (PARTITION BY rid) AS n, code{age} FROM ({kept}) AS k"
     )
 
 
@@ -653,9 +710,15 @@ def rule_weight_sql(rule: str, params: dict) -> tuple[str, str]:
     raise ValueError(f"No SQL weights for rule {rule!r}.")
 
 
-def rule_credits_sql(paths: str, touches: str, rule: str, params: dict) -> str:
-    """Credit per channel code and place: ``code, place, conversions, value`` (touched journeys only)."""
+def rule_credits_sql(paths: str, touches: str, rule: str, params: dict, click_codes=None) -> str:
+    """Credit per channel code and place: ``code, place, conversions, value`` (touched journeys only).
+
+    ``click_codes`` (type codes of click-class touches): the rule runs with click priority,
+    on :func:`click_priority_touches_sql`.
+    """
     win, weight = rule_weight_sql(rule, params)
+    if click_codes is not None:
+        touches = f"({click_priority_touches_sql(touches, click_codes, rule == 'time_decay')}) AS cp"
     # the window columns (last non-direct position, youngest age) one level below the weight
     inner = f"SELECT rid, code, {weight} AS w FROM (SELECT *{win} FROM {touches}) AS a"
     return (

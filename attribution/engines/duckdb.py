@@ -210,6 +210,9 @@ def aggregate_events(
     time_unit: str | None = None,
     time_format: str | None = None,
     dayfirst: bool | None = None,
+    touch_type: str | None = "touch_type",
+    campaign: str | None = "campaign",
+    level: str = "channel",
     connection=None,
     memory_limit: str | None = None,
     threads: int | None = None,
@@ -225,8 +228,9 @@ def aggregate_events(
         (``"events/part-*.parquet"``) or a list of paths (the format is read from the file
         name; CSV dialect and types are sniffed by DuckDB; for other options read the files
         into a relation yourself). ``conversions=None``: the combined (Kaggle) layout.
-    customer, time, channel, value, place, lookback, lookback_touches, conversion_flag, conversion_touch, exclude, collapse_repeats, max_length, sep, unknown_customers
-        As :meth:`attribution.Journeys.from_events`, with the same checks and messages. ``time_unit``,
+    customer, time, channel, value, place, lookback, lookback_touches, conversion_flag, conversion_touch, exclude, collapse_repeats, max_length, sep, unknown_customers, touch_type, campaign, level
+        As :meth:`attribution.Journeys.from_events`, with the same checks and messages (per-type
+        ``lookback`` windows and ``level="campaign"`` included). ``time_unit``,
         ``time_format`` and ``dayfirst`` too (``time_format`` and ``dayfirst`` with DuckDB only).
     identities : DataFrame, relation or path, optional
         Id links. They are read into Python and merged by connected components with scipy
@@ -352,6 +356,7 @@ def aggregate_events(
             collapse_repeats=collapse_repeats, max_length=max_length, sep=sep,
             unknown_customers=unknown_customers, age_resolution=age_resolution,
             time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
+            touch_type=touch_type, campaign=campaign, level=level,
             on_close=close_sources,
         )
     except BaseException:

@@ -475,6 +475,9 @@ def aggregate_spark(
     time_unit: str | None = None,
     time_format: str | None = None,
     dayfirst: bool | None = None,
+    touch_type: str | None = "touch_type",
+    campaign: str | None = "campaign",
+    level: str = "channel",
     spark=None,
 ) -> PathAggregates:
     """Run the journey rules in Spark and keep the aggregated path table there.
@@ -489,7 +492,7 @@ def aggregate_spark(
         such as partitioned folders, read them yourself), or pandas DataFrames (sent to
         Spark; handy for small data and tests).
         ``conversions=None``: the combined (Kaggle) layout.
-    customer, time, channel, value, place, lookback, lookback_touches, conversion_flag, conversion_touch, exclude, collapse_repeats, max_length, sep, unknown_customers
+    customer, time, channel, value, place, lookback, lookback_touches, conversion_flag, conversion_touch, exclude, collapse_repeats, max_length, sep, unknown_customers, touch_type, campaign, level
         As :meth:`attribution.Journeys.from_events`, with the same checks and messages. ``time_unit``,
         ``time_format`` and ``dayfirst`` too (``time_format`` and ``dayfirst`` with DuckDB only).
     identities : pandas DataFrame, Spark DataFrame, table name or path, optional
@@ -580,6 +583,7 @@ def aggregate_spark(
             collapse_repeats=collapse_repeats, max_length=max_length, sep=sep,
             unknown_customers=unknown_customers, age_resolution=age_resolution,
             time_unit=time_unit, time_format=time_format, dayfirst=dayfirst,
+            touch_type=touch_type, campaign=campaign, level=level,
             on_close=drop_sources,
         )
     except BaseException:

@@ -56,9 +56,68 @@ class RuleModel(AttributionModel):
 
     Rule models learn nothing from the data set as a whole, so :meth:`touch_weights` can be
     called without fitting (the bootstrap and journey-level explanations use it).
+
+    Parameters
+    ----------
+    click_priority : bool, default False
+        With touch types (``Journeys.from_events(..., touch_type=...)``): in a journey with at
+        least one click-class touch (click, visit, ...), impressions get no weight and the
+        rule runs on the journey's clicks only; a journey of impressions only is credited by
+        its impressions. So ``LastTouch(click_priority=True)`` is "last click, else last
+        impression" -- the rule of Google's Campaign Manager 360 / Google Ads ("clicks take
+        precedence over impressions") and of the W3C attribution proposal
+        (w3c/attribution #42: "if there are clicks, attribute to the most recent click; else
+        the most recent impression"); Adobe and GA4 credit clicks and visits only. Without
+        touch types it has no effect (with a warning).
+
+    Notes
+    -----
+    Rule weights depend on a touch's position, time and type, never on its channel's name
+    (except :class:`LastNonDirect`, which reads the parent channel at the campaign level), so
+    rule credits are additive across levels of the channel hierarchy: campaign credits summed
+    per channel equal the credits of the same rule on the channel-level journeys
+    (:meth:`~attribution.Journeys.to_level`), as long as no path rule depends on the level
+    (``collapse_repeats`` and the ``exposure`` / ``first`` / ``frequency`` transforms merge
+    touches by channel name).
     """
 
     _nonnegative = True
+    #: Credits at the campaign level sum to the channel-level credits (see Notes).
+    _additive_levels = True
+
+    def __init__(self, click_priority=False):
+        self.click_priority = click_priority
+
+    def _check_click_priority(self) -> bool:
+        cp = getattr(self, "click_priority", False)
+        if not isinstance(cp, (bool, np.bool_)):
+            raise _param_error(self, "click_priority", "True or False", cp, TypeError)
+        return bool(cp)
+
+    def _validate_params(self) -> None:
+        self._check_click_priority()
+
+    def _touch_weights(self, journeys: Journeys) -> np.ndarray:
+        """The rule's weights, on the journeys' clicks only where ``click_priority`` applies."""
+        if not self._check_click_priority():
+            return self._rule_weights(journeys)
+        if journeys.touch_type is None:
+            _warn_user(
+                f"{type(self).__name__}(click_priority=True): the journeys carry no touch types, so every touch "
+                "counts as a click and click_priority has no effect. Build them with "
+                "Journeys.from_events(..., touch_type='<column>').",
+                DataQualityWarning,
+            )
+            return self._rule_weights(journeys)
+        keep = click_priority_mask(journeys)
+        if keep.all():
+            return self._rule_weights(journeys)
+        w = np.zeros(journeys.n_touches, dtype=np.float64)
+        w[keep] = self._rule_weights(journeys._keep_touches(keep, "click_priority"))
+        return w
+
+    def _rule_weights(self, journeys: Journeys) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
 
     def touch_weights(self, journeys: Journeys) -> np.ndarray:
         """The weight of every touch (float64[T]); weights sum to 1 within each journey.
@@ -93,6 +152,14 @@ def _normalise(journeys: Journeys, w: np.ndarray) -> np.ndarray:
     jid = journeys.journey_index
     totals = np.bincount(jid, weights=w, minlength=journeys.n_journeys)
     return w / totals[jid]
+
+
+def click_priority_mask(journeys: Journeys) -> np.ndarray:
+    """Touches a click-priority rule looks at: every click-class touch, and the impressions of
+    journeys without any click (bool[T])."""
+    imp = journeys.is_impression
+    clicks = np.bincount(journeys.journey_index, weights=(~imp).astype(np.float64), minlength=journeys.n_journeys)
+    return ~imp | (clicks[journeys.journey_index] == 0)
 
 
 def _is_last(journeys: Journeys) -> np.ndarray:
@@ -133,7 +200,7 @@ class FirstTouch(RuleModel):
     c                0.0    0.0  0.000000
     """
 
-    def _touch_weights(self, journeys: Journeys) -> np.ndarray:
+    def _rule_weights(self, journeys: Journeys) -> np.ndarray:
         return (journeys.position == 0).astype(np.float64)
 
 
@@ -166,7 +233,7 @@ class LastTouch(RuleModel):
     c                1.0   10.0  0.333333
     """
 
-    def _touch_weights(self, journeys: Journeys) -> np.ndarray:
+    def _rule_weights(self, journeys: Journeys) -> np.ndarray:
         return _is_last(journeys).astype(np.float64)
 
 
@@ -210,8 +277,9 @@ class LastNonDirect(RuleModel):
     Name: conversions, dtype: float64
     """
 
-    def __init__(self, direct=("direct",)):
+    def __init__(self, direct=("direct",), click_priority=False):
         self.direct = direct
+        self.click_priority = click_priority
 
     def _direct_names(self) -> frozenset[str]:
         d = self.direct
@@ -226,11 +294,14 @@ class LastNonDirect(RuleModel):
 
     def _validate_params(self) -> None:
         self._direct_names()
+        self._check_click_priority()
 
-    def _touch_weights(self, journeys: Journeys) -> np.ndarray:
+    def _rule_weights(self, journeys: Journeys) -> np.ndarray:
         names = self._direct_names()
+        # at the campaign level a campaign is direct when its channel is
+        labels = journeys.channels if journeys.channel_groups is None else journeys.channel_groups
         is_direct = np.array(
-            [str(c).strip().lower() in names for c in journeys.channels.tolist()], dtype=bool
+            [str(c).strip().lower() in names for c in labels.tolist()], dtype=bool
         )
         if names and not is_direct.any() and journeys.n_touches:
             _warn_user(
@@ -280,7 +351,7 @@ class Linear(RuleModel):
     Name: conversions, dtype: float64
     """
 
-    def _touch_weights(self, journeys: Journeys) -> np.ndarray:
+    def _rule_weights(self, journeys: Journeys) -> np.ndarray:
         return 1.0 / journeys.lengths[journeys.journey_index].astype(np.float64)
 
 
@@ -337,11 +408,13 @@ class PositionBased(RuleModel):
     Name: conversions, dtype: float64
     """
 
-    def __init__(self, first=0.4, last=0.4):
+    def __init__(self, first=0.4, last=0.4, click_priority=False):
         self.first = first
         self.last = last
+        self.click_priority = click_priority
 
     def _validate_params(self) -> None:
+        self._check_click_priority()
         f = _check_fraction(self, "first", self.first)
         l_ = _check_fraction(self, "last", self.last)
         if f + l_ > 1.0 + 1e-12:
@@ -350,7 +423,7 @@ class PositionBased(RuleModel):
                 f"Got first={self.first!r} and last={self.last!r} (sum {f + l_!r}) instead."
             )
 
-    def _touch_weights(self, journeys: Journeys) -> np.ndarray:
+    def _rule_weights(self, journeys: Journeys) -> np.ndarray:
         f, l_ = float(self.first), float(self.last)
         m = max(0.0, 1.0 - f - l_)
         n = journeys.lengths[journeys.journey_index]
@@ -438,13 +511,15 @@ class TimeDecay(RuleModel):
 
     _requires_time = True
 
-    def __init__(self, half_life="7D"):
+    def __init__(self, half_life="7D", click_priority=False):
         self.half_life = half_life
+        self.click_priority = click_priority
 
     def _validate_params(self) -> None:
         _parse_half_life(self, self.half_life)
+        self._check_click_priority()
 
-    def _touch_weights(self, journeys: Journeys) -> np.ndarray:
+    def _rule_weights(self, journeys: Journeys) -> np.ndarray:
         if journeys.touch_time is None:
             raise ValueError(
                 "TimeDecay needs touch and conversion timestamps; these journeys were built from "
@@ -524,8 +599,9 @@ class CustomWeights(RuleModel):
     Name: conversions, dtype: float64
     """
 
-    def __init__(self, weights=(1.0,)):
+    def __init__(self, weights=(1.0,), click_priority=False):
         self.weights = weights
+        self.click_priority = click_priority
 
     _EXPECTED = (
         "a callable f(position, length) or a non-empty sequence of non-negative numbers with "
@@ -549,8 +625,9 @@ class CustomWeights(RuleModel):
 
     def _validate_params(self) -> None:
         self._profile()
+        self._check_click_priority()
 
-    def _touch_weights(self, journeys: Journeys) -> np.ndarray:
+    def _rule_weights(self, journeys: Journeys) -> np.ndarray:
         T = journeys.n_touches
         pos = journeys.position
         n = journeys.lengths[journeys.journey_index]
