@@ -771,7 +771,7 @@ def _randomisation_inference(method, Y, pre, ti, n_placebo, rng, level, studenti
         return (1.0 + np.sum(st[..., 1:] >= real, axis=-1)) / (K + 1.0)
 
     lift = float(lifts(1.0)[0])
-    alpha = 1.0 - level
+    alpha = 1.0 - level + 1e-12  # p <= alpha rejects (1 - 0.9 is 0.09999999999999998 in floating point)
     c_hat = 1.0 / (1.0 + lift) if lift > -1 else 1.0
     spread = float(np.nanstd(lifts(c_hat)[1:], ddof=1))
     spread = spread if np.isfinite(spread) and spread > 0 else max(abs(lift), 1e-3)
