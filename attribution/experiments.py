@@ -768,9 +768,16 @@ def _randomisation_inference(method, Y, pre, ti, n_placebo, rng, level, studenti
     def pvalue(c):
         st = np.abs(lifts(c) / scale)
         real = st[..., :1]
-        return (1.0 + np.sum(st[..., 1:] >= real, axis=-1)) / (K + 1.0)
+        # an assignment whose counterfactual is not positive (NaN) counts as extreme: conservative
+        return (1.0 + np.sum(~(st[..., 1:] < real), axis=-1)) / (K + 1.0)
 
     lift = float(lifts(1.0)[0])
+    if not np.isfinite(lift) or not np.isfinite(scale[0]):
+        raise ExperimentError(
+            "The geo test's counterfactual for the treated geos is not positive (or fits the pre period exactly with "
+            "no residual), so no lift can be estimated. Check that the outcome is a non-negative quantity that varies "
+            "over the pre period and that the treated geos have sales before the test."
+        )
     alpha = 1.0 - level + 1e-12  # p <= alpha rejects (1 - 0.9 is 0.09999999999999998 in floating point)
     c_hat = 1.0 / (1.0 + lift) if lift > -1 else 1.0
     spread = float(np.nanstd(lifts(c_hat)[1:], ddof=1))

@@ -234,6 +234,9 @@ def test_geo_panel_errors():
         at.geo_test(holey, p.treated, p.start, p.end, outcome="store_sales")
     with pytest.raises(ExperimentError, match="not in the panel"):
         at.geo_test(p.data, ["nowhere"], p.start, p.end, outcome="store_sales")
+    dead = p.data.assign(store_sales=np.where(p.data["geo"].isin(p.treated), 0.0, p.data["store_sales"]))
+    with pytest.raises(ExperimentError, match="counterfactual for the treated geos is not positive"):
+        at.geo_test(dead, p.treated, p.start, p.end, outcome="store_sales", n_placebo=19)
     bad = p.data.assign(store_sales=p.data["store_sales"].astype(object))
     bad.loc[3, "store_sales"] = "n/a"
     with pytest.raises(ExperimentError, match="store_sales"):
