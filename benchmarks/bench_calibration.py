@@ -264,6 +264,23 @@ def study_next_test(seeds, n_customers=100_000):
     return pd.DataFrame(rows)
 
 
+def lift_section(regime, n_seeds, secs, out, per_channel, zs):
+    """The markdown lines of study 1 for one regime."""
+    new = [f"## Lift tests ({regime} world): 2 of 6 channels tested (10 % holdout, last 4 of 8 weeks), Markov (attributed) calibrated",
+           "", f"{n_seeds} seeds, 100 000 people each ({secs:.0f} s). Six paid online channels: {', '.join(SIX)}; "
+           f"tested: {', '.join(TESTED)}. Error = sum over channels of |estimate − exact Shapley truth|, mean over seeds; "
+           "coverage of the 90 % interval over (seed, channel) pairs.", "",
+           "| calibration | channels | error uncalibrated | error calibrated | change | 90 % coverage | per channel |",
+           "|---|---|---|---|---|---|---|"]
+    for (mode, name), v in out.items():
+        new.append(f"| {mode} | {name} | {v['error_before']:,.0f} | {v['error_after']:,.0f} | {v['change']:+.1%} | "
+                   f"{v['coverage']:.1%} | {v['per_channel']} |")
+    new += ["", "Each test against its own exact effect, z = (estimate − true effect) / se (sd 1 and 90 % within "
+            "±1.645 if the se is right):", "", _md(zs.round(3).reset_index()), "",
+            "Per channel (means over seeds):", "", _md(per_channel.round(3).reset_index()), ""]
+    return new
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=200)
@@ -339,19 +356,7 @@ def main(argv=None):
             partial = out_md.with_suffix(f".{regime}.csv")
             partial.unlink(missing_ok=True)
             out, per_channel, zs, secs = study_lift(lift_seeds, regime=regime, partial=partial)
-            new = [f"## Lift tests ({regime} world): 2 of 6 channels tested (10 % holdout, last 4 of 8 weeks), Markov (attributed) calibrated",
-                   "", f"{len(lift_seeds)} seeds, 100 000 people each ({secs:.0f} s). Six paid online channels: {', '.join(SIX)}; "
-                   f"tested: {', '.join(TESTED)}. Error = sum over channels of |estimate − exact Shapley truth|, mean over seeds; "
-                   "coverage of the 90 % interval over (seed, channel) pairs.", "",
-                   "| calibration | channels | error uncalibrated | error calibrated | change | 90 % coverage | per channel |",
-                   "|---|---|---|---|---|---|---|"]
-            for (mode, name), v in out.items():
-                new.append(f"| {mode} | {name} | {v['error_before']:,.0f} | {v['error_after']:,.0f} | {v['change']:+.1%} | "
-                           f"{v['coverage']:.1%} | {v['per_channel']} |")
-            new += ["", "Each test against its own exact effect, z = (estimate − true effect) / se (sd 1 and 90 % within "
-                    "±1.645 if the se is right):", "", _md(zs.round(3).reset_index()), "",
-                    "Per channel (means over seeds):", "", _md(per_channel.round(3).reset_index()), ""]
-            emit(new)
+            emit(lift_section(regime, len(lift_seeds), secs, out, per_channel, zs))
         emit([f"se → ∞ (se = 1e12): max |calibrated − uncalibrated| credit = {study_se_limit():.2e}", ""])
 
     if "next" in only:
