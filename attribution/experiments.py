@@ -736,7 +736,7 @@ def _randomisation_inference(method, Y, pre, ti, n_placebo, rng, level, studenti
     by :math:`1 + \ell`) changes every assignment's estimate as a ratio of two functions linear in
     :math:`c = 1/(1 + \ell)`; the p-value of every :math:`\ell` costs O(K).
     """
-    D, G = Y.shape
+    G = Y.shape[1]
     n_t = len(ti)
     post = ~pre
     K = int(n_placebo)

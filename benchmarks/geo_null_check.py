@@ -15,8 +15,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from attribution import experiments as ex  # noqa: E402
-from attribution.datasets import simulate_geo  # noqa: E402
+from attribution import experiments as ex
+from attribution.datasets import simulate_geo
 
 method, n0, n1, stud = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
 ps, ps2 = [], []

@@ -199,7 +199,7 @@ def test_geo_interval_inverts_the_test_and_fits_match_least_squares():
     W, icpt = _fit_assignments("tbr", Y[pre], M)
     for k in range(3):
         t_idx, c_idx = np.flatnonzero(M[:, k]), np.flatnonzero(M[:, k] == 0)
-        pred, coef = _tbr(Y[pre][:, t_idx].sum(1), Y[pre][:, c_idx], Y[:, c_idx])
+        pred, _ = _tbr(Y[pre][:, t_idx].sum(1), Y[pre][:, c_idx], Y[:, c_idx])
         np.testing.assert_allclose(icpt[k] + Y @ W[:, k], pred, rtol=1e-9)
     # the interval's ends are where the p-value of "lift = l" crosses 1 - level
     r = _randomisation_inference("tbr", Y, pre, ti, 99, np.random.default_rng(1), 0.9)
