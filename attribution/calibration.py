@@ -35,11 +35,18 @@ with intervals that are too narrow. Given :math:`\tau`,
     \hat\mu = \frac{1/\sigma_0^2 + \sum_c w_c F_c}{1/\sigma_0^2 + \sum_c w_c},\quad
     w_c = \frac{1}{v_c + \tau^2},\quad V_\mu = \Big(1/\sigma_0^2 + \sum_c w_c\Big)^{-1},
 
-a tested channel's factor is the precision-weighted combination
-:math:`\hat f_c = B_c\hat\mu + (1 - B_c) F_c` with :math:`B_c = v_c/(v_c + \tau^2)` and variance
-:math:`\tau^2 v_c/(v_c + \tau^2) + B_c^2 V_\mu`, and an untested channel is shrunk to the tested
-ones: :math:`\hat f_c = \hat\mu` with variance :math:`\tau^2 + V_\mu`; the reported mean and
-variance average these over the posterior of :math:`\tau` (law of total variance). Calibrated credit is
+an untested channel is shrunk to the tested ones: :math:`\hat f_c = \hat\mu` with variance
+:math:`\tau^2 + V_\mu`; the reported mean and variance average these over the posterior of
+:math:`\tau` (law of total variance). A tested channel's factor (default, ``pool_tested=False``)
+is the precision-weighted combination of its own tests with the prior every channel has before
+any test, :math:`N(1, \sigma_p^2)` with :math:`\sigma_p^2 = \sigma_0^2 + s_\tau^2` (the
+marginal prior variance of one factor; :math:`s_\tau` = ``tau_scale``, or the given
+:math:`\tau`): :math:`\hat f_c = B_c + (1 - B_c) F_c`, :math:`B_c = v_c/(v_c + \sigma_p^2)`,
+variance :math:`\sigma_p^2 v_c/(v_c + \sigma_p^2)`. It is not pooled with the other tested
+channels, so its interval has the frequentist coverage of its tests (see :func:`calibrate`'s
+Notes). With ``pool_tested=True`` it is the partially pooled
+:math:`\hat f_c = B_c\hat\mu + (1 - B_c) F_c`, :math:`B_c = v_c/(v_c + \tau^2)`, variance
+:math:`\tau^2 v_c/(v_c + \tau^2) + B_c^2 V_\mu` (averaged over :math:`\tau` likewise). Calibrated credit is
 :math:`\hat f_c m_c` (conversions and value alike), with variance
 :math:`m_c^2 \mathrm{Var}(f_c)` (+ :math:`\hat f_c^2 m_c^2 r_c^2` for untested channels, whose
 factor carries no sampling error of the model). Intervals are normal.
@@ -193,6 +200,7 @@ def calibrate(
     tau: float | None = None,
     tau_scale: float = 0.5,
     prior_sd: float = 1.0,
+    pool_tested: bool = False,
     random_state=0,
 ) -> CalibrationResult:
     r"""Correct a model's credit with lift and geo tests (see the module docstring for the model).
@@ -229,8 +237,26 @@ def calibrate(
         Scale of that half-normal prior (how differently the model may err between channels).
     prior_sd : float, default 1.0
         :math:`\sigma_0`, prior standard deviation of the mean factor around 1.
+    pool_tested : bool, default False
+        ``False``: a tested channel's factor rests on its own tests only, combined with the prior
+        every channel has before any test, :math:`N(1, \sigma_0^2 + \tau^2)` (``tau_scale`` in
+        place of :math:`\tau` when it is not given); its interval then has the coverage of the
+        tests. ``True``: tested channels are also shrunk toward the mean factor (partial pooling);
+        the average error over exchangeable channels is smaller, but the interval of a channel
+        whose factor is far from the others' under-covers (see Notes).
     random_state : int, Generator or None
         Seeds the bootstrap.
+
+    Notes
+    -----
+    Why tested channels are not pooled by default: a partially pooled estimate is
+    :math:`\hat f_c = B_c\hat\mu + (1 - B_c)F_c`, biased by :math:`B_c(\mu - f_c)` for a given
+    channel. Its posterior interval covers at the nominal rate *on average over channels drawn
+    from* :math:`N(\mu, \tau^2)`, not for a particular channel. Retargeting, whose factor
+    (~0.07 in the simulator) sits far below the others' (~0.5), is such a channel: its pooled
+    90 % interval covered the truth in about 80 % of 120 simulated seeds although the test's own
+    standard error is right (the z-scores of the test against its exact effect have sd ~1).
+    Untested channels have no data of their own and are always predicted from the population.
 
     Returns
     -------
@@ -340,7 +366,9 @@ def calibrate(
         spread = float(np.std(Fv[informative])) if k >= 2 else 0.0
         grid = np.linspace(0.0, 5.0 * float(tau_scale) + 3.0 * spread, 401)
         tau_how = f"posterior over a grid, half-normal prior (scale {float(tau_scale):g})"
-    post = _Hierarchy(grid, Fv, Vv, informative, float(prior_sd) ** 2, None if tau is not None else float(tau_scale))
+    prior_var = float(prior_sd) ** 2 + (float(tau) if tau is not None else float(tau_scale)) ** 2
+    post = _Hierarchy(grid, Fv, Vv, informative, float(prior_sd) ** 2, None if tau is not None else float(tau_scale),
+                      pool_tested=bool(pool_tested), prior_var=prior_var)
     factor, factor_var, B = post.factor_moments()
     mu, var_mu = post.mu_moments()
     tau_mean = float(np.sum(post.p * grid))
@@ -373,7 +401,7 @@ def calibrate(
     }, index=channels.index)
     hyper = pd.Series({"mu": mu, "mu_sd": math.sqrt(var_mu), "tau": tau_mean, "tau_estimate": tau_how,
                        "informative_tests": k, "tested_channels": int(tested.sum()), "prior_sd": float(prior_sd),
-                       "level": float(level)}, dtype=object)
+                       "level": float(level), "pool_tested": bool(pool_tested), "prior_var_channel": prior_var}, dtype=object)
     return CalibrationResult(
         label=label, estimand=estimand, kind=kind, channels=channels, model_sd=sd, no_touch=no_touch, totals=totals,
         calibrated=cal, factors=factors, tests=test_table, hyper=hyper, notes=notes, costs=costs, journeys=journeys,
@@ -389,8 +417,9 @@ class _Hierarchy:
     the tested factors given tau (mu integrated out).
     """
 
-    def __init__(self, grid, F, V, informative, s02, tau_scale):
+    def __init__(self, grid, F, V, informative, s02, tau_scale, pool_tested=True, prior_var=None):
         self.grid, self.F, self.V, self.inf, self.s02 = grid, F, V, informative, s02
+        self.pool = bool(pool_tested)
         t2 = grid[:, None] ** 2  # (G, 1)
         Vi = np.where(informative, V, np.inf)[None, :]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -418,6 +447,17 @@ class _Hierarchy:
         self.cond_var = np.broadcast_to(cond, B.shape)
         self.mean = np.where(informative[None, :], B * self.mu[:, None] + (1 - B) * F[None, :], self.mu[:, None])
         self.var = self.cond_var + np.where(informative[None, :], B**2, 1.0) * self.var_mu[:, None]
+        if not self.pool:
+            # a tested channel: its own tests and the prior N(1, prior_var), whatever tau (no pooling)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                Vt = np.where(informative, V, 1.0)
+                Bt = np.where(informative, (1.0 / prior_var) / (1.0 / prior_var + 1.0 / Vt), 1.0)
+                ct = 1.0 / (1.0 / prior_var + 1.0 / Vt)
+            inf_ = informative[None, :]
+            self.B = np.where(inf_, Bt[None, :], self.B)
+            self.cond_var = np.where(inf_, ct[None, :], self.cond_var)
+            self.mean = np.where(inf_, (Bt + (1 - Bt) * F)[None, :], self.mean)
+            self.var = np.where(inf_, ct[None, :], self.var)
 
     def factor_moments(self):
         p = self.p[:, None]
@@ -433,7 +473,8 @@ class _Hierarchy:
         j = rng.choice(self.grid.size, size=n, p=self.p)
         mu = self.mu[j] + np.sqrt(self.var_mu[j]) * rng.standard_normal(n)
         B = self.B[j]
-        mean = np.where(self.inf[None, :], B * mu[:, None] + (1 - B) * self.F[None, :], mu[:, None])
+        center = mu[:, None] if self.pool else np.ones((n, 1))
+        mean = np.where(self.inf[None, :], B * center + (1 - B) * self.F[None, :], mu[:, None])
         return mean + np.sqrt(self.cond_var[j]) * rng.standard_normal((n, self.F.size))
 
 
@@ -646,7 +687,9 @@ class CalibrationResult:
             the model's period (e.g. :func:`attribution.experiments.holdout_se` × the scale).
             Adds the predicted factor sd after such a test,
             :math:`(1/\mathrm{Var}(f_c) + m_c^2/s^2)^{-1/2}`, and the predicted shrinkage of the
-            interval.
+            interval. :math:`\mathrm{Var}(f_c)` is the current posterior variance for a tested (or,
+            with ``pool_tested=True``, any) channel and the prior :math:`\sigma_p^2` for an untested
+            one (once tested it rests on its own test).
 
         Returns
         -------
@@ -664,7 +707,11 @@ class CalibrationResult:
         if expected_se is not None:
             se = pd.Series(expected_se, index=out.index) if not isinstance(expected_se, dict) else pd.Series(expected_se).reindex(out.index)
             m = self._channels.loc[out.index, "conversions"]
-            after = 1.0 / np.sqrt(1.0 / out["factor_sd"] ** 2 + (m / se) ** 2)
+            before = out["factor_sd"] ** 2
+            if not bool(self.hyper.get("pool_tested", True)):
+                # an untested channel, once tested, is no longer pooled: its own test and the prior
+                before = before.where(out["tested"], float(self.hyper["prior_var_channel"]))
+            after = 1.0 / np.sqrt(1.0 / before + (m / se) ** 2)
             out["expected_test_se"] = se
             out["predicted_factor_sd"] = after
             out["predicted_shrinkage"] = after / out["factor_sd"]

@@ -429,6 +429,31 @@ def _scm(y_pre, X_pre, X_post):
     return X_post @ weights + icpt, weights
 
 
+def _fit_assignments(method, Y_pre, M):
+    """Counterfactual fits of many assignments at once (pre period only).
+
+    ``M`` (G, K) is 1 where a geo is treated in assignment k; every other geo is a control.
+    Returns ``W`` (G, K), the weight of each geo in the counterfactual (0 for treated geos), and
+    the intercepts ``icpt`` (K,): the counterfactual of day t is ``icpt + Y[t] @ W``.
+    """
+    y = Y_pre @ M  # (D_pre, K) treated totals
+    if method == "tbr":
+        x = Y_pre.sum(axis=1)[:, None] - y  # control totals
+        xc = x - x.mean(axis=0)
+        beta = (xc * (y - y.mean(axis=0))).sum(axis=0) / np.maximum((xc * xc).sum(axis=0), 1e-300)
+        icpt = y.mean(axis=0) - beta * x.mean(axis=0)
+        return beta[None, :] * (1.0 - M), icpt
+    G, K = M.shape
+    W = np.zeros((G, K))
+    icpt = np.empty(K)
+    for k in range(K):
+        donors = np.flatnonzero(M[:, k] == 0)
+        pred, w = _scm(y[:, k], Y_pre[:, donors], Y_pre[:1, donors])
+        W[donors, k] = w
+        icpt[k] = float(pred[0] - Y_pre[0, donors] @ w)
+    return W, icpt
+
+
 _METHODS = {"tbr": _tbr, "scm": _scm}
 
 
@@ -445,13 +470,14 @@ class GeoTestResult:
     lift : float
         ``incremental / counterfactual total``.
     lift_low, lift_high, incremental_low, incremental_high : float
-        Placebo-geo interval at ``level``.
+        Randomisation interval at ``level`` (test inversion; see :func:`geo_test`).
     se : float
-        Standard deviation of the placebo estimates (scaled to this test's counterfactual).
+        The interval's half-width over the normal quantile, in incremental outcome.
     p_value : float
-        Two-sided placebo p-value.
+        Two-sided randomisation p-value of no effect.
     placebo_lifts : ndarray
-        Lift estimates of the placebo assignments.
+        Lift estimates of the random assignments once the estimated lift is removed from the
+        treated geos (the null distribution the interval is read from).
     series : DataFrame
         Per day: ``treated`` (observed total), ``counterfactual``, ``in_test``.
     """
@@ -576,7 +602,7 @@ def geo_test(
     level: float = 0.9,
     random_state=0,
 ) -> GeoTestResult:
-    r"""Estimate a geo experiment and its placebo-geo interval.
+    r"""Estimate a geo experiment with randomisation (placebo-geo) inference.
 
     Parameters
     ----------
@@ -598,8 +624,9 @@ def geo_test(
         The tested channel and its (incremental) spend in the treated geos over the test, carried
         to :meth:`GeoTestResult.to_lift_test`.
     n_placebo : int, default 200
-        Placebo assignments: random sets of as many control geos as treated ones (at most half the
-        controls) play the treated role, the other controls the controls.
+        Random re-assignments for the inference: uniformly random sets of as many geos as treated,
+        drawn from *all* geos (treated ones included), each estimated exactly as the real
+        assignment (the other geos its controls).
     level : float, default 0.9
 
     Returns
@@ -608,16 +635,29 @@ def geo_test(
 
     Notes
     -----
-    With :math:`y_t` the treated total and :math:`\hat y_t` its counterfactual, the incremental
-    outcome is :math:`\sum_{t \in \text{test}} (y_t - \hat y_t)` and the lift
-    :math:`\hat\ell = \sum (y_t - \hat y_t) / \sum \hat y_t`. Under no effect the placebo
-    estimates :math:`\hat\ell_k` share the estimate's distribution when the treated geos were
-    assigned at random (exchangeable geos), so the p-value is
-    :math:`(1 + \#\{|\hat\ell_k| \ge |\hat\ell|\})/(K + 1)` and the interval is
-    :math:`[\hat\ell - q_{1-\alpha/2}, \hat\ell - q_{\alpha/2}]` of the placebo estimates
-    (test inversion under a constant additive lift). Placebos use fewer controls than the real
-    estimate, so the interval is slightly conservative. The ``se`` is the placebo standard
-    deviation times the counterfactual total.
+    With :math:`y_t` the treated total and :math:`\hat y_t` its counterfactual (fitted on the
+    pre period only), the incremental outcome is :math:`\sum_{t \in \text{test}} (y_t - \hat y_t)`
+    and the lift :math:`\hat\ell = \sum (y_t - \hat y_t) / \sum \hat y_t`.
+
+    *Inference* is by randomisation (Fisher's exact test, sampled): if the treated geos were
+    chosen at random, under the sharp null of no effect the real assignment is exchangeable with
+    the :math:`K` random ones, and the p-value
+    :math:`p = (1 + \#\{k: |T_k| \ge |T_0|\})/(K + 1)` has :math:`P(p \le \alpha) \le \alpha`
+    exactly, whatever the serial correlation, over-dispersion or heterogeneity of the geos. The
+    statistic is the studentised lift :math:`T_k = \hat\ell_k / \hat\sigma_k`, with
+    :math:`\hat\sigma_k` the root mean square of assignment :math:`k`'s pre-period residuals
+    relative to its mean (studentising keeps the test asymptotically valid beyond the sharp null,
+    Chung & Romano 2013, and weighs assignments by how well their counterfactual fits).
+    The interval inverts the test: a lift :math:`\ell` is in it when removing it from the treated
+    geos' test days (dividing them by :math:`1 + \ell`) leaves :math:`p > 1 - \text{level}`. As the
+    fits use the pre period only, every assignment's lift is a ratio of two linear functions of
+    :math:`1/(1+\ell)`, so the inversion is exact and cheap. The ``se`` is the interval's
+    half-width over :math:`z_{(1+\text{level})/2}`, times the counterfactual total.
+
+    An earlier version drew placebo sets from the control geos only, with fewer controls than the
+    real estimate: that is not a randomisation test (the real assignment is not one of the
+    placebo draws' distribution) and its false-positive rate was 11-16.5 % at α = 0.10 on the
+    simulated store-sales panels.
 
     References
     ----------
@@ -625,7 +665,10 @@ def geo_test(
     in a time-based regression framework. Google. Abadie, A., Diamond, A. & Hainmueller, J.
     (2010). Synthetic control methods for comparative case studies. JASA 105, 493-505.
     Doudchenko, N. & Imbens, G. (2016). Balancing, regression, difference-in-differences and
-    synthetic control methods: a synthesis. NBER w22791.
+    synthetic control methods: a synthesis. NBER w22791. Chung, E. & Romano, J. P. (2013). Exact and
+    asymptotically robust permutation tests. Annals of Statistics 41, 484-507. Firpo, S. &
+    Possebom, V. (2018). Synthetic control method: inference, sensitivity analysis and confidence
+    sets. Journal of Causal Inference 6.
 
     Examples
     --------
@@ -659,42 +702,115 @@ def geo_test(
         raise ExperimentError(f"The panel has no day in the test period {start.date()}..{end.date()}.")
     if len(controls) < 4:
         raise ExperimentError(f"The geo test needs at least 4 control geos; the panel has {len(controls)}.")
-    fit = _METHODS[method]
     Y = wide.to_numpy(dtype=np.float64)
     col = {g: i for i, g in enumerate(wide.columns)}
     ti = np.array([col[g] for g in treated])
     ci = np.array([col[g] for g in controls])
-
-    def estimate(t_idx, c_idx):
-        y = Y[:, t_idx].sum(axis=1)
-        pred, coef = fit(y[pre], Y[pre][:, c_idx], Y[post][:, c_idx])
-        cf = float(pred.sum())
-        return (float(y[post].sum()) - cf) / cf if cf > 0 else np.nan, pred, coef, y
-
-    lift, pred, coef, y = estimate(ti, ci)
-    rng = check_random_state(random_state)
-    m = min(len(ti), len(ci) // 2)
-    placebo = np.empty(int(n_placebo))
-    for k in range(int(n_placebo)):
-        perm = rng.permutation(ci)
-        placebo[k] = estimate(perm[:m], perm[m:])[0]
-    placebo = placebo[np.isfinite(placebo)]
-    cf_total = float(pred.sum())
+    inf = _randomisation_inference(method, Y, pre, ti, int(n_placebo), check_random_state(random_state), level)
+    y = Y[:, ti].sum(axis=1)
+    W0, icpt0 = inf["W"][:, 0], inf["icpt"][0]
+    fitted = icpt0 + Y @ W0
+    cf_total = float(fitted[post].sum())
     incremental = float(y[post].sum() - cf_total)
-    a = (1 - level) / 2
-    q_lo, q_hi = np.quantile(placebo, [a, 1 - a])
-    lift_low, lift_high = lift - q_hi, lift - q_lo
-    p_value = float((1 + np.sum(np.abs(placebo) >= abs(lift))) / (placebo.size + 1))
-    pre_fit = fit(y[pre], Y[pre][:, ci], Y[:, ci])[0]
-    series = pd.DataFrame({"treated": y, "counterfactual": pre_fit, "in_test": post}, index=wide.index)
-    weights = pd.Series(coef, index=controls, name="weight") if method == "scm" else None
+    lift, lift_low, lift_high = inf["lift"], inf["lift_low"], inf["lift_high"]
+    z = stats.norm.ppf(0.5 + level / 2)
+    series = pd.DataFrame({"treated": y, "counterfactual": fitted, "in_test": post}, index=wide.index)
+    weights = pd.Series(W0[ci], index=controls, name="weight") if method == "scm" else None
     return GeoTestResult(
         method=method, outcome=outcome, channel=channel, start=start, end=end, treated=treated, controls=controls,
         incremental=incremental, lift=float(lift), lift_low=float(lift_low), lift_high=float(lift_high),
         incremental_low=float(lift_low * cf_total), incremental_high=float(lift_high * cf_total),
-        se=float(np.std(placebo, ddof=1) * cf_total), p_value=p_value, level=float(level), placebo_lifts=placebo,
-        series=series, spend=spend, weights=weights,
+        se=float((lift_high - lift_low) / (2 * z) * cf_total), p_value=inf["p_value"], level=float(level),
+        placebo_lifts=inf["placebo_lifts"], series=series, spend=spend, weights=weights,
     )
+
+
+def _randomisation_inference(method, Y, pre, ti, n_placebo, rng, level, studentise=True):
+    r"""Estimate, randomisation p-value and test-inversion interval of a geo test.
+
+    ``Y`` (days, geos) covers the pre period (``pre``) and the test (the other days); ``ti`` are
+    the treated geos. Assignment 0 is the real one; assignments 1..K are uniformly random sets of
+    as many geos drawn from *all* geos (the treated ones included), each fitted exactly like the
+    real one (its own complement as controls). The fits use the pre period only, so removing a
+    hypothesised multiplicative lift :math:`\ell` from the treated geos' test days (dividing them
+    by :math:`1 + \ell`) changes every assignment's estimate as a ratio of two functions linear in
+    :math:`c = 1/(1 + \ell)`; the p-value of every :math:`\ell` costs O(K).
+    """
+    G = Y.shape[1]
+    n_t = len(ti)
+    post = ~pre
+    K = int(n_placebo)
+    M = np.zeros((G, K + 1))
+    M[ti, 0] = 1.0
+    draws = np.argsort(rng.random((K, G)), axis=1)[:, :n_t]
+    M[draws, np.arange(1, K + 1)[:, None]] = 1.0
+    W, icpt = _fit_assignments(method, Y[pre], M)
+    t = np.zeros(G)
+    t[ti] = 1.0
+    P = Y[post].sum(axis=0)
+    n_post = float(post.sum())
+    obs0, obs1 = M.T @ (P * (1 - t)), M.T @ (P * t)
+    pred0, pred1 = icpt * n_post + W.T @ (P * (1 - t)), W.T @ (P * t)
+    if studentise:
+        y_pre = Y[pre] @ M
+        resid = y_pre - (icpt[None, :] + Y[pre] @ W)
+        scale = np.sqrt(np.mean(resid**2, axis=0)) / np.maximum(np.abs(y_pre.mean(axis=0)), 1e-300)
+        scale = np.where(scale > 0, scale, np.nan)
+    else:
+        scale = np.ones(K + 1)
+
+    def lifts(c):
+        c = np.asarray(c, dtype=float)[..., None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            den = pred0 + c * pred1
+            return np.where(den > 0, (obs0 + c * obs1) / den - 1.0, np.nan)
+
+    def pvalue(c):
+        st = np.abs(lifts(c) / scale)
+        real = st[..., :1]
+        # an assignment whose counterfactual is not positive (NaN) counts as extreme: conservative
+        return (1.0 + np.sum(~(st[..., 1:] < real), axis=-1)) / (K + 1.0)
+
+    lift = float(lifts(1.0)[0])
+    if not np.isfinite(lift) or not np.isfinite(scale[0]):
+        raise ExperimentError(
+            "The geo test's counterfactual for the treated geos is not positive (or fits the pre period exactly with "
+            "no residual), so no lift can be estimated. Check that the outcome is a non-negative quantity that varies "
+            "over the pre period and that the treated geos have sales before the test."
+        )
+    alpha = 1.0 - level + 1e-12  # p <= alpha rejects (1 - 0.9 is 0.09999999999999998 in floating point)
+    c_hat = 1.0 / (1.0 + lift) if lift > -1 else 1.0
+    spread = float(np.nanstd(lifts(c_hat)[1:], ddof=1))
+    spread = spread if np.isfinite(spread) and spread > 0 else max(abs(lift), 1e-3)
+
+    def edge(direction):
+        # walk out from the estimate (p = 1 there) to the first rejected lift, then bisect
+        inside, step = lift, spread
+        for _ in range(60):
+            out = inside + direction * step
+            if out <= -1.0:
+                out = (inside - 1.0) / 2.0
+            grid = np.linspace(inside, out, 41)[1:]
+            rejected = pvalue(1.0 / (1.0 + grid)) <= alpha
+            if rejected.any():
+                j = int(np.argmax(rejected))
+                lo_, hi_ = (grid[j - 1] if j else inside), grid[j]
+                for _ in range(50):
+                    mid = 0.5 * (lo_ + hi_)
+                    if pvalue(1.0 / (1.0 + mid)) <= alpha:
+                        hi_ = mid
+                    else:
+                        lo_ = mid
+                return 0.5 * (lo_ + hi_)
+            inside, step = out, 2 * step
+            if direction < 0 and inside <= -1.0 + 1e-9:
+                return -1.0
+        return direction * np.inf
+
+    return {
+        "lift": lift, "lift_low": edge(-1), "lift_high": edge(+1), "p_value": float(pvalue(1.0)),
+        "placebo_lifts": lifts(c_hat)[1:], "W": W, "icpt": icpt,
+    }
 
 
 def geo_mde(

@@ -160,6 +160,61 @@ def test_geo_tbr_recovers_lift_with_placebo_intervals(outcome):
     assert np.mean(fp) <= 0.25
 
 
+def _null_panel(outcome="store_sales", seed=3):
+    from attribution.experiments import _panel
+
+    p = simulate_geo(random_state=seed, lift=0.0)
+    wide = _panel(p.data, "geo", "date", outcome)
+    return wide.to_numpy(float), np.asarray(wide.index < p.start), p, wide
+
+
+def test_geo_randomisation_p_value_is_uniform_under_the_null():
+    """Fisher's randomisation test: on one no-lift store-sales panel (AR(1) days, geos of very
+    different sizes), the p-values of 300 uniformly random treated sets are uniform, so P(p <= a) is
+    a; the old placebos drawn from the controls only had no such guarantee."""
+    from attribution.experiments import _randomisation_inference
+
+    Y, pre, _, _ = _null_panel()
+    rng = np.random.default_rng(0)
+    p = np.array([
+        _randomisation_inference("tbr", Y, pre, rng.choice(Y.shape[1], 10, replace=False), 99, rng, 0.9)["p_value"]
+        for _ in range(300)
+    ])
+    # p is on the grid k/100; P(p <= k/100) = k/100 exactly; binomial sd at 300 draws <= 2.9 pp
+    for a in (0.1, 0.3, 0.5):
+        assert abs(np.mean(p <= a + 1e-9) - a) < 3.3 * math.sqrt(a * (1 - a) / 300), (a, np.mean(p <= a + 1e-9))
+    assert stats.kstest(p - rng.random(p.size) / 100, "uniform").pvalue > 0.001  # jittered to continuous
+
+
+def test_geo_interval_inverts_the_test_and_fits_match_least_squares():
+    from attribution.experiments import _fit_assignments, _randomisation_inference, _tbr
+
+    Y, pre, panel, wide = _null_panel("online_conversions", seed=5)
+    ti = np.array([list(wide.columns).index(g) for g in panel.treated])
+    # the vectorised TBR fit of every assignment is the least-squares fit on the pre period
+    M = np.zeros((Y.shape[1], 3))
+    M[ti, 0] = 1
+    M[:10, 1] = 1
+    M[-7:, 2] = 1
+    W, icpt = _fit_assignments("tbr", Y[pre], M)
+    for k in range(3):
+        t_idx, c_idx = np.flatnonzero(M[:, k]), np.flatnonzero(M[:, k] == 0)
+        pred, _ = _tbr(Y[pre][:, t_idx].sum(1), Y[pre][:, c_idx], Y[:, c_idx])
+        np.testing.assert_allclose(icpt[k] + Y @ W[:, k], pred, rtol=1e-9)
+    # the interval's ends are where the p-value of "lift = l" crosses 1 - level
+    r = _randomisation_inference("tbr", Y, pre, ti, 99, np.random.default_rng(1), 0.9)
+    assert r["lift_low"] < r["lift"] < r["lift_high"]
+
+    def p_at(lift):
+        Z = Y.copy()
+        Z[np.ix_(~pre, ti)] /= 1 + lift  # remove the hypothesised lift from the treated geos' test days
+        return _randomisation_inference("tbr", Z, pre, ti, 99, np.random.default_rng(1), 0.9)["p_value"]
+
+    eps = 1e-6
+    for edge, inward in ((r["lift_low"], +1), (r["lift_high"], -1)):
+        assert p_at(edge + inward * eps) > 0.1 >= p_at(edge - inward * eps)
+
+
 def test_geo_scm_weights_non_negative_and_result_is_a_lift_test():
     p = simulate_geo(random_state=7)
     r = at.geo_test(p.data, p.treated, p.start, p.end, outcome="store_sales", method="scm", channel="video",
@@ -179,6 +234,9 @@ def test_geo_panel_errors():
         at.geo_test(holey, p.treated, p.start, p.end, outcome="store_sales")
     with pytest.raises(ExperimentError, match="not in the panel"):
         at.geo_test(p.data, ["nowhere"], p.start, p.end, outcome="store_sales")
+    dead = p.data.assign(store_sales=np.where(p.data["geo"].isin(p.treated), 0.0, p.data["store_sales"]))
+    with pytest.raises(ExperimentError, match="counterfactual for the treated geos is not positive"):
+        at.geo_test(dead, p.treated, p.start, p.end, outcome="store_sales", n_placebo=19)
     bad = p.data.assign(store_sales=p.data["store_sales"].astype(object))
     bad.loc[3, "store_sales"] = "n/a"
     with pytest.raises(ExperimentError, match="store_sales"):

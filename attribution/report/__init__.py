@@ -619,7 +619,9 @@ def calibration_section(cal, *, plan=None) -> str:
         "<section id='calibration'><h2>Calibration by experiments</h2>",
         _p(f"{len(cal.tests)} test(s) on {int(h['tested_channels'])} channel(s) correct the {cal.estimand} credit of "
            f"{cal.label}; the result is incremental credit. A test's factor = its incremental outcome, scaled to "
-           "the model's period, ÷ the model's credit; untested channels are shrunk to the tested ones "
+           "the model's period, ÷ the model's credit; a tested channel rests on its own tests"
+           f"{' (partially pooled toward the others)' if bool(h.get('pool_tested', False)) else ''}; "
+           "untested channels are shrunk to the tested ones "
            f"(mean factor {float(h['mu']):.3f} ± {float(h['mu_sd']):.3f}, between-channel sd {float(h['tau']):.3f})."),
     ]
     t = cal.tests.set_index("test")[["channel", "kind", "outcome", "start", "end", "incremental", "se", "scale",
