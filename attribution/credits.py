@@ -678,12 +678,11 @@ def rollup(model, journeys: Journeys, *, warn: bool = True) -> pd.DataFrame:
         out = coarse.credits_[["conversions", "value"]].copy()
         method = "channel-level fit"
         if warn:
-            warnings.warn(
+            warn_user(
                 f"{type(model).__name__} is not additive across levels (a channel's credit is not the sum of its "
                 "campaigns'); its channel credits come from the same model refitted on the channel-level "
                 "journeys. The campaign sums are in the 'campaign_sum' column.",
                 UserWarning,
-                stacklevel=2,
             )
     total = out["conversions"].sum()
     out["share"] = out["conversions"] / total if total != 0 else np.nan
