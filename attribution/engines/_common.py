@@ -770,7 +770,7 @@ class PathAggregates:
 
         self._check_open()
         ages = self.age_resolution is not None
-        types = self.touch_types is not None
+        types = self.touch_types is not None and len(self.touch_types) > 0  # an empty touch table has no types column
         cols = ("path" + (", ages" if ages else "") + (", types" if types else "")
                 + ", place, total_conversions, total_conversion_value, total_null")
         tbl = self.backend.fetch_arrow(f"SELECT {cols} FROM {self.table} ORDER BY rid")
@@ -793,6 +793,9 @@ class PathAggregates:
         if types:
             _, ty = split("types")
             kw["touch_type"] = ty.astype(np.int8)
+            kw["touch_types"] = self.touch_types
+        elif self.touch_types is not None:  # a type column with no touch at all: no types, as in pandas
+            kw["touch_type"] = np.zeros(len(codes), dtype=np.int8)
             kw["touch_types"] = self.touch_types
         if self.channel_groups is not None:
             kw["channel_groups"] = self.channel_groups
