@@ -14,8 +14,6 @@ attribution`` stays light.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 
 __version__ = "0.1.0"
 
@@ -57,13 +55,13 @@ _LAZY = {
     "Causal": ".models.incremental",
     "market_persistence": ".models.incremental",
     # analysis, decisions, reports
-    "BudgetPlan": ".budget",
-    "plan_budget": ".budget",
-    "rule_based_allocation": ".budget",
-    "Comparison": ".compare",
-    "compare": ".compare",
-    "JourneyKPIs": ".kpis",
-    "kpis": ".kpis",
+    "BudgetPlan": ".decisions.budget",
+    "plan_budget": ".decisions.budget",
+    "rule_based_allocation": ".decisions.budget",
+    "Comparison": ".decisions.comparison",
+    "compare": ".decisions.comparison",
+    "JourneyKPIs": ".journey_kpis",
+    "kpis": ".journey_kpis",
     "RopoReport": ".omnichannel",
     "ropo": ".omnichannel",
     "Report": ".report",
@@ -71,11 +69,11 @@ _LAZY = {
     "plot_flows": ".plotting.journeys",
     "plot_graph": ".plotting.journeys",
     "plot_transition_heatmap": ".plotting.journeys",
-    "ROIResult": ".roi",
-    "channel_roi": ".roi",
-    "normalise_costs": ".roi",
-    "ValidityResult": ".validity",
-    "validity": ".validity",
+    "ROIResult": ".decisions.roi",
+    "channel_roi": ".decisions.roi",
+    "normalise_costs": ".decisions.roi",
+    "ValidityResult": ".decisions.scorecard",
+    "validity": ".decisions.scorecard",
     # experiments and calibration
     "CalibrationResult": ".calibration",
     "calibrate": ".calibration",
@@ -88,36 +86,23 @@ _LAZY = {
     "holdout_se": ".experiments",
     "lift_tests_frame": ".experiments",
     "read_lift_tests": ".experiments",
-    "BootstrapResult": ".uncertainty",
-    "bootstrap": ".uncertainty",
+    "BootstrapResult": ".decisions.uncertainty",
+    "bootstrap": ".decisions.uncertainty",
 }
 
 #: Sub-modules reachable as attributes (``attribution.models``) without an explicit import.
 _SUBMODULES = frozenset({
-    "budget", "calibration", "cli", "compare", "datasets", "engines", "exceptions", "experiments", "graph", "journeys", "kpis",
-    "models", "omnichannel", "plotting", "report", "roi", "uncertainty",
-    "channels", "customers", "clv", "io", "validity",
+    "calibration", "channels", "cli", "clv", "customers", "datasets", "decisions", "engines", "exceptions",
+    "experiments", "graph", "io", "journey_kpis", "journeys", "models", "omnichannel", "plotting", "report",
 })
 
 __all__ = sorted([*_LAZY, "datasets", "__version__"])
 
 
-#: Functions named like the module that defines them (``attribution.compare`` is the function, as
-#: it always was, although ``attribution/compare.py`` is a module).
-_SHADOWED = frozenset(name for name in _LAZY if name in _SUBMODULES)
-
-
-class _Package(types.ModuleType):
-    """The package's module type: importing ``attribution.compare`` (the module) binds it as an
-    attribute of the package; for the names in :data:`_SHADOWED` the function is bound instead."""
-
-    def __setattr__(self, name, value):
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+# No public name is also the name of a sub-module (``compare``, ``kpis`` and ``validity`` are
+# functions; their modules are ``decisions.comparison``, ``journey_kpis`` and
+# ``decisions.scorecard``), so importing any sub-module never replaces a function attribute of the
+# package (``tests/test_imports.py`` checks it).
 
 
 def __getattr__(name: str):

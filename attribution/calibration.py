@@ -95,7 +95,7 @@ _PSEUDO = (NO_TOUCH, BASELINE_ROW)
 def _base(model):
     """(label, estimand, channel credits, no-touch row or None, totals, intervals, places, kind)."""
     from .omnichannel import RopoReport
-    from .uncertainty import BootstrapResult
+    from .decisions.uncertainty import BootstrapResult
 
     intervals = None
     places = None
@@ -160,7 +160,7 @@ def _model_sd(channels: pd.DataFrame, intervals) -> pd.DataFrame:
 def _period_spend(costs) -> pd.Series | None:
     if costs is None:
         return None
-    from .roi import _cost_by_channel, normalise_costs
+    from .decisions.roi import _cost_by_channel, normalise_costs
 
     return _cost_by_channel(normalise_costs(costs)).astype(float)
 
@@ -211,7 +211,7 @@ def calibrate(
         The journeys the model was fitted on: for a bootstrap interval when the model has none,
         and for the period length when a test has no spend.
     costs : optional
-        Costs per channel (any layout of :func:`attribution.roi.normalise_costs`) over the model's
+        Costs per channel (any layout of :func:`attribution.decisions.roi.normalise_costs`) over the model's
         period: a test is scaled to the period by ``period spend / test spend``. Also used by
         :meth:`CalibrationResult.roi`, ``plan_budget`` and ``next_tests``.
     intervals : DataFrame, optional
@@ -253,7 +253,7 @@ def calibrate(
     >>> round(float(cal.credits.loc["search", "conversions"]), 6)
     40.0
     """
-    from .uncertainty import bootstrap
+    from .decisions.uncertainty import bootstrap
 
     tests = _as_tests(tests)
     if not tests:
@@ -551,7 +551,7 @@ class CalibrationResult:
 
         The mean factor is drawn once per draw, so the channels' factors are correlated as the model says.
         """
-        from .uncertainty import check_random_state
+        from .decisions.uncertainty import check_random_state
 
         f = self._hierarchy.draw(int(n), check_random_state(random_state))
         return pd.DataFrame(f, columns=self._channels.index)
@@ -564,8 +564,8 @@ class CalibrationResult:
         return costs
 
     def roi(self, costs=None, *, warn: bool = False):
-        """ROI before (the model's credit) and after calibration, with intervals (a :class:`~attribution.roi.ROIResult`)."""
-        from .roi import channel_roi
+        """ROI before (the model's credit) and after calibration, with intervals (a :class:`~attribution.decisions.roi.ROIResult`)."""
+        from .decisions.roi import channel_roi
 
         before = self.uncalibrated
         after = self._cal.copy()
@@ -581,7 +581,7 @@ class CalibrationResult:
         result's level in :attr:`BudgetPlan.allocation`. Other keywords go to
         :func:`attribution.plan_budget`.
         """
-        from .budget import plan_budget
+        from .decisions.budget import plan_budget
 
         costs = self._costs(costs)
         model = self.model if isinstance(self.model, AttributionModel) and self.estimand == "attributed" else self._channels
@@ -603,7 +603,7 @@ class CalibrationResult:
         point = point.clip(lower=0.0)
         plan = plan_budget(point, totals, total_budget, model=f"{self.label} (calibrated)", **kw)
         if n_draws:
-            from .budget import ResponseCurves, _optimise, _to_cents
+            from .decisions.budget import ResponseCurves, _optimise, _to_cents
 
             draws = self.draw_factors(int(n_draws), random_state=random_state)
             alloc = plan.allocation
@@ -690,7 +690,7 @@ class CalibrationResult:
                 f"mean factor {self.hyper['mu']:.3f}, tau {self.hyper['tau']:.3f}>")
 
     def _repr_html_(self) -> str:
-        from .roi import _html_table
+        from ._display import _html_table
 
         h = self.hyper
         t = self.tests[["test", "channel", "kind", "outcome", "incremental", "se", "scale", "implied_incremental", "model_credit", "factor", "factor_se"]].set_index("test")

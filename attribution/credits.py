@@ -59,6 +59,7 @@ import pandas as pd
 
 from .exceptions import DataQualityWarning
 from .journeys import Journeys
+from .models._touch import BASELINE, NO_TOUCH, credit_from_touch_weights, place_codes, simplified_touch_weights
 
 __all__ = ["credits_by_period", "journey_credits", "touch_credits"]
 
@@ -67,9 +68,7 @@ _MAX_ITER = 10_000
 
 
 def _check(model, journeys: Journeys, split: str) -> None:
-    from .models.base import AttributionModel
-
-    if not isinstance(model, AttributionModel):
+    if not _is_model(model):
         raise TypeError(f"Expected a fitted attribution model. Got {type(model).__name__} instead.")
     if not isinstance(journeys, Journeys):
         raise TypeError(f"Expected a Journeys object. Got {type(journeys).__name__} instead.")
@@ -86,16 +85,35 @@ def _check(model, journeys: Journeys, split: str) -> None:
         )
 
 
+# The models build on journeys and on .models._touch; this module reads fitted models without
+# importing their classes (AttributionModel.journey_credits / touch_credits call into it), so it
+# recognises them by what they define.
+
+
+def _is_model(model) -> bool:
+    """An attribution model (a subclass of :class:`~attribution.models.base.AttributionModel`)."""
+    cls = type(model)
+    return callable(getattr(cls, "_touch_weights", None)) and callable(getattr(cls, "_channel_credit", None))
+
+
+def _splits_per_touch(cls) -> bool:
+    """``cls`` keeps AttributionModel's channel credit (the sum of its per-touch weights): the
+    ``_channel_credit`` it resolves to is the one of the first class that defined it."""
+    owners = [k for k in cls.__mro__ if "_channel_credit" in vars(k)]
+    return bool(owners) and vars(owners[0])["_channel_credit"] is vars(owners[-1])["_channel_credit"]
+
+
+def _is_a(cls, registered_name: str) -> bool:
+    """``cls`` is (a subclass of) the model registered as ``registered_name``."""
+    return any(vars(k).get("model_name") == registered_name for k in cls.__mro__)
+
+
 def _exact_touch_weights(model, journeys: Journeys) -> np.ndarray | None:
     """The model's own per-touch weights, when its credit is a per-touch split."""
-    from .models.base import AttributionModel, credit_from_touch_weights
-    from .models.shapley import Shapley, simplified_touch_weights
-
-    cls = type(model)
     weights = None
-    if cls._channel_credit is AttributionModel._channel_credit:
+    if _splits_per_touch(type(model)):
         weights = model._touch_weights(journeys)
-    elif isinstance(model, Shapley) and model.method in ("simplified", "ordered"):
+    elif _is_a(type(model), "shapley") and model.method in ("simplified", "ordered"):
         weights = simplified_touch_weights(journeys)
     else:  # e.g. Logistic's documented fallback: check whether credits_ is the simplified split
         w = simplified_touch_weights(journeys)
@@ -115,8 +133,6 @@ def _incremental(model) -> bool:
 def _targets(model, journeys: Journeys):
     """The model's credit of the touched journeys, (C, P) for conversions and value; for an
     incremental model (C + 1, P), the last row being the ``"(baseline)"`` credit."""
-    from .models.base import place_codes
-
     codes, places = place_codes(journeys)
     C = journeys.n_channels + _incremental(model)
     if places is None:
@@ -322,8 +338,6 @@ def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.Da
             f"journey did not touch, which have no touch row. Got {split!r} instead; use journey_credits."
         )
     conv, val, (ej, ec, ex_conv, ex_val) = _split(model, journeys, split)
-    from .models.base import BASELINE
-
     jid = journeys.journey_index
     names = np.append(np.asarray(journeys.channels, dtype=object), BASELINE).astype(object)
     n_x = len(ej)
@@ -373,8 +387,6 @@ def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_z
     >>> journey_credits(m, j)[["journey", "channel", "conversions"]].values.tolist()
     [[0, 'a', 1.0], [0, 'b', 1.0], [1, 'b', 1.0]]
     """
-    from .models.base import BASELINE, NO_TOUCH
-
     res = _split(model, journeys, split)
     J, C = journeys.n_journeys, journeys.n_channels
     incremental = _incremental(model)
@@ -433,8 +445,6 @@ def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_z
     if journeys.conversion_time is not None:
         out["conversion_time"] = journeys.conversion_time[jj]
     if journeys.has_place:  # labelled as in place_credits_ (a missing place is "(unknown)")
-        from .models.base import place_codes
-
         p_codes, p_names = place_codes(journeys)
         out["place"] = np.asarray(p_names, dtype=object)[np.asarray(p_codes)[jj]] if len(jj) else np.zeros(0, object)
     out["channel"] = names[cc]

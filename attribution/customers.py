@@ -1510,52 +1510,12 @@ def survey_kpis(
 
 # ---------------------------------------------------------------------------------------------
 # value-aware attribution
-def clv_journeys(journeys, clv) -> object:
-    """Journeys whose value is lifetime value: the expected future value goes to the acquisition journey.
+def clv_journeys(journeys, clv):
+    """Journeys whose value is each customer's lifetime value: :func:`attribution.clv.clv_journeys`
+    (defined beside the CLV models, so the decision layer can use it without this module)."""
+    from .clv import clv_journeys as _clv_journeys
 
-    Parameters
-    ----------
-    journeys : Journeys
-        Built with ``Journeys.from_events`` (customers and conversion times).
-    clv : CLVResult or Series
-        Expected *future* value per customer (``CLVResult.customers["expected_value"]`` or a
-        Series indexed by the journeys' customer names).
-
-    Returns
-    -------
-    Journeys
-        Same journeys; each converting journey keeps its observed value and the journey of a
-        customer's first conversion also carries that customer's expected future value, so the
-        total value is historical revenue + predicted future revenue (lifetime value) and a
-        model's value credit reads as lifetime value credit. Customers absent from ``clv`` add 0
-        (counted in ``result.clv_missing``).
-
-    Notes
-    -----
-    :math:`v'_j = v_j + \\delta_{j = \\text{first}(i)}\\,E[\\text{future value}_i]`. Conservation
-    holds for the new values: every model's value credits sum to :math:`\\sum_j v'_j`.
-    """
-    from .journeys import Journeys
-
-    if not isinstance(journeys, Journeys):
-        raise TypeError(f"clv_journeys expects Journeys; got {type(journeys).__name__}.")
-    if journeys.customer is None or journeys.conversion_time is None:
-        raise ValueError("value='clv' needs journeys built with Journeys.from_events (customers and conversion "
-                         "times); path tables have neither.")
-    future = clv.customers["expected_value"] if isinstance(clv, CLVResult) else pd.Series(clv, dtype=float)
-    future.index = future.index.astype(str)
-    jc = np.asarray(journeys.customer, dtype=object).astype(str)
-    conv = np.asarray(journeys.conversions) > 0
-    idx = np.flatnonzero(conv)
-    frame = pd.DataFrame({"c": jc[idx], "t": journeys.conversion_time[idx], "j": idx}).sort_values(["c", "t"], kind="stable")
-    first = frame.drop_duplicates("c")
-    add = future.reindex(first["c"].to_numpy())
-    missing = int(add.isna().sum())
-    value = np.asarray(journeys.value, dtype=np.float64).copy()
-    np.add.at(value, first["j"].to_numpy(), add.fillna(0.0).to_numpy())
-    out = journeys._replace(value=value)
-    out.clv_missing = missing
-    return out
+    return _clv_journeys(journeys, clv)
 
 
 def lifetime_roi(journeys, clv, costs, *, model="markov", **cost_options) -> pd.DataFrame:
@@ -1568,7 +1528,7 @@ def lifetime_roi(journeys, clv, costs, *, model="markov", **cost_options) -> pd.
     clv : CLVResult or Series
         Expected future value per customer.
     costs : DataFrame, Series or dict
-        As for :func:`attribution.compare.compare`.
+        As for :func:`attribution.decisions.comparison.compare`.
     model : str or model, default "markov"
     **cost_options
         ``cost``, ``channel``, ``period`` column names of ``costs``.
@@ -1580,12 +1540,12 @@ def lifetime_roi(journeys, clv, costs, *, model="markov", **cost_options) -> pd.
 
     Notes
     -----
-    Two runs of :func:`attribution.compare.compare` on the same journeys, the second with
+    Two runs of :func:`attribution.decisions.comparison.compare` on the same journeys, the second with
     ``value="clv"``; conversions and costs are the same, only the value differs.
     """
     import warnings
 
-    from .compare import compare
+    from .decisions.comparison import compare
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the unmatched-cost notes are the same in both runs

@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
+#: The package's folder: frames under it are library code, the first frame outside is the user's.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _warn_user(message: str, category: type[Warning]) -> None:
+    """``warnings.warn`` pointing at the first caller outside the ``attribution`` package."""
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)
+
 
 class AttributionError(Exception):
     """Base class of every error raised on purpose by this package."""

@@ -635,7 +635,7 @@ def geo_test(
     >>> bool(res.lift_low < panel.true_lift("store_sales") < res.lift_high)
     True
     """
-    from .uncertainty import check_random_state
+    from .decisions.uncertainty import check_random_state
 
     if method not in _METHODS:
         raise ValueError(f"The 'method' parameter of geo_test must be one of {sorted(_METHODS)}. Got {method!r} instead.")
@@ -717,7 +717,7 @@ def geo_mde(
     (where nothing happened); the standard deviation :math:`s` of their lift estimates gives
     :math:`\text{MDE} = (z_{1-\alpha/2} + z_{\text{power}})\,s`.
     """
-    from .uncertainty import check_random_state
+    from .decisions.uncertainty import check_random_state
 
     wide = _panel(data, geo, date, outcome)
     Y = wide.to_numpy(dtype=np.float64)

@@ -9,8 +9,9 @@ every model serves both.
 
 from __future__ import annotations
 
+import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -56,6 +57,25 @@ def _opt_column(df: pd.DataFrame, name, default) -> str | None:
     if name not in df.columns and name == default:
         return None
     return name
+
+
+
+#: Event engines other than pandas, looked up by name: engine -> ``"module:function"`` that builds
+#: the journeys (``function(engine, touchpoints, conversions, **options)``). The engines build on
+#: this module (they return :class:`Journeys`), so it names them instead of importing them, as the
+#: model registry names the model modules; unknown names go to :mod:`attribution.engines`, which
+#: lists the valid ones in its error.
+_EVENT_ENGINES: dict[str, str] = {
+    "duckdb": "attribution.engines:from_events",
+    "spark": "attribution.engines:from_events",
+}
+
+
+def _engine_from_events(engine: str):
+    import importlib
+
+    module, _, function = _EVENT_ENGINES.get(engine, "attribution.engines:from_events").partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 class Journeys:
@@ -345,7 +365,7 @@ class Journeys:
             repeat[1:] = (tc[1:] == tc[:-1]) & (pos[1:] > 0)
             out = out._keep_touches(~repeat, "collapsed_repeats")
         if path_transform is not None:
-            from .shapes import path_transform as _path_transform
+            from ._transforms import path_transform as _path_transform
 
             out = _path_transform(out, path_transform, channels=path_channels)
         if max_length is not None:
@@ -440,8 +460,6 @@ class Journeys:
         """Journeys from a one-row-per-journey table (``channel_1, channel_2, ...``; blanks
         ignored), with count / value columns or converters only; see
         :func:`attribution.shapes.from_wide`."""
-        from .shapes import from_wide
-
         return from_wide(df, columns, prefix=prefix, conversions=conversions, value=value, nulls=nulls)
 
     @classmethod
@@ -577,9 +595,7 @@ class Journeys:
         if engine == "pandas":
             touchpoints, conversions, identities = _read_inputs(touchpoints, conversions, identities, customer)
         if engine != "pandas":
-            from .engines import from_events as engine_from_events
-
-            return engine_from_events(
+            return _engine_from_events(engine)(
                 engine, touchpoints, conversions, engine_options=engine_options, customer=customer,
                 time=time, channel=channel, value=value, place=place, lookback=lookback,
                 lookback_touches=lookback_touches, identities=identities, conversion_flag=conversion_flag,
@@ -1039,7 +1055,7 @@ def _read_inputs(touchpoints, conversions, identities, customer):
     """File paths (CSV / TSV / Parquet / NDJSON) read into DataFrames, ids as text."""
     import os
 
-    from .io._common import read_table
+    from ._tables import read_table
 
     def read(obj, what):
         if isinstance(obj, (str, os.PathLike)):
@@ -1142,7 +1158,7 @@ def warn_unmatched(n_unmatched: int, n_conversions: int, tk, ck, customer: str, 
     """Warn when more than half of the conversions match no touch id (a dtype or id-space mix-up)."""
     if n_conversions == 0 or n_unmatched <= 0.5 * n_conversions:
         return
-    from .models.base import _warn_user
+    from .exceptions import _warn_user
 
     if n_touches == 0:
         _warn_user(
@@ -1237,3 +1253,106 @@ def _warn_separators(names, sep: str, warn: bool) -> None:
                 stacklevel=3,
             )
             return
+
+
+# ---------------------------------------------------------------------------------------------
+# one-row-per-journey ("wide") tables, public as attribution.shapes.from_wide
+# ---------------------------------------------------------------------------------------------
+
+
+def _natural_key(name: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", str(name))]
+
+
+def from_wide(
+    df: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    prefix: str | None = None,
+    conversions: str | None = None,
+    value: str | None = None,
+    nulls: str | None = None,
+    warn: bool = True,
+) -> Journeys:
+    """Journeys from a one-row-per-journey table whose channels sit in several columns.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per journey (or per distinct path, with counts).
+    columns : list of str, optional
+        The channel columns, first touch first.
+    prefix : str, optional
+        Instead of ``columns``: every column whose name starts with ``prefix`` (e.g.
+        ``"channel_"``), in natural order (``channel_2`` before ``channel_10``).
+    conversions : str, optional
+        Column with each row's conversion count. Default: every row is one converting journey
+        (a converters-only table; models that learn from non-converters need ``nulls``).
+    value : str, optional
+        Column with each row's conversion value (default 0).
+    nulls : str, optional
+        Column with each row's non-converting count (default 0).
+    warn : bool, default True
+
+    Returns
+    -------
+    Journeys
+        No timestamps. Blank cells (missing, empty or whitespace) are skipped wherever they
+        are, so ``["a", None, "b"]`` is the path ``a > b``; a row with no channel at all is an
+        empty journey (its conversions go to ``"(no touch)"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from attribution.shapes import from_wide
+    >>> wide = pd.DataFrame({"channel_1": ["email", "search"], "channel_2": ["search", None],
+    ...                      "orders": [2, 1], "revenue": [30.0, 10.0]})
+    >>> j = from_wide(wide, prefix="channel_", conversions="orders", value="revenue")
+    >>> j.to_paths(aggregate=False)["path"].tolist()
+    ['email > search', 'search']
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"from_wide expects a DataFrame. Got {type(df).__name__} instead.")
+    if (columns is None) == (prefix is None):
+        raise ValueError("from_wide needs exactly one of columns=[...] or prefix='channel_'.")
+    if prefix is not None:
+        columns = sorted((c for c in df.columns if str(c).startswith(prefix)), key=_natural_key)
+        if not columns:
+            raise JourneyValidationError(
+                f"No column starts with prefix {prefix!r}. Columns found: {[str(c) for c in df.columns]}."
+            )
+    missing = [c for c in columns if c not in df.columns]
+    for name, col in (("conversions", conversions), ("value", value), ("nulls", nulls)):
+        if col is not None and col not in df.columns:
+            missing.append(col)
+    if missing:
+        raise JourneyValidationError(
+            f"from_wide: no column(s) {missing}. Columns found: {[str(c) for c in df.columns]}."
+        )
+    cells = df[list(columns)].astype(object).to_numpy()
+    stripped = pd.DataFrame(cells).apply(lambda s: s.astype("string").str.strip())
+    present = (stripped.notna() & (stripped != "")).to_numpy(dtype=bool)
+    text = stripped.astype(object).to_numpy(dtype=object)
+    flat = text[present]  # row-major: journeys back to back, in column order
+    codes, names = pd.factorize(pd.Series(flat, dtype=object), sort=True)
+    lengths = present.sum(axis=1)
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    n = len(df)
+
+    def numbers(col, default):
+        if col is None:
+            return np.full(n, default, dtype=np.float64)
+        v = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(v) | (v < 0)
+        if bad.any():
+            raise JourneyValidationError(
+                f"Column {col!r} must hold non-negative numbers; {int(bad.sum())} row(s) do not. "
+                f"Example rows:\n{df.loc[bad].head(3).to_string()}"
+            )
+        return v
+
+    conv = numbers(conversions, 1.0)
+    return Journeys(
+        np.asarray(names, dtype=object), codes.astype(np.int32), offsets, conv, numbers(nulls, 0.0),
+        numbers(value, 0.0),
+    )

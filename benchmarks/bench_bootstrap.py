@@ -29,7 +29,7 @@ import pandas as pd
 from attribution.datasets import simulate
 from attribution.journeys import Journeys
 from attribution.models import MODELS, NO_TOUCH, get_model
-from attribution.uncertainty import bootstrap
+from attribution.decisions.uncertainty import bootstrap
 
 LEVEL = 0.9
 # every registered model that refits in well under a second ("logistic" refits a regularised

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 import attribution as at
-from attribution.validity import select_estimator
+from attribution.decisions.scorecard import select_estimator
 
 
 def markdown(df: pd.DataFrame, index: bool = True) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from attribution.budget import plan_budget
-from attribution.compare import compare
+from attribution.decisions.budget import plan_budget
+from attribution.decisions.comparison import compare
 from attribution.journeys import Journeys
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

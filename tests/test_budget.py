@@ -17,14 +17,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 
-from attribution.budget import (
+from attribution.decisions.budget import (
     DEFAULT_ELASTICITY,
     BudgetPlan,
     ResponseCurves,
     plan_budget,
     rule_based_allocation,
 )
-from attribution.compare import compare
+from attribution.decisions.comparison import compare
 from attribution.datasets import simulate
 from attribution.models import NO_TOUCH
 

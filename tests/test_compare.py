@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from attribution.compare import Comparison, compare
+from attribution.decisions.comparison import Comparison, compare
 from attribution.exceptions import DataQualityWarning
 from attribution.journeys import Journeys
 from attribution.models import MODELS, get_model
@@ -185,7 +185,7 @@ def test_twenty_channels_are_legible(tmp_path):
 
 @pytest.mark.skipif(not (KAGGLE_EVENTS.exists() and KAGGLE_COSTS.exists()), reason="../shared/data not available")
 def test_end_to_end_kaggle_events_with_daily_costs():
-    from attribution.budget import plan_budget
+    from attribution.decisions.budget import plan_budget
 
     events = pd.read_csv(KAGGLE_EVENTS)
     costs = pd.read_csv(KAGGLE_COSTS)

@@ -184,8 +184,8 @@ def test_survey_kpis_golden():
 
 
 def test_clv_value_conserves_and_changes_roi(orders, ids):
-    from attribution.compare import compare
-    from attribution.roi import channel_roi
+    from attribution.decisions.comparison import compare
+    from attribution.decisions.roi import channel_roi
 
     tp = pd.DataFrame({"customer_id": ["c1", "L3", "c2"], "timestamp": ["2025-12-30", "2026-01-01", "2026-01-19"],
                        "channel": ["search", "email", "search"]})

@@ -13,7 +13,7 @@ from strategies import journeys as journeys_strategy
 from strategies import relabel
 
 from attribution import Journeys
-from attribution.kpis import NO_TOUCH, JourneyKPIs, kpis
+from attribution.journey_kpis import NO_TOUCH, JourneyKPIs, kpis
 
 DAY = np.timedelta64(1, "D")
 T0 = np.datetime64("2026-03-01T00:00:00", "ns")

@@ -16,7 +16,7 @@ from strategies import journeys as journeys_strategy  # noqa: E402
 from test_kpis import STAGES, hand_made  # noqa: E402
 
 from attribution import Journeys  # noqa: E402
-from attribution.kpis import kpis  # noqa: E402
+from attribution.journey_kpis import kpis  # noqa: E402
 from attribution.plotting.journeys import (  # noqa: E402
     channel_colors,
     plot_flows,

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from attribution.exceptions import DataQualityWarning
 from attribution.journeys import Journeys
 from attribution.models import NO_TOUCH, get_model
-from attribution.roi import ROI_COLUMNS, ROIResult, channel_roi, normalise_costs
+from attribution.decisions.roi import ROI_COLUMNS, ROIResult, channel_roi, normalise_costs
 
 pytestmark = pytest.mark.filterwarnings("ignore::attribution.exceptions.DataQualityWarning")
 

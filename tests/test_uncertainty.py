@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import attribution.uncertainty as unc
+import attribution.decisions.uncertainty as unc
 from attribution.datasets import simulate
 from attribution.journeys import Journeys
 from attribution.models import NO_TOUCH
-from attribution.uncertainty import BootstrapResult, bootstrap
+from attribution.decisions.uncertainty import BootstrapResult, bootstrap
 
 pytestmark = pytest.mark.filterwarnings("ignore::attribution.exceptions.ExcludedRowsWarning")
 

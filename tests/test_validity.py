@@ -12,7 +12,7 @@ import attribution as at
 from attribution import BASELINE, Journeys
 from attribution.models import check_conservation
 from attribution.models.aipw import _logit_newton, aipw_effects, unit_table
-from attribution.validity import PLACEBO, _e_value_of_interval, _shuffle_within, add_placebo, e_value, select_estimator
+from attribution.decisions.scorecard import PLACEBO, _e_value_of_interval, _shuffle_within, add_placebo, e_value, select_estimator
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

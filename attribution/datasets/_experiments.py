@@ -63,7 +63,7 @@ def holdout_test(
     measures the channel's *marginal* effect with every other channel on, which is not its
     Shapley credit when channels interact (here: ``1 - prod(1 - lift)`` saturates).
     """
-    from ..uncertainty import check_random_state
+    from ..decisions.uncertainty import check_random_state
 
     w = sim._world
     if w is None:
@@ -185,7 +185,7 @@ def simulate_geo(
     geo-day is ``spend_per_conversion`` × its expected online conversions, so the test's
     incremental store sales per unit of spend are about ``lift × 135 / spend_per_conversion``.
     """
-    from ..uncertainty import check_random_state
+    from ..decisions.uncertainty import check_random_state
 
     if n_treated < 1 or n_treated > n_geos // 2:
         raise ValueError(f"n_treated must be between 1 and n_geos // 2. Got {n_treated!r} with {n_geos} geos.")

@@ -22,7 +22,7 @@ either model is right (double robustness). Its standard error comes from the inf
 A channel's incremental conversions are :math:`n_1 \widehat{\mathrm{ATT}}_c` (value likewise with
 the value outcome). :class:`AIPW` (registered as ``"aipw"``) turns them into incremental credit
 with a ``"(baseline)"`` row; :func:`aipw_effects` is the engine shared with the validity scorecard
-(:mod:`attribution.validity`).
+(:mod:`attribution.decisions.scorecard`).
 
 Identifying assumptions
 -----------------------

@@ -74,9 +74,28 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataQualityWarning, EstimandError, NotFittedError, ParameterError, ParameterTypeError
+from ..exceptions import (  # _warn_user: defined beside the warnings, used here and by every model
+    _PACKAGE_DIR,
+    DataQualityWarning,
+    EstimandError,
+    NotFittedError,
+    ParameterError,
+    ParameterTypeError,
+    _warn_user,
+)
 from ..journeys import Journeys
 from ._estimator import ParamsMixin, clone
+from ._touch import (  # defined in the leaf module the credit functions share; public here
+    _PLACE_CACHE,
+    BASELINE,
+    NO_TOUCH,
+    UNKNOWN_PLACE,
+    ChannelCredit,
+    _n_places,
+    _place_codes,
+    credit_from_touch_weights,
+    place_codes,
+)
 
 __all__ = [
     "AttributionModel",
@@ -95,22 +114,11 @@ __all__ = [
     "register_model",
 ]
 
-#: Name of the pseudo-channel that receives the conversions of journeys without touches.
-NO_TOUCH = "(no touch)"
-
-#: Name of the last row of an incremental model's ``credits_``: the conversions and value
-#: expected with no paid channel (see "Estimands" above).
-BASELINE = "(baseline)"
-
 #: The two estimands a model can declare in ``estimand_``.
 ESTIMANDS = ("attributed", "incremental")
 
 #: Pseudo-channels that are not channels one can spend on (left out of shares and ranks).
 PSEUDO_CHANNELS = (NO_TOUCH, BASELINE)
-
-#: Place label for converting journeys whose place is missing (only used when they carry
-#: conversions or value).
-UNKNOWN_PLACE = "(unknown)"
 
 #: Registry of model classes by name, filled by :func:`register_model`.
 MODELS: dict[str, type[AttributionModel]] = {}
@@ -126,21 +134,6 @@ _BUILTIN_MODULES = (
     "attribution.models.aipw",
     "attribution.models.incremental",
 )
-
-
-class ChannelCredit(NamedTuple):
-    """Credit of the touched journeys per channel and conversion place.
-
-    Attributes
-    ----------
-    conversions, value : ndarray of shape (n_channels, n_places)
-        Columns follow the place order of :func:`place_codes`; a single column when the
-        journeys have no places. A 1-d array of shape (n_channels,) is accepted when the
-        journeys have no places.
-    """
-
-    conversions: np.ndarray
-    value: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,16 +154,6 @@ def _param_error(
     return exc(f"The {name!r} parameter of {owner_name} must be {expected}. Got {got!r} instead.")
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
-
-
-def _warn_user(message: str, category: type[Warning]) -> None:
-    """``warnings.warn`` pointing at the first caller outside the ``attribution`` package."""
-    level, frame = 1, sys._getframe(0)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    warnings.warn(message, category, stacklevel=level)
 
 
 def _attributed_message(owner: Any) -> str:
@@ -196,104 +179,9 @@ def _not_fitted_message(owner: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Places and credit assembly (shared by every model)
+# Places and credit assembly (shared by every model; place_codes and credit_from_touch_weights
+# are in ._touch, which attribution.credits shares)
 # ---------------------------------------------------------------------------------------------
-
-
-def place_codes(journeys: Journeys) -> tuple[np.ndarray, np.ndarray | None]:
-    """Number the conversion places of ``journeys``.
-
-    Returns
-    -------
-    codes : ndarray of int64, shape (n_journeys,)
-        Place column of each journey (all 0 when the journeys have no places). Read-only
-        (cached per journey set).
-    places : ndarray of object, shape (n_places,), or None
-        Place names in sorted order, ``None`` when the journeys have no places. Journeys whose
-        place is missing get the label ``"(unknown)"`` if they carry conversions or value;
-        otherwise they are put in column 0 (they carry nothing, so it does not matter).
-    """
-    J = journeys.n_journeys
-    if not journeys.has_place:
-        return np.zeros(J, dtype=np.int64), None
-    arrays = (journeys.place, journeys.conversions, journeys.value)
-    cached = _PLACE_CACHE.get(journeys)
-    if cached is not None and all(a is b for a, b in zip(cached[0], arrays)):
-        return cached[1], cached[2]
-    codes, places = _place_codes(journeys)
-    codes.setflags(write=False)
-    try:
-        _PLACE_CACHE[journeys] = (arrays, codes, places)
-    except TypeError:  # not weak-referenceable
-        pass
-    return codes, places
-
-
-# One fit asks for the place codes several times; they are cached per journey set (weakly, and
-# only while its place, conversions and value arrays are the same objects). Codes are read-only.
-_PLACE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _place_codes(journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
-    place = np.asarray(journeys.place, dtype=object)
-    try:
-        codes, uniques = pd.factorize(place, sort=True, use_na_sentinel=True)
-    except TypeError:  # unorderable mixture of labels
-        codes, uniques = pd.factorize(place, sort=False, use_na_sentinel=True)
-    codes = codes.astype(np.int64)
-    places = np.asarray(uniques, dtype=object)
-    missing = codes < 0
-    if missing.any():
-        carries = (np.asarray(journeys.conversions)[missing] != 0) | (
-            np.asarray(journeys.value)[missing] != 0
-        )
-        if carries.any() or len(places) == 0:
-            codes[missing] = len(places)
-            places = np.append(places, UNKNOWN_PLACE).astype(object)
-        else:
-            codes[missing] = 0
-    return codes, places
-
-
-def _n_places(places: np.ndarray | None) -> int:
-    return 1 if places is None else len(places)
-
-
-def credit_from_touch_weights(journeys: Journeys, weights: np.ndarray) -> ChannelCredit:
-    """Turn per-touch weights into channel × place credit.
-
-    Channel ``c`` at place ``p`` receives ``sum_t w_t * conversions[j(t)]`` (and the same with
-    ``value``) over the touches ``t`` of channel ``c`` in journeys ``j(t)`` converting at ``p``.
-
-    Parameters
-    ----------
-    journeys : Journeys
-    weights : ndarray of float64, shape (n_touches,)
-        Weight of each touch; they should sum to 1 within every journey with touches.
-
-    Returns
-    -------
-    ChannelCredit
-        Matrices of shape (n_channels, n_places) for the touched journeys.
-    """
-    w = np.asarray(weights, dtype=np.float64)
-    T = journeys.n_touches
-    if w.shape != (T,):
-        raise ValueError(f"Expected one weight per touch, shape ({T},); got shape {w.shape}.")
-    codes, places = place_codes(journeys)
-    P = _n_places(places)
-    C = journeys.n_channels
-    jid = journeys.journey_index
-    channel = journeys.touch_channel
-    nonzero = np.flatnonzero(w)
-    if len(nonzero) < T // 2:  # sparse weights (first / last touch): only the touches that count
-        jid, channel, w = jid[nonzero], channel[nonzero], w[nonzero]
-    key = channel if P == 1 else channel.astype(np.int64) * P + codes.take(jid)
-    conv = np.asarray(journeys.conversions, dtype=np.float64).take(jid)
-    val = np.asarray(journeys.value, dtype=np.float64).take(jid)
-    conversions = np.bincount(key, weights=w * conv, minlength=C * P).reshape(C, P)
-    value = np.bincount(key, weights=w * val, minlength=C * P).reshape(C, P)
-    return ChannelCredit(conversions, value)
 
 
 def _touched_totals(journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:

@@ -71,6 +71,7 @@ import pandas as pd
 from .._resources import check_memory
 from ..exceptions import DataQualityWarning, ModelFallbackWarning
 from ..journeys import Journeys
+from ._touch import _touch_counts, simplified_touch_weights  # (shared with attribution.credits)
 from .base import (
     AttributionModel,
     ChannelCredit,
@@ -482,49 +483,7 @@ def _mask_totals(journeys: Journeys, n: int) -> tuple[np.ndarray, np.ndarray]:
     return _set_totals(journeys, key, 1 << n)
 
 
-# ---------------------------------------------------------------------------------------------
-# Simplified (Zhao) weights
-# ---------------------------------------------------------------------------------------------
-
-
-def simplified_touch_weights(journeys: Journeys) -> np.ndarray:
-    r"""Per-touch weights of Zhao's simplified Shapley value.
-
-    A journey with distinct channel set :math:`S` gives each channel :math:`1/|S|` of its
-    conversion, split equally among that channel's :math:`N_j` touches:
-    :math:`w_t = 1 / (|S| \, N_{c_t})`. Summed per channel this is
-    :math:`\phi_j = \sum_{S \ni j} R(S)/|S|`; per position it is the ordered Shapley value.
-
-    Parameters
-    ----------
-    journeys : Journeys
-
-    Returns
-    -------
-    ndarray of float64, shape (n_touches,)
-        Sums to 1 within every journey with touches.
-
-    Examples
-    --------
-    >>> from attribution import Journeys
-    >>> j = Journeys(["a", "b"], [0, 1, 0], [0, 3], [1.0])
-    >>> simplified_touch_weights(j).tolist()
-    [0.25, 0.5, 0.25]
-    """
-    if journeys.n_touches == 0:
-        return np.zeros(0)
-    same, distinct = _touch_counts(journeys)
-    return 1.0 / (distinct[journeys.journey_index] * same)
-
-
-def _touch_counts(journeys: Journeys) -> tuple[np.ndarray, np.ndarray]:
-    """Touches of the same channel in the same journey, per touch (T,), and distinct channels
-    per journey (J,)."""
-    jid = journeys.journey_index.astype(np.int64)
-    key = jid * journeys.n_channels + journeys.touch_channel.astype(np.int64)
-    pairs, inverse, touches = np.unique(key, return_inverse=True, return_counts=True)
-    distinct = np.bincount(pairs // journeys.n_channels, minlength=journeys.n_journeys)
-    return touches[inverse.ravel()].astype(np.float64), distinct.astype(np.float64)
+# Simplified (Zhao) weights: simplified_touch_weights, in ._touch (attribution.credits uses them too)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -222,7 +222,7 @@ def plot_roi(table: pd.DataFrame, metric: str = "roi", *, ax=None):
         if c in flagged:
             labels[-1] += " [grade D: not trusted]"
     ax.set_yticklabels(labels)
-    from ..roi import _metric_name
+    from .._display import _metric_name
 
     label = _METRIC_LABELS[metric]
     label = _metric_name(metric, [kind] if kind != "mixed" else ["attributed", "incremental"]) + " =" + label.split("=", 1)[1]

@@ -1,5 +1,5 @@
 """Pictures of journeys: the channel-path graph, Sankey-style flows, the transition heatmap, and
-the charts of the journey-KPI report (:func:`attribution.kpis.kpis`).
+the charts of the journey-KPI report (:func:`attribution.journey_kpis.kpis`).
 
 Contract (as everywhere in :mod:`attribution.plotting`): matplotlib is imported inside each
 function, ``ax=None`` creates a figure (constrained layout) only when no Axes is given, and the
@@ -126,7 +126,7 @@ def plot_channel_metric(by_channel: pd.DataFrame, metric: str = "journeys", ax=N
     Parameters
     ----------
     by_channel : DataFrame
-        :attr:`attribution.kpis.JourneyKPIs.by_channel`.
+        :attr:`attribution.journey_kpis.JourneyKPIs.by_channel`.
     metric : str, default "journeys"
         A column of ``by_channel``.
     ax : matplotlib Axes, optional
@@ -176,7 +176,7 @@ def plot_positions(by_channel: pd.DataFrame, ax=None):
     Parameters
     ----------
     by_channel : DataFrame
-        :attr:`attribution.kpis.JourneyKPIs.by_channel`.
+        :attr:`attribution.journey_kpis.JourneyKPIs.by_channel`.
     ax : matplotlib Axes, optional
         Where to draw; a new figure is created when None.
 
@@ -221,7 +221,7 @@ def plot_lengths(touches_distribution: pd.DataFrame, max_touches: int = 15, ax=N
     Parameters
     ----------
     touches_distribution : DataFrame
-        :attr:`attribution.kpis.JourneyKPIs.touches_distribution`.
+        :attr:`attribution.journey_kpis.JourneyKPIs.touches_distribution`.
     max_touches : int, default 15
         Journeys with this many touches or more share the last bar.
     ax : matplotlib Axes, optional
@@ -270,7 +270,7 @@ def plot_top_paths(top_paths: pd.DataFrame, ax=None):
     Parameters
     ----------
     top_paths : DataFrame
-        :attr:`attribution.kpis.JourneyKPIs.top_paths`.
+        :attr:`attribution.journey_kpis.JourneyKPIs.top_paths`.
     ax : matplotlib Axes, optional
         Where to draw; a new figure is created when None.
 
@@ -308,7 +308,7 @@ def plot_drop_off(drop_off: pd.DataFrame, ax=None):
     Parameters
     ----------
     drop_off : DataFrame
-        :attr:`attribution.kpis.JourneyKPIs.drop_off`.
+        :attr:`attribution.journey_kpis.JourneyKPIs.drop_off`.
     ax : matplotlib Axes, optional
         Where to draw; a new figure is created when None.
 
@@ -346,7 +346,7 @@ def plot_drop_off_steps(drop_off_steps: pd.DataFrame, max_steps: int = 15, ax=No
     Parameters
     ----------
     drop_off_steps : DataFrame
-        :attr:`attribution.kpis.JourneyKPIs.drop_off_steps`.
+        :attr:`attribution.journey_kpis.JourneyKPIs.drop_off_steps`.
     max_steps : int, default 15
         Steps from this one on share the last bar.
     ax : matplotlib Axes, optional
@@ -394,7 +394,7 @@ def plot_funnel(funnel: pd.DataFrame, ax=None):
     Parameters
     ----------
     funnel : DataFrame
-        :attr:`attribution.kpis.JourneyKPIs.funnel`.
+        :attr:`attribution.journey_kpis.JourneyKPIs.funnel`.
     ax : matplotlib Axes, optional
         Where to draw; a new figure is created when None.
 

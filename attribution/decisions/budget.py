@@ -70,11 +70,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from .exceptions import ParameterError, ParameterTypeError
-from .models._estimator import clone
-from .journeys import Journeys
-from .models.base import BASELINE, NO_TOUCH, AttributionModel, _param_error, _warn_user, estimand_of
-from .roi import _cost_by_channel, _fmt, _html_table, _html_warnings, _parse_periods, _ratios, normalise_costs
+from ..exceptions import ParameterError, ParameterTypeError
+from ..models._estimator import clone
+from ..journeys import Journeys
+from ..models.base import BASELINE, NO_TOUCH, AttributionModel, _param_error, _warn_user, estimand_of
+from .._display import _fmt, _html_table, _html_warnings
+from .roi import _cost_by_channel, _grades, _parse_periods, _ratios, normalise_costs
 
 __all__ = [
     "BudgetPlan",
@@ -385,43 +386,12 @@ def _held_channels(validity, hold, channels: list[str]) -> tuple[list[str], dict
     return [c for c in channels if c in reasons], reasons
 
 
-def _grades(validity) -> dict[str, str]:
-    """Grade per channel from a ValidityResult, a DataFrame with a ``grade`` column or a dict."""
-    if isinstance(validity, Mapping):
-        return {str(k): str(v) for k, v in validity.items()}
-    table = getattr(validity, "table", validity)
-    if isinstance(table, pd.DataFrame):
-        if "grade" not in table.columns:
-            raise ValueError(
-                "The 'validity' parameter of plan_budget must be a validity scorecard (at.validity(...)) or a table "
-                f"with a 'grade' column per channel. Columns found: {[str(c) for c in table.columns]}."
-            )
-        df = table.set_index("channel") if "channel" in table.columns else table
-        return {str(k): str(v) for k, v in df["grade"].items()}
-    raise TypeError(
-        "The 'validity' parameter of plan_budget must be a ValidityResult (from at.validity), a DataFrame with a "
-        f"'grade' column or a dict channel -> grade. Got {type(validity).__name__} instead."
-    )
-
-
 def _source(obj, model, journeys):
     """(credits DataFrame, fitted model or None, journeys or None, label) from the first argument."""
-    from .compare import Comparison
     from .uncertainty import BootstrapResult
 
-    if isinstance(obj, Comparison):
-        labels = obj.labels
-        if model is None:
-            if len(labels) != 1:
-                raise ParameterError(
-                    "plan_budget needs to know which model's credit drives the plan; this comparison has "
-                    f"{len(labels)}. Pass model= one of {labels}."
-                )
-            model = labels[0]
-        if model not in obj.models:
-            raise ParameterError(f"Unknown model {model!r} for plan_budget. Choose from {labels}.")
-        fitted = obj.models[model]
-        return fitted.credits_, fitted, obj.journeys, model
+    if callable(getattr(type(obj), "_plan_source", None)):  # a Comparison (imports run comparison -> budget)
+        return obj._plan_source(model)
     if isinstance(obj, BootstrapResult):
         return obj.model.credits_, obj.model, journeys, obj.label
     if isinstance(obj, AttributionModel):
@@ -587,10 +557,10 @@ def plan_budget(
     ----------
     comparison_or_credits : Comparison, fitted model, BootstrapResult or DataFrame
         Where the attributed outcome per channel comes from. With a
-        :class:`~attribution.compare.Comparison`, ``model`` names the model to use.
+        :class:`~attribution.decisions.comparison.Comparison`, ``model`` names the model to use.
     costs : DataFrame, Series or dict
         Today's costs per channel (or per channel and period), over the same period as the
-        journeys (see :func:`attribution.roi.normalise_costs`). Defaults to the comparison's.
+        journeys (see :func:`attribution.decisions.roi.normalise_costs`). Defaults to the comparison's.
     total_budget : float
         The budget to allocate, for a period as long as the costs' (amounts are planned to the
         cent).
@@ -620,7 +590,7 @@ def plan_budget(
         Parameters of the rule-based reallocation shown for comparison: the share of the budget
         split evenly as a floor, and the share reallocated by ROI index.
     validity : ValidityResult, DataFrame or dict, optional
-        The validity scorecard (:func:`attribution.validity.validity`) of the model, or any table
+        The validity scorecard (:func:`attribution.decisions.scorecard.validity`) of the model, or any table
         with a ``grade`` per channel. Channels graded ``D`` are held at today's spend (their
         incremental estimate is not trusted enough to move money), unless ``hold`` says otherwise.
     hold : None, bool or list of str, optional
@@ -1109,14 +1079,14 @@ class BudgetPlan:
     def plot(self, *, rule_based: bool = True, ax=None):
         """Spend today versus the plan per channel (see
         :func:`attribution.plotting.decisions.plot_budget`)."""
-        from .plotting.decisions import plot_budget
+        from ..plotting.decisions import plot_budget
 
         return plot_budget(self, rule_based=rule_based, ax=ax)
 
     def plot_curves(self, *, ax=None):
         """Each channel's response curve with today's and the planned spend (see
         :func:`attribution.plotting.decisions.plot_response_curves`)."""
-        from .plotting.decisions import plot_response_curves
+        from ..plotting.decisions import plot_response_curves
 
         return plot_response_curves(self, ax=ax)
 

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .models._estimator import clone
-from .exceptions import DataQualityWarning
-from .journeys import Journeys
-from .models.base import (
+from ..models._estimator import clone
+from ..exceptions import DataQualityWarning, ParameterError
+from ..journeys import Journeys
+from ..models.base import (
     BASELINE,
     MODELS,
     NO_TOUCH,
@@ -30,7 +30,8 @@ from .models.base import (
     estimand_of,
     get_model,
 )
-from .roi import ROIResult, _cost_by_channel, _fmt, _html_table, _html_warnings, _roi_table, _unmatched, normalise_costs
+from .._display import _fmt, _html_table, _html_warnings
+from .roi import ROIResult, _cost_by_channel, _roi_table, _unmatched, normalise_costs
 from .uncertainty import BootstrapResult, _check_level, _model_label
 from .uncertainty import bootstrap as _bootstrap
 
@@ -92,9 +93,9 @@ def compare(
         (``time_decay`` on path tables) are skipped with a note in :attr:`Comparison.warnings`.
     costs : DataFrame, Series or dict, optional
         Costs per channel, per channel and period, or a cost column on touchpoints (see
-        :func:`attribution.roi.normalise_costs`); enables :attr:`Comparison.roi`.
+        :func:`attribution.decisions.roi.normalise_costs`); enables :attr:`Comparison.roi`.
     bootstrap : int, True, or dict of BootstrapResult, optional
-        ``n`` (or ``True`` for 200) runs :func:`attribution.uncertainty.bootstrap` for every
+        ``n`` (or ``True`` for 200) runs :func:`attribution.decisions.uncertainty.bootstrap` for every
         model, so credits and ROI carry percentile intervals; a dict gives precomputed results
         by model label.
     level : float, default 0.9
@@ -104,7 +105,7 @@ def compare(
     progress : bool, default True
         Progress bars for the bootstrap.
     cost, channel, period : str
-        Column names of ``costs`` (see :func:`attribution.roi.normalise_costs`).
+        Column names of ``costs`` (see :func:`attribution.decisions.roi.normalise_costs`).
     value : {"observed", "clv"}, default "observed"
         ``"clv"`` credits lifetime value instead of order value: each customer's expected
         future value (``clv``) is added to the journey of their first conversion (see
@@ -173,7 +174,7 @@ def compare(
     if value not in ("observed", "clv"):
         raise ValueError(f"The 'value' parameter of compare must be 'observed' or 'clv'. Got {value!r} instead.")
     if value == "clv":
-        from .customers import clv_journeys
+        from ..clv import clv_journeys
 
         if clv is None:
             raise ValueError("compare(value='clv') needs clv=: the expected future value per customer, e.g. "
@@ -268,7 +269,7 @@ class Comparison:
     models : dict
         Fitted models by label, in the order given.
     bootstraps : dict
-        :class:`~attribution.uncertainty.BootstrapResult` by label (empty without bootstrap).
+        :class:`~attribution.decisions.uncertainty.BootstrapResult` by label (empty without bootstrap).
     costs : DataFrame or None
         The normalised costs (``channel, [period,] cost``).
     warnings : list of str
@@ -338,6 +339,27 @@ class Comparison:
             cols = ["model", "estimand", "channel"] + [f"{m}{s}" for m in _METRICS for s in ("", "_low", "_high")]
             out = out.reindex(columns=cols)
         return out
+
+    # -- what channel_roi and plan_budget read from a comparison (they do not import this module)
+
+    def _roi_credits(self) -> pd.DataFrame:
+        """The credits :func:`~attribution.decisions.roi.channel_roi` reads: :attr:`credits` without shares."""
+        return self.credits.drop(columns=[c for c in self.credits.columns if c.startswith("share")])
+
+    def _plan_source(self, model):
+        """``(credits, fitted model, journeys, label)`` of the model that drives a budget plan."""
+        labels = self.labels
+        if model is None:
+            if len(labels) != 1:
+                raise ParameterError(
+                    "plan_budget needs to know which model's credit drives the plan; this comparison has "
+                    f"{len(labels)}. Pass model= one of {labels}."
+                )
+            model = labels[0]
+        if model not in self.models:
+            raise ParameterError(f"Unknown model {model!r} for plan_budget. Choose from {labels}.")
+        fitted = self.models[model]
+        return fitted.credits_, fitted, self.journeys, model
 
     @property
     def estimands(self) -> pd.Series:
@@ -417,7 +439,7 @@ class Comparison:
 
     @property
     def roi_result(self) -> ROIResult:
-        """The :class:`~attribution.roi.ROIResult` (needs ``costs``)."""
+        """The :class:`~attribution.decisions.roi.ROIResult` (needs ``costs``)."""
         if self._roi is None:
             raise ValueError(
                 "This comparison has no costs, so there is no ROI. Pass costs= to compare(), "
@@ -428,7 +450,7 @@ class Comparison:
     @property
     def roi(self) -> pd.DataFrame:
         """Long ROI table: ``channel, model, cost, conversions, value, roi, roas, cpa`` (and
-        intervals with a bootstrap); see :mod:`attribution.roi` for the zero-cost cases."""
+        intervals with a bootstrap); see :mod:`attribution.decisions.roi` for the zero-cost cases."""
         return self.roi_result.table
 
     @property
@@ -497,7 +519,7 @@ class Comparison:
 
         See :func:`attribution.plotting.decisions.plot_credits`.
         """
-        from .plotting.decisions import plot_credits
+        from ..plotting.decisions import plot_credits
 
         return plot_credits(self.credits, metric=metric, ax=ax)
 
@@ -506,20 +528,20 @@ class Comparison:
 
         See :func:`attribution.plotting.decisions.plot_roi`.
         """
-        from .plotting.decisions import plot_roi
+        from ..plotting.decisions import plot_roi
 
         return plot_roi(self.roi, metric=metric, ax=ax)
 
     def plot_rank_agreement(self, *, ax=None):
         """Heat map of the Spearman rank agreement between models."""
-        from .plotting.decisions import plot_rank_agreement
+        from ..plotting.decisions import plot_rank_agreement
 
         return plot_rank_agreement(self.rank_agreement, ax=ax)
 
     # -- decisions ------------------------------------------------------------------------------
 
     def plan_budget(self, total_budget, model: str | None = None, **kwargs):
-        """Shortcut for :func:`attribution.budget.plan_budget` with this comparison's costs."""
+        """Shortcut for :func:`attribution.decisions.budget.plan_budget` with this comparison's costs."""
         from .budget import plan_budget
 
         return plan_budget(self, self.costs if "costs" not in kwargs else kwargs.pop("costs"),

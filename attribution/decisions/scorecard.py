@@ -54,7 +54,7 @@ Each check is ``pass``, ``warn``, ``fail`` or ``n/a`` by the thresholds in :data
 (conventions, not tuned to any data set). A failed placebo adds a ``fail`` to every channel.
 Grade **A**: every check passes (or does not apply); **B**: no fail, one or two warns; **C**: one
 fail, or three warns or more; **D**: two fails or more. A channel graded D is flagged in ROI tables and held at today's spend
-in budget plans (:func:`attribution.budget.plan_budget` ``validity=``) unless overridden.
+in budget plans (:func:`attribution.decisions.budget.plan_budget` ``validity=``) unless overridden.
 
 References
 ----------
@@ -83,10 +83,10 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import clone
 
-from .exceptions import NotFittedError
-from .journeys import Journeys
-from .models.aipw import aipw_effects, journey_covariates, touch_counts, unit_table
-from .models.base import BASELINE, PSEUDO_CHANNELS, AttributionModel, _param_error, estimand_of
+from ..exceptions import NotFittedError
+from ..journeys import Journeys
+from ..models.aipw import aipw_effects, journey_covariates, touch_counts, unit_table
+from ..models.base import BASELINE, PSEUDO_CHANNELS, AttributionModel, _param_error, estimand_of
 
 __all__ = ["PLACEBO", "THRESHOLDS", "ValidityResult", "add_placebo", "e_value", "select_estimator", "validity"]
 
@@ -621,7 +621,7 @@ class ValidityResult:
             return "\n".join([self._header(), self._placebo_text(), "", t.round(2).to_string()])
 
     def _repr_html_(self) -> str:
-        from .roi import _html_table
+        from .._display import _html_table
 
         cols = ["grade", "estimate", "aipw", "share_extreme", "smd_after", "negative_control_z", "shuffle_ratio",
                 "e_value_ci", "reason"]
@@ -659,7 +659,7 @@ class ValidityResult:
     def plot(self, *, ax=None):
         """Incremental credit per channel with its interval, coloured by grade, beside the AIPW
         cross-check (see :func:`attribution.plotting.decisions.plot_validity`)."""
-        from .plotting.decisions import plot_validity
+        from ..plotting.decisions import plot_validity
 
         return plot_validity(self, ax=ax)
 

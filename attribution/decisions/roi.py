@@ -50,14 +50,14 @@ from __future__ import annotations
 import difflib
 import html
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ._validation import check_finite, example_rows, require_columns
-from .exceptions import DataQualityWarning, ParameterError, ParameterTypeError
-from .models.base import BASELINE, NO_TOUCH, PSEUDO_CHANNELS, AttributionModel, _param_error, _warn_user, estimand_of
+from .._display import _estimand_sentence, _fmt, _html_table, _html_warnings, _metric_name
+from .._validation import check_finite, example_rows, require_columns
+from ..exceptions import DataQualityWarning, ParameterError, ParameterTypeError
+from ..models.base import BASELINE, PSEUDO_CHANNELS, AttributionModel, _param_error, _warn_user, estimand_of
 
 __all__ = ["ROIResult", "channel_roi", "normalise_costs", "ROI_COLUMNS"]
 
@@ -213,11 +213,10 @@ def _cost_by_channel(costs: pd.DataFrame) -> pd.Series:
 
 def _long_credits(credits, label: str | None = None) -> pd.DataFrame:
     """Credits of one or several models as ``model, channel, conversions, value[, *_low, *_high]``."""
-    from .compare import Comparison
     from .uncertainty import BootstrapResult
 
-    if isinstance(credits, Comparison):
-        return credits.credits.drop(columns=[c for c in credits.credits.columns if c.startswith("share")])
+    if callable(getattr(type(credits), "_roi_credits", None)):  # a Comparison (imports run comparison -> roi)
+        return credits._roi_credits()
     if isinstance(credits, Mapping):
         frames = [_long_credits(v, str(k)) for k, v in credits.items()]
         if not frames:
@@ -408,7 +407,7 @@ def channel_roi(
     credits : fitted model, DataFrame, BootstrapResult, Comparison or dict of these
         Attributed conversions and value per channel: a fitted model (its ``credits_``), a
         credits DataFrame (index or column ``channel``; columns ``conversions`` and ``value``;
-        or a long table with a ``model`` column), a :class:`~attribution.uncertainty.BootstrapResult`
+        or a long table with a ``model`` column), a :class:`~attribution.decisions.uncertainty.BootstrapResult`
         (the table then carries intervals), or a dict ``model name -> any of these``.
     costs : DataFrame, Series or dict
         Costs per channel, per channel and period, or a cost column on touchpoints (see
@@ -421,7 +420,7 @@ def channel_roi(
     warn : bool, default True
         Warn (:class:`~attribution.exceptions.DataQualityWarning`) when channels are unmatched.
     validity : ValidityResult, DataFrame or dict, optional
-        A validity scorecard (:func:`attribution.validity.validity`) or a ``grade`` per channel:
+        A validity scorecard (:func:`attribution.decisions.scorecard.validity`) or a ``grade`` per channel:
         the table gains a ``grade`` column and channels graded D are flagged in the warnings
         and the plots (their incremental estimate is not trusted).
     value : {"observed", "clv"}, default "observed"
@@ -478,8 +477,6 @@ def channel_roi(
         touched = [c for c in credit_channels if c not in PSEUDO_CHANNELS]
     unmatched, messages = _unmatched(credit_channels, touched, by_channel)
     if validity is not None:
-        from .budget import _grades
-
         grades = _grades(validity)
         table["grade"] = table["channel"].map(grades).astype(object)
         flagged = [c for c, g in grades.items() if g == "D" and c in set(table["channel"])]
@@ -494,11 +491,30 @@ def channel_roi(
     return ROIResult(table, unmatched, messages, cost_frame)
 
 
+def _grades(validity) -> dict[str, str]:
+    """Grade per channel from a ValidityResult, a DataFrame with a ``grade`` column or a dict."""
+    if isinstance(validity, Mapping):
+        return {str(k): str(v) for k, v in validity.items()}
+    table = getattr(validity, "table", validity)
+    if isinstance(table, pd.DataFrame):
+        if "grade" not in table.columns:
+            raise ValueError(
+                "The 'validity' parameter of plan_budget must be a validity scorecard (at.validity(...)) or a table "
+                f"with a 'grade' column per channel. Columns found: {[str(c) for c in table.columns]}."
+            )
+        df = table.set_index("channel") if "channel" in table.columns else table
+        return {str(k): str(v) for k, v in df["grade"].items()}
+    raise TypeError(
+        "The 'validity' parameter of plan_budget must be a ValidityResult (from at.validity), a DataFrame with a "
+        f"'grade' column or a dict channel -> grade. Got {type(validity).__name__} instead."
+    )
+
+
 def _clv_credits(credits, journeys, clv):
     """Refit the fitted model(s) in ``credits`` on lifetime-value journeys (``value="clv"``)."""
     from sklearn.base import clone
 
-    from .customers import clv_journeys
+    from ..clv import clv_journeys
 
     if journeys is None or clv is None:
         raise ValueError("channel_roi(value='clv') needs journeys= (from Journeys.from_events) and clv= (expected "
@@ -517,7 +533,7 @@ def _clv_credits(credits, journeys, clv):
 class ROIResult:
     """ROI, ROAS and CPA per channel and model.
 
-    Returned by :func:`channel_roi` (and held by :attr:`attribution.compare.Comparison.roi_result`).
+    Returned by :func:`channel_roi` (and held by :attr:`attribution.decisions.comparison.Comparison.roi_result`).
 
     Attributes
     ----------
@@ -611,98 +627,6 @@ class ROIResult:
     def plot(self, metric: str = "roi", *, ax=None):
         """ROI (or ``roas``, ``cpa``) per channel, one bar per model (see
         :func:`attribution.plotting.decisions.plot_roi`)."""
-        from .plotting.decisions import plot_roi
+        from ..plotting.decisions import plot_roi
 
         return plot_roi(self.table, metric=metric, ax=ax)
-
-
-# ---------------------------------------------------------------------------------------------
-# shared presentation helpers (text and escaped HTML)
-# ---------------------------------------------------------------------------------------------
-
-_METRIC_NAMES = {
-    "attributed": {"roi": "Attributed ROI", "roas": "Attributed ROAS", "cpa": "Attributed CPA",
-                   "conversions": "Attributed conversions", "value": "Attributed value"},
-    "incremental": {"roi": "Incremental ROI", "roas": "iROAS", "cpa": "Incremental CPA",
-                    "conversions": "Incremental conversions", "value": "Incremental value"},
-    "mixed": {"roi": "ROI (attributed or incremental, per model)", "roas": "ROAS (attributed) / iROAS (incremental)",
-              "cpa": "CPA (attributed or incremental, per model)",
-              "conversions": "Credited conversions (attributed or incremental, per model)",
-              "value": "Credited value (attributed or incremental, per model)"},
-}
-
-
-def _estimand_kind(estimands) -> str:
-    """``"attributed"``, ``"incremental"`` or ``"mixed"`` for a collection of estimands."""
-    kinds = set(pd.Series(estimands, dtype=object).dropna().astype(str)) or {"attributed"}
-    return kinds.pop() if len(kinds) == 1 else "mixed"
-
-
-def _metric_name(metric: str, estimands) -> str:
-    """Name of a metric under the estimands shown (e.g. "iROAS" for incremental models)."""
-    return _METRIC_NAMES[_estimand_kind(estimands)].get(metric, metric)
-
-
-def _estimand_sentence(estimands) -> str:
-    """One sentence stating which estimand drives the figures."""
-    est = pd.Series(estimands, dtype=object)
-    kind = _estimand_kind(est)
-    if kind == "attributed":
-        return ("Estimand: attributed (observed conversions split over the channels that touched them; not "
-                "what the channels caused).")
-    if kind == "incremental":
-        return ("Estimand: incremental (what each channel caused over the no-ad baseline): incremental ROI, "
-                "iROAS and incremental CPA.")
-    inc = [str(k) for k, v in est.items() if v == "incremental"]
-    att = [str(k) for k, v in est.items() if v != "incremental"]
-    return (f"Mixed estimands: {att} attributed (observed conversions split over touching channels), {inc} "
-            "incremental (what channels caused). The figures are not the same quantity.")
-
-
-def _fmt_value(v: Any, fmt: str) -> str:
-    if isinstance(v, (float, np.floating)):
-        if np.isnan(v):
-            return "NaN"
-        if np.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return fmt.format(v)
-    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return fmt.format(v) if "%" not in fmt else str(v)
-    return str(v)
-
-
-def _fmt(df: pd.DataFrame, default: str = "{:,.2f}", formats: dict[str, str] | None = None) -> str:
-    """``df`` as text with numbers formatted."""
-    formats = formats or {}
-    shown = df.copy().astype(object)
-    for col in df.columns:
-        f = formats.get(col, default)
-        shown[col] = [_fmt_value(v, f) for v in df[col].to_numpy()]
-    return shown.to_string()
-
-
-def _html_table(df: pd.DataFrame, formats: dict[str, str] | None = None, default: str = "{:,.2f}") -> str:
-    """``df`` as an HTML table with every label and string escaped with ``html.escape``."""
-    formats = formats or {}
-    esc = lambda x: html.escape(str(x))  # noqa: E731
-    idx_name = esc(df.index.name) if df.index.name is not None else ""
-    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
-    rows = []
-    for label, row in zip(df.index, df.itertuples(index=False)):
-        cells = "".join(
-            f"<td style='text-align:right'>{esc(_fmt_value(v, formats.get(c, default)))}</td>"
-            for c, v in zip(df.columns, row)
-        )
-        rows.append(f"<tr><th style='text-align:left'>{esc(label)}</th>{cells}</tr>")
-    return (
-        "<table class='dataframe'><thead><tr>"
-        f"<th>{idx_name}</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def _html_warnings(messages) -> list[str]:
-    if not messages:
-        return []
-    items = "".join(f"<li>{html.escape(m)}</li>" for m in messages)
-    return [f"<p><b>Warnings</b></p><ul>{items}</ul>"]
-

@@ -2,7 +2,7 @@
 
 :func:`bootstrap` refits a model on resampled journeys and reports percentile intervals for
 every channel's conversions, value and share. The intervals can be passed to
-:func:`attribution.compare` and :func:`attribution.roi.channel_roi` so that every figure of a
+:func:`attribution.compare` and :func:`attribution.decisions.roi.channel_roi` so that every figure of a
 comparison or an ROI table carries its interval.
 
 Resampling schemes
@@ -34,9 +34,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .models._estimator import clone
-from .journeys import Journeys
-from .models.base import NO_TOUCH, AttributionModel, _param_error, get_model
+from ..models._estimator import clone
+from ..journeys import Journeys
+from ..models.base import NO_TOUCH, AttributionModel, _param_error, get_model
 
 __all__ = ["BootstrapResult", "bootstrap", "check_random_state"]
 
@@ -141,7 +141,7 @@ def _replicate_journeys(journeys: Journeys, conv: np.ndarray, nulls: np.ndarray,
 
 
 def _is_rule_model(model: AttributionModel) -> bool:
-    from .models.rules import RuleModel
+    from ..models.rules import RuleModel
 
     return isinstance(model, RuleModel)
 
@@ -437,7 +437,7 @@ class BootstrapResult:
         return self._title() + "\n\n" + table.to_string()
 
     def _repr_html_(self) -> str:
-        from .roi import _html_table
+        from .._display import _html_table
 
         return (
             f"<div><p><b>{html.escape(self._title())}</b></p>"
@@ -450,6 +450,6 @@ class BootstrapResult:
 
     def plot(self, metric: str = "conversions", *, truth=None, ax=None):
         """Credit per channel with its interval (see :func:`attribution.plotting.decisions.plot_bootstrap`)."""
-        from .plotting.decisions import plot_bootstrap
+        from ..plotting.decisions import plot_bootstrap
 
         return plot_bootstrap(self, metric=metric, truth=truth, ax=ax)
