@@ -531,7 +531,7 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     seq = f", ROW_NUMBER() OVER ({by_person}) AS seq"
     ctes.append(("wa", (
         f"SELECT p, t, kind, o, code, value, place, "
-        f"SUM({is_conv}) OVER ({by_person} {run}) - {is_conv} AS k, "
+        f"CAST(SUM({is_conv}) OVER ({by_person} {run}) - {is_conv} AS INTEGER) AS k, "
         f"MIN(CASE WHEN kind = 2 THEN t END) OVER ({by_person} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS t_conv, "
         f"MAX(CASE WHEN kind < 2 AND code >= 0 THEN t END) OVER ({by_person} {whole}) AS t_last{seq} FROM ev"
     )))
@@ -639,8 +639,8 @@ def _journey_lists_sql(touches: str, conversions: str, rules: JourneyRules) -> s
         f"UNION ALL SELECT p, t, 2 AS kind, o, -1 AS code, value, place FROM {conversions}"
     ))]
     ctes.append(("wa", (
-        f"SELECT p, t, kind, code, value, place, SUM({is_conv}) OVER ({by_person} "
-        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - {is_conv} AS k, "
+        f"SELECT p, t, kind, code, value, place, CAST(SUM({is_conv}) OVER ({by_person} "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - {is_conv} AS INTEGER) AS k, "
         f"ROW_NUMBER() OVER ({by_person}) AS seq FROM ev"
     )))
     need_t = rules.lookback_ns is not None or rules.age_step_ns is not None
