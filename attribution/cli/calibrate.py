@@ -85,17 +85,17 @@ def _calibrate_run(ns, report, out: Path) -> list[Path]:
 
 
 def cmd_calibrate(args) -> int:
-    from ..calibration import calibrate
-    from ..decisions.comparison import compare
-    from ..report import build_report
-
-    ns = _namespace_from_args(args)
+    ns = _namespace_from_args(args)  # argument and file checks first: a mistake loads nothing heavy
     spec = parse_models(args.model, "--model")
     if len(spec) != 1:
         raise UserError(f"--model takes one model spec; got {spec}.")
     if args.n_boot < 0:
         raise UserError(f"--n-boot must be 0 or more; got {args.n_boot}.")
     tests = _read_tests(args.tests)
+    from ..calibration import calibrate
+    from ..decisions.comparison import compare
+    from ..report import build_report
+
     progress = _Progress(_progress_enabled(args))
     try:
         progress.stage("reading inputs", 0, 5)
