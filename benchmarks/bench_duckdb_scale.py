@@ -12,7 +12,7 @@ What is measured, per (size, code), each run in a fresh subprocess::
 
 * ``new``: the package of this tree (persons numbered by a dictionary pass, windows
   partitioned by the integer code, see ``attribution.engines._sql.person_codes_sql``), copied
-  to ``benchmarks/_data/current_tree/`` when the benchmark starts, so edits made while it runs
+  to ``benchmarks/_data/current_tree_<pid>/`` when the benchmark starts, so edits made while it runs
   do not change what is timed.
 * ``old``: the package at ``--baseline`` (default ``b749bcf``, main before that change),
   extracted with ``git archive`` into ``benchmarks/_data/baseline_<rev>/`` and put first on
@@ -96,8 +96,9 @@ def baseline_tree(rev: str) -> Path:
 
 
 def snapshot_tree() -> Path:
-    """A copy of this tree's package (what ``new`` runs), taken once at start."""
-    dest = DATA / "current_tree"
+    """A copy of this tree's package (what ``new`` runs), taken once at start (one folder per
+    benchmark process, so two runs side by side do not share it)."""
+    dest = DATA / f"current_tree_{os.getpid()}"
     shutil.rmtree(dest, ignore_errors=True)
     shutil.copytree(ROOT / "attribution", dest / "attribution", ignore=shutil.ignore_patterns("__pycache__"))
     return dest
@@ -184,13 +185,18 @@ def main(argv=None) -> None:
     p.add_argument("--baseline", default="b749bcf")
     p.add_argument("--codes", default="old,new")
     p.add_argument("--spill-root", type=Path, default=DATA)
+    p.add_argument("--raw", type=Path, default=RAW, help="JSON file of saved runs (appended to)")
+    p.add_argument("--report", action="store_true", help="only rewrite the report from the saved runs")
     args = p.parse_args(argv)
+    if args.report:
+        report(json.loads(args.raw.read_text()), args)
+        return
     if not (args.events / "touchpoints").is_dir():
         sys.exit(f"No event log at {args.events}: run python benchmarks/make_events.py first.")
     n_files = len(list((args.events / "touchpoints").glob("*.parquet")))
     trees = {"old": baseline_tree(args.baseline), "new": snapshot_tree()}
     codes = args.codes.split(",")
-    runs = json.loads(RAW.read_text()) if RAW.exists() else []
+    runs = json.loads(args.raw.read_text()) if args.raw.exists() else []
     started = _dt.datetime.now(_dt.timezone.utc)
     for size in [_count(s) for s in args.sizes.split(",")]:
         parts = max(1, min(n_files, round(size / 1e6)))
@@ -200,7 +206,7 @@ def main(argv=None) -> None:
                 res.update({"memory_limit": args.memory_limit, "threads": args.threads, "baseline": args.baseline,
                             "date": started.isoformat(timespec="minutes")})
                 runs.append(res)
-                RAW.write_text(json.dumps(runs, indent=1))
+                args.raw.write_text(json.dumps(runs, indent=1))
                 print(f"{parts:4d} parts {code}: wall {res['wall_s']:.1f} s, cpu {res['cpu_s']:.1f} s, peak "
                       f"{res['child_peak_gib']:.2f} GiB, spill {res['spill_gib']:.2f} GiB, load {res['load_mean']:.1f}",
                       flush=True)
