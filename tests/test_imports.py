@@ -59,6 +59,24 @@ def test_cli_help_loads_no_library():
     assert _heavy(mods) == []
 
 
+@pytest.mark.parametrize("argv", [
+    ["compare", "missing.csv"],
+    ["compare", "data/samples/touchpoints.csv", "--conversions", "missing.csv"],
+    ["kpis", "missing.csv"],
+    ["ropo", "data/samples/touchpoints.csv", "--customers", "missing.csv"],
+    ["calibrate", "data/samples/touchpoints.csv", "--tests", "missing.csv"],
+])
+def test_cli_missing_file_fails_before_any_library_loads(argv):
+    # the commonest user error (a wrong path) is reported before pandas or the models load
+    mods = _loaded("import attribution.cli as cli, contextlib, io\n"
+                   "err = io.StringIO()\n"
+                   "with contextlib.redirect_stderr(err):\n"
+                   f"    rc = cli.main({argv!r})\n"
+                   "assert rc == 2 and 'file not found: missing.csv' in err.getvalue(), (rc, err.getvalue())")
+    assert not {"numpy", "pandas", "scipy", "pyarrow"} & mods
+    assert _heavy(mods) == []
+
+
 def test_every_lazy_name_resolves_and_lists():
     import attribution as at
 

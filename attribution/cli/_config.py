@@ -16,7 +16,7 @@ from ._args import (
     parse_lookback,
     parse_models,
 )
-from ._inputs import _DATA_FLAGS, _data_flags_to_namespace, _read_tests
+from ._inputs import _DATA_FLAGS, _data_flags_to_namespace, _read_tests, check_files
 
 #: Config keys of an input (also the CLI dests) -> kind.
 _INPUT_KEYS = {
@@ -243,6 +243,7 @@ def _config_tests(path, table, base: Path):
 
 def _namespace_from_args(args) -> SimpleNamespace:
     """The input settings of the command line, checked before any file is read."""
+    check_files(args)  # a missing file is the commonest mistake: report it before pandas loads
     ns = SimpleNamespace(**{k: getattr(args, k, _INPUT_DEFAULTS.get(k)) for k in _INPUT_KEYS})
     _data_flags_to_namespace(args, ns)
     ns.lookback_given = args.lookback is not None

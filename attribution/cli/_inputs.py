@@ -234,6 +234,32 @@ def _time_options(ns) -> dict:
     return out
 
 
+#: File flags whose files must exist: checked by :func:`check_files` before anything heavy loads.
+_FILE_FLAGS = (("input", "INPUT"), ("conversions", "--conversions"), ("identities", "--identities"),
+               ("costs", "--costs"), ("customers", "--customers"), ("truth", "--truth"), ("tests", "--tests"),
+               ("stages", "--stages"))
+
+
+def check_files(args) -> None:
+    """Fail fast on a file flag that names no file, before pandas or the models are imported.
+
+    The same messages as the readers give later (:func:`read_table`, :func:`_existing_files`);
+    inputs of ``--engine duckdb`` may be globs, ``--format`` exports are left to their importer.
+    """
+    if getattr(args, "format", None):
+        return
+    globs = getattr(args, "engine", "pandas") == "duckdb" and not getattr(args, "paths", False)
+    for attr, flag in _FILE_FLAGS:
+        value = getattr(args, attr, None)
+        if not isinstance(value, str) or not value:
+            continue
+        if globs and attr in ("input", "conversions"):
+            _existing_files(value, flag)
+        elif not Path(value).exists():
+            raise UserError(f"file not found: {value} ({flag}). Check the path; relative paths start from "
+                            f"{Path.cwd()}.")
+
+
 def _existing_files(pattern, flag: str) -> str:
     """A file path or glob that matches at least one file (the DuckDB engine reads it itself)."""
     import glob

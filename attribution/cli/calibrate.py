@@ -87,11 +87,7 @@ def _calibrate_run(ns, report, out: Path) -> list[Path]:
 
 
 def cmd_calibrate(args) -> int:
-    from ..calibration import calibrate
-    from ..decisions.comparison import compare
-    from ..report import build_report
-
-    ns = _namespace_from_args(args)
+    ns = _namespace_from_args(args)  # argument and file checks first: a mistake loads nothing heavy
     spec = parse_models(args.model, "--model")
     ns.model_specs = list(spec)  # a model needing full histories (causal) gets journeys without lookback
     if len(spec) != 1:
@@ -99,6 +95,10 @@ def cmd_calibrate(args) -> int:
     if args.n_boot < 0:
         raise UserError(f"--n-boot must be 0 or more; got {args.n_boot}.")
     tests = _read_tests(args.tests)
+    from ..calibration import calibrate
+    from ..decisions.comparison import compare
+    from ..report import build_report
+
     progress = _Progress(_progress_enabled(args))
     try:
         progress.stage("reading inputs", 0, 5)

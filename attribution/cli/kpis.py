@@ -30,11 +30,11 @@ examples:
 
 
 def cmd_kpis(args) -> int:
+    ns = _namespace_from_args(args)  # argument and file checks first: a mistake loads nothing heavy
+    check_out(args.out, args.force)
     from ..journey_kpis import kpis
     from ..report import build_report
 
-    ns = _namespace_from_args(args)
-    check_out(args.out, args.force)
     progress = _Progress(_progress_enabled(args))
     try:
         progress.stage("reading inputs", 0, 5)

@@ -37,10 +37,7 @@ examples:
 
 
 def cmd_ropo(args) -> int:
-    from ..omnichannel import ropo
-    from ..report import build_report, guess_offline
-
-    ns = _namespace_from_args(args)
+    ns = _namespace_from_args(args)  # argument and file checks first: a mistake loads nothing heavy
     model = parse_models(args.model, "--model")
     ns.model_specs = list(model)  # a model needing full histories (causal) gets journeys without lookback
     if len(model) != 1:
@@ -49,6 +46,9 @@ def cmd_ropo(args) -> int:
     if args.n_boot < 0:
         raise UserError(f"--n-boot must be 0 or more; got {args.n_boot}.")
     check_out(args.out, args.force)
+    from ..omnichannel import ropo
+    from ..report import build_report, guess_offline
+
     progress = _Progress(_progress_enabled(args))
     try:
         progress.stage("reading inputs", 0, 5)

@@ -562,22 +562,37 @@ def build_paths(
 
         # --- staged events
         tview, cview = prefix + "touches", prefix + "conversions"
-        backend.create_view(tview, _sql.touches_sql(
-            touchpoints.view, customer=customer, time=time, channel=channel, dialect=d, time_type=tcols[time],
-            flag=flag, conversion_touch=conversion_touch, channel_map=prefix + "channels", id_map=id_table,
-            customer_type=tcols[customer], time_options=topts,
-            touch_type=tt_col, type_codes=tt_codes, visit_code=visit_code,
-        ))
-        backend.create_view(cview, _sql.conversions_sql(
-            csrc.view, customer=customer, time=time, dialect=d, value=val_col, place=plc_col,
-            time_type=ccol_types[time], flag=flag, id_map=id_table,
-            customer_type=ccol_types[customer], time_options=topts,
-        ))
+        tkw = dict(customer=customer, time=time, channel=channel, dialect=d, time_type=tcols[time], flag=flag,
+                   conversion_touch=conversion_touch, channel_map=prefix + "channels", id_map=id_table,
+                   customer_type=tcols[customer], time_options=topts,
+                   touch_type=tt_col, type_codes=tt_codes, visit_code=visit_code)
+        ckw = dict(customer=customer, time=time, dialect=d, value=val_col, place=plc_col, time_type=ccol_types[time],
+                   flag=flag, id_map=id_table, customer_type=ccol_types[customer], time_options=topts)
+        codes = None
+        if getattr(backend, "dense_persons", False):
+            # persons as dense integers (a dictionary of the distinct ids, numbered in text
+            # order): the journey query's windows then partition and sort by one integer
+            codes = prefix + "persons"
+            backend.create_table(codes, _sql.person_codes_sql(
+                _sql.touches_sql(touchpoints.view, ids_only=True, **tkw),
+                _sql.conversions_sql(csrc.view, ids_only=True, **ckw), id_table,
+            ))
+            made.append(codes)
+            n_persons = int(backend.fetch(f"SELECT MAX(pc) AS n FROM {codes}")["n"].fillna(0).iloc[0])
+            if n_persons < 2**31:  # 4-byte codes: narrower rows to sort and spill
+                backend.create_table(codes + "_i", f"SELECT id, CAST(pc AS INTEGER) AS pc, has_touch FROM {codes}")
+                backend.drop(codes)
+                made[-1] = codes = codes + "_i"
+        backend.create_view(tview, _sql.touches_sql(touchpoints.view, person_codes=codes, **tkw))
+        backend.create_view(cview, _sql.conversions_sql(csrc.view, person_codes=codes, **ckw))
         made += [tview, cview]
         n_touch_rows = int(stats["n"].sum())
         n_conv_rows = int(cstats["n"])
 
-        cond = f"SELECT c.o FROM {cview} AS c WHERE NOT EXISTS (SELECT 1 FROM {tview} AS t WHERE t.p = c.p)"
+        if codes is None:
+            cond = f"SELECT c.o FROM {cview} AS c WHERE NOT EXISTS (SELECT 1 FROM {tview} AS t WHERE t.p = c.p)"
+        else:
+            cond = f"SELECT o FROM {cview} WHERE has_touch = 0"
         n = int(backend.fetch(f"SELECT COUNT(*) AS n FROM ({cond}) AS u")["n"].iloc[0])
         if unknown_customers != "raise" and n_conv_rows:
             from ..journeys import warn_unmatched

@@ -62,6 +62,7 @@ __all__ = [
     "literal",
     "touches_sql",
     "conversions_sql",
+    "person_codes_sql",
     "journey_paths_sql",
     "transition_counts_sql",
     "channel_set_counts_sql",
@@ -69,6 +70,9 @@ __all__ = [
 ]
 
 DIALECTS = ("duckdb", "spark")
+
+#: DuckDB takes the one-window route of :func:`_journey_lists_sql` for the default rules.
+_LIST_ROUTE = True
 
 #: Name of the input-row-number column every source view carries (1, 2, ... in input order).
 ROW = "__row"
@@ -315,6 +319,7 @@ def touches_sql(
     flag: str | None = None, conversion_touch: bool = True, channel_map: str = "channel_map",
     id_map: str | None = None, customer_type: str | None = None, time_options: dict | None = None,
     touch_type: str | None = None, type_codes: dict | None = None, visit_code: int = 0,
+    person_codes: str | None = None, ids_only: bool = False,
 ) -> str:
     """Normalised touches: ``p`` (person), ``t`` (ns), ``src``, ``o`` (input row), ``code`` (channel code), ``ty``.
 
@@ -339,6 +344,13 @@ def touches_sql(
     touch_type, type_codes, visit_code : optional
         The touch-type column and the code of each of its raw values (as text); a touch taken
         from a conversion row without a type gets ``visit_code``. ``ty`` is 0 without types.
+    person_codes : str, optional
+        Table ``id STRING, pc`` (integer; :func:`person_codes_sql`): with it ``p`` is the
+        person's dense integer code instead of its text (the table already applies the
+        identities: ``id_map`` is then ignored).
+    ids_only : bool
+        Return only the ``id`` column (the customer id as text, before identities) of the
+        rows that are touches: an input of :func:`person_codes_sql`.
     """
     q = lambda c: ident(c, dialect)  # noqa: E731
     cid = id_text(q(customer), dialect, customer_type)
@@ -348,10 +360,17 @@ def touches_sql(
     else:
         where = f" WHERE NOT ({flag})" + (f" OR {q(channel)} IS NOT NULL" if conversion_touch else "")
         src = f"CASE WHEN {flag} THEN 1 ELSE 0 END"
+    if ids_only:
+        return f"SELECT {cid} AS id FROM {source}{where}"
     inner = (
         f"SELECT {cid} AS id, {time_ns(q(time), dialect, time_type, **(time_options or {}))} AS t, {src} AS src, CAST({ROW} AS BIGINT) AS o, "
         f"CAST({q(channel)} AS STRING) AS ch, {ty} AS ty FROM {source}{where}"
     )
+    if person_codes is not None:
+        return (
+            f"SELECT d.pc AS p, s.t, s.src, s.o, m.code, s.ty FROM ({inner}) AS s "
+            f"JOIN {channel_map} AS m ON m.raw = s.ch JOIN {person_codes} AS d ON d.id = s.id"
+        )
     if id_map is None:
         return f"SELECT s.id AS p, s.t, s.src, s.o, m.code, s.ty FROM ({inner}) AS s JOIN {channel_map} AS m ON m.raw = s.ch"
     return (
@@ -374,22 +393,71 @@ def conversions_sql(
     source: str, *, customer: str, time: str, dialect: str, value: str | None = None,
     place: str | None = None, time_type: str | None = None, flag: str | None = None,
     id_map: str | None = None, customer_type: str | None = None, time_options: dict | None = None,
+    person_codes: str | None = None, ids_only: bool = False,
 ) -> str:
-    """Normalised conversions: ``p``, ``t`` (ns), ``o`` (input row), ``value`` (DOUBLE), ``place``."""
+    """Normalised conversions: ``p``, ``t`` (ns), ``o`` (input row), ``value`` (DOUBLE), ``place``.
+
+    With ``person_codes`` (see :func:`touches_sql`) ``p`` is the person's integer code and a
+    last column ``has_touch`` (1 or 0) says whether the person has any touch; ``ids_only``
+    returns the ``id`` column alone.
+    """
     q = lambda c: ident(c, dialect)  # noqa: E731
     val = f"try_cast({q(value)} AS DOUBLE)" if value else "CAST(0 AS DOUBLE)"
     plc = f"CAST({q(place)} AS STRING)" if place else "CAST(NULL AS STRING)"
     where = "" if flag is None else f" WHERE {flag}"
+    if ids_only:
+        return f"SELECT {id_text(q(customer), dialect, customer_type)} AS id FROM {source}{where}"
     inner = (
         f"SELECT {id_text(q(customer), dialect, customer_type)} AS id, "
         f"{time_ns(q(time), dialect, time_type, **(time_options or {}))} AS t, "
         f"CAST({ROW} AS BIGINT) AS o, {val} AS value, {plc} AS place FROM {source}{where}"
     )
+    if person_codes is not None:
+        return (
+            f"SELECT d.pc AS p, s.t, s.o, s.value, s.place, d.has_touch FROM ({inner}) AS s "
+            f"JOIN {person_codes} AS d ON d.id = s.id"
+        )
     if id_map is None:
         return f"SELECT id AS p, t, o, value, place FROM ({inner}) AS s"
     return (
         f"SELECT COALESCE(i.person, s.id) AS p, s.t, s.o, s.value, s.place FROM ({inner}) AS s "
         f"LEFT JOIN {id_map} AS i ON i.id = s.id"
+    )
+
+
+def person_codes_sql(touch_ids: str, conversion_ids: str, id_map: str | None = None) -> str:
+    """A dictionary of customer ids: ``id`` (text), ``pc`` (the person's dense code, BIGINT), ``has_touch``.
+
+    Parameters
+    ----------
+    touch_ids, conversion_ids : str
+        Queries with one column ``id``: the ids of the touch rows and of the conversion rows
+        (``touches_sql(..., ids_only=True)``, ``conversions_sql(..., ids_only=True)``).
+    id_map : str, optional
+        Table ``id, person`` of ids merged by identities; an id not in it is its own person.
+
+    Notes
+    -----
+    One row per distinct id. A person is ``COALESCE(person, id)``; persons are numbered 1, 2,
+    ... in the order of their text (``DENSE_RANK``): every id of a person gets the same
+    code and two persons never share one (a dictionary, not a hash that could collide).
+    Numbering in text order keeps every later ``ORDER BY p`` (the ordered value sum of
+    :func:`journey_paths_sql`) in the order of the text itself, so results are bitwise those
+    of text keys, while the window functions partition, sort and group by one integer
+    instead of a string. ``has_touch`` is 1 when any id of the person has a touch.
+    The numbering is one global sort of the distinct ids: a parallel sort of O(ids) rows in
+    DuckDB, but a single partition in Spark, which therefore keeps text keys.
+    """
+    ids = (
+        f"SELECT id, MAX(h) AS h FROM (SELECT id, 1 AS h FROM ({touch_ids}) AS a "
+        f"UNION ALL SELECT id, 0 AS h FROM ({conversion_ids}) AS b) AS ab GROUP BY id"
+    )
+    if id_map is None:
+        return f"SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS pc, h AS has_touch FROM ({ids}) AS u"
+    return (
+        "SELECT id, DENSE_RANK() OVER (ORDER BY person) AS pc, MAX(h) OVER (PARTITION BY person) AS has_touch FROM ("
+        f"SELECT u.id, COALESCE(i.person, u.id) AS person, u.h FROM ({ids}) AS u "
+        f"LEFT JOIN {id_map} AS i ON i.id = u.id) AS m"
     )
 
 
@@ -463,8 +531,15 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     (``n_alive - running_alive + 1 <= n``); "the previous alive touch" is the largest
     ``(row number, code)`` pair packed into one BIGINT over the preceding rows. Rules that are
     off cost nothing: their window passes are left out.
+
+    DuckDB without lookback_touches, collapse_repeats and max_length (the default rules) takes
+    a shorter route to the same table (:func:`_journey_lists_sql`): one window pass for ``k``
+    and ``seq`` only, and the journey's end and the lookback applied to per-journey lists.
     """
     d = check_dialect(dialect)
+    if (d == "duckdb" and _LIST_ROUTE and rules.lookback_touches is None and not rules.collapse_repeats
+            and rules.max_length is None and not rules.n_types and rules.type_lookback_ns is None):
+        return _journey_lists_sql(touches, conversions, rules)  # (the list route carries no touch types)
     run = "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"
     whole = "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
     by_person = "PARTITION BY p ORDER BY t, kind, o"
@@ -482,7 +557,7 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     seq = f", ROW_NUMBER() OVER ({by_person}) AS seq"
     ctes.append(("wa", (
         f"SELECT p, t, kind, o, code, value, place, ty, "
-        f"SUM({is_conv}) OVER ({by_person} {run}) - {is_conv} AS k, "
+        f"CAST(SUM({is_conv}) OVER ({by_person} {run}) - {is_conv} AS INTEGER) AS k, "
         f"MIN(CASE WHEN kind = 2 THEN t END) OVER ({by_person} ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS t_conv, "
         f"MAX(CASE WHEN kind < 2 AND code >= 0 THEN t END) OVER ({by_person} {whole}) AS t_last{seq} FROM ev"
     )))
@@ -556,16 +631,77 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
         f"SUM(a1 - a2) AS {x['lookback_touches']}, SUM(a2 - a3) AS {x['collapsed_repeats']}, "
         f"SUM(a3 - a4) AS {x['max_length']} FROM rc GROUP BY p, k"
     )))
+    return _path_table_sql(ctes, rules, d)
+
+
+def _path_table_sql(ctes: list[tuple[str, str]], rules: JourneyRules, dialect: str) -> str:
+    """The path table (``pt`` and the final row ids) from a ``jn`` CTE of one row per journey."""
+    x = EXCLUSION_COLUMNS
     keys = "path" + (", ages" if rules.age_step_ns else "") + (", types" if rules.n_types else "") + ", place"
     sums = ", ".join(f"SUM({c}) AS {c}" for c in x.values())
-    ctes.append(("pt", (
+    ctes = ctes + [("pt", (
         f"SELECT {keys}, CAST(SUM(conv) AS DOUBLE) AS total_conversions, "
-        f"CAST({fixed_order_sum('COALESCE(value, 0)', 'p, k', d)} AS DOUBLE) AS total_conversion_value, "
+        f"CAST({fixed_order_sum('COALESCE(value, 0)', 'p, k', dialect)} AS DOUBLE) AS total_conversion_value, "
         f"CAST(SUM(1 - conv) AS DOUBLE) AS total_null, {sums} FROM jn GROUP BY {keys}"
-    )))
+    ))]
     # a row id in (path, ages, place) order: the path table is small, one sort is cheap
     final = f"SELECT ROW_NUMBER() OVER (ORDER BY {keys} NULLS FIRST) - 1 AS rid, * FROM pt"
     return "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + "\n" + final
+
+
+def _journey_lists_sql(touches: str, conversions: str, rules: JourneyRules) -> str:
+    """DuckDB, rules without lookback_touches / collapse_repeats / max_length: the path table of
+    :func:`journey_paths_sql` with one window pass and per-journey lists.
+
+    The window pass (per person, in event order) gives only ``k`` (conversions before the
+    event) and ``seq`` (row number). A journey ``(p, k)`` then collects its kept-channel
+    touches as two sorted lists, packed ``seq * n_codes + code`` and times ``t``; its end is
+    its conversion's time, or without one its last kept-channel touch (the same ``end`` as
+    :func:`journey_paths_sql`: the person's last such touch lies in the last journey). Times
+    do not decrease along ``seq``, so the touches within the lookback (``end - t <=
+    lookback``) are the last ``kept`` elements of both lists, ``kept`` counted on the times:
+    the path is their codes, the ages ``(end - t) // step`` of the same elements.
+    """
+    cb = max(int(rules.n_codes), 1)
+    by_person = "PARTITION BY p ORDER BY t, kind, o"
+    is_conv = "CASE WHEN kind = 2 THEN 1 ELSE 0 END"
+    touch = "kind < 2 AND code >= 0"
+    x = EXCLUSION_COLUMNS
+    ctes = [("ev", (
+        f"SELECT p, t, src AS kind, o, code, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS STRING) AS place FROM {touches} "
+        f"UNION ALL SELECT p, t, 2 AS kind, o, -1 AS code, value, place FROM {conversions}"
+    ))]
+    ctes.append(("wa", (
+        f"SELECT p, t, kind, code, value, place, CAST(SUM({is_conv}) OVER ({by_person} "
+        f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - {is_conv} AS INTEGER) AS k, "
+        f"ROW_NUMBER() OVER ({by_person}) AS seq FROM ev"
+    )))
+    need_t = rules.lookback_ns is not None or rules.age_step_ns is not None
+    times = f", list_sort(list(t) FILTER (WHERE {touch})) AS tl" if need_t else ""
+    ctes.append(("jg", (
+        f"SELECT p, k, MAX({is_conv}) AS conv, MAX(CASE WHEN kind = 2 THEN value END) AS value, "
+        "MAX(CASE WHEN kind = 2 THEN place END) AS place, "
+        f"COALESCE(MAX(CASE WHEN kind = 2 THEN t END), MAX(CASE WHEN {touch} THEN t END)) AS t_end, "
+        f"COALESCE(list_sort(list(CAST(seq AS BIGINT) * {cb} + code) FILTER (WHERE {touch})), []) AS sl{times}, "
+        f"SUM(CASE WHEN kind < 2 AND code < 0 THEN 1 ELSE 0 END) AS {x['excluded_channels']} FROM wa GROUP BY p, k"
+    )))
+    if rules.lookback_ns is None:
+        kept = "len(sl)"
+    else:
+        kept = f"COALESCE(len(list_filter(tl, lambda v: t_end - v <= {int(rules.lookback_ns)})), 0)"
+    ctes.append(("jk", f"SELECT *, {kept} AS kept FROM jg"))
+    tail = "list_slice({l}, len(sl) - kept + 1, len(sl))"
+    ages = (
+        f", COALESCE(array_to_string(list_transform({tail.format(l='tl')}, "
+        f"lambda v: (t_end - v) // {int(rules.age_step_ns)}), ' '), '') AS ages" if rules.age_step_ns else ""
+    )
+    ctes.append(("jn", (
+        f"SELECT p, k, conv, value, place, COALESCE(array_to_string(list_transform({tail.format(l='sl')}, "
+        f"lambda v: v % {cb}), ' '), '') AS path{ages}, {x['excluded_channels']}, "
+        f"len(sl) - kept AS {x['lookback']}, 0 AS {x['lookback_touches']}, 0 AS {x['collapsed_repeats']}, "
+        f"0 AS {x['max_length']} FROM jk"
+    )))
+    return _path_table_sql(ctes, rules, "duckdb")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -65,6 +65,8 @@ class _DuckDBBackend:
     """The driver's backend on one DuckDB connection."""
 
     dialect = "duckdb"
+    #: number persons with a dictionary pass (see :func:`attribution.engines._sql.person_codes_sql`)
+    dense_persons = True
 
     def __init__(self, con):
         self.con = con

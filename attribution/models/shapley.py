@@ -502,7 +502,12 @@ def _largest_subsets_transform(size: np.ndarray, AW: np.ndarray) -> None:
     ``AW`` has shape (r, 2**n) (game columns and weights as rows), ``size`` shape (2**n,).
     """
     n = _n_bits(size.shape[0])
-    sizes = size.reshape(1, -1).astype(np.float64)  # float: one dtype for the shared steps
+    sizes = size.reshape(1, -1).astype(np.int8)  # popcounts (<= 63) or -1: one byte per mask
+    # rows that are zero everywhere (e.g. a value column of a table without values) stay zero
+    live = np.flatnonzero(AW.any(axis=1))
+    if len(live) == 0:  # keep one row: the steps need an array to work on
+        live = np.array([0])
+    rows = AW if len(live) == AW.shape[0] else np.ascontiguousarray(AW[live])
 
     def step(bit, lo, hi):
         s_lo, s_hi = lo[0][0], hi[0][0]
@@ -513,7 +518,9 @@ def _largest_subsets_transform(size: np.ndarray, AW: np.ndarray) -> None:
         a_hi += a_lo * add_lo
         np.maximum(s_hi, s_lo, out=s_hi)
 
-    _bit_steps([sizes, AW], n, step)
+    _bit_steps([sizes, rows], n, step)
+    if rows is not AW:
+        AW[live] = rows
     size[...] = sizes[0]
 
 
