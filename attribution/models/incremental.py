@@ -409,11 +409,24 @@ def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturi
                   c_person, D)
 
 
-def _fit_logit(X: np.ndarray, y: np.ndarray, w: np.ndarray, n_ad: int, penalty: float,
-               x0: np.ndarray | None = None, maxiter: int = 500) -> np.ndarray:
-    """Penalised weighted logistic regression; the first ``n_ad`` slopes are >= 0.
+def _gram(X: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """``X' diag(weight) X`` for weight >= 0, as ``A'A`` with ``A = sqrt(weight) X`` (one
+    temporary; NumPy hands ``A.T @ A`` to BLAS syrk)."""
+    A = X * np.sqrt(weight)[:, None]
+    return A.T @ A
 
-    Columns: intercept, ``n_ad`` adstock slopes (bounded below by 0), controls.
+
+def _fit_logit(X: np.ndarray, y: np.ndarray, w: np.ndarray, n_ad: int, penalty: float,
+               x0: np.ndarray | None = None, maxiter: int = 500, nonneg: bool = True) -> np.ndarray:
+    """Penalised weighted logistic regression; the first ``n_ad`` slopes are >= 0 (``nonneg``).
+
+    Columns: intercept, ``n_ad`` adstock slopes (bounded below by 0 unless ``nonneg=False``),
+    controls. Objective: ``-sum w (y eta - log(1 + e^eta)) / sum w + penalty/2 |beta_-0|^2``.
+
+    Solved by projected Newton (Bertsekas 1982): Newton steps on the variables off their bound
+    (a slope at 0 whose gradient pushes it below stays there), projected on the bounds with an
+    Armijo backtracking search; a few (5-10) steps of ``k x k`` systems, ``k`` = columns. If it
+    has not converged after ``maxiter`` steps L-BFGS-B takes over from where it stopped.
     """
     n, k = X.shape
     W = w.sum() if n else 1.0
@@ -421,8 +434,16 @@ def _fit_logit(X: np.ndarray, y: np.ndarray, w: np.ndarray, n_ad: int, penalty: 
     pen[0] = 0.0
     if n == 0 or W <= 0:
         return np.zeros(k)
+    lb = np.full(k, -np.inf)
+    if nonneg:
+        lb[1 : 1 + n_ad] = 0.0
 
     def f(beta):
+        eta = X @ beta
+        ll = w * (y * eta - np.logaddexp(0.0, eta))
+        return -ll.sum() / W + 0.5 * np.sum(pen * beta * beta)
+
+    def fg(beta):
         eta = X @ beta
         ll = w * (y * eta - np.logaddexp(0.0, eta))
         g = -(X.T @ (w * (y - expit(eta)))) / W + pen * beta
@@ -432,9 +453,137 @@ def _fit_logit(X: np.ndarray, y: np.ndarray, w: np.ndarray, n_ad: int, penalty: 
         x0 = np.zeros(k)
         rate = np.clip((w * y).sum() / W, 1e-6, 1 - 1e-6)
         x0[0] = math.log(rate / (1 - rate))
-    bounds = [(None, None)] + [(0.0, None)] * n_ad + [(None, None)] * (k - 1 - n_ad)
-    res = minimize(f, x0, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": maxiter})
+    b = np.maximum(np.asarray(x0, dtype=np.float64), lb)
+    converged = False
+    fb = f(b)
+    for _ in range(min(maxiter, 60)):
+        eta = X @ b
+        p = expit(eta)
+        g = -(X.T @ (w * (y - p))) / W + pen * b
+        at_bound = (b <= lb) & (g > 0)
+        free = ~at_bound
+        pg = np.where(free, g, 0.0)
+        if np.max(np.abs(pg)) < 1e-9:
+            converged = True
+            break
+        Hs = _gram(X, w * p * (1 - p))[np.ix_(free, free)] / W
+        Hs[np.diag_indices(Hs.shape[0])] += pen[free] + 1e-12
+        try:
+            step = -np.linalg.solve(Hs, g[free])
+        except np.linalg.LinAlgError:
+            break
+        dec = float(-g[free] @ step)
+        if dec < 1e-14:
+            converged = True
+            break
+        alpha = 1.0
+        while True:
+            cand = b.copy()
+            cand[free] = b[free] + alpha * step
+            cand = np.maximum(cand, lb)
+            fc = f(cand)
+            if fc <= fb + 1e-4 * float(g @ (cand - b)) or alpha < 1e-8:
+                break
+            alpha *= 0.5
+        if alpha < 1e-8:
+            break
+        b, fb = cand, fc
+    if converged:
+        return b
+    bounds = [(None if not math.isfinite(v) else v, None) for v in lb]
+    res = minimize(fg, b, jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": maxiter})
     return res.x
+
+
+def _newton_logit(X: np.ndarray, y: np.ndarray, w: np.ndarray, penalty: float, x0: np.ndarray,
+                  max_iter: int = 25, tol: float = 1e-10) -> np.ndarray:
+    """The unconstrained penalised weighted logistic fit by Newton's method from ``x0`` (the
+    objective of :func:`_fit_logit` without bounds; a handful of steps from a nearby start)."""
+    b = np.asarray(x0, dtype=np.float64).copy()
+    k = b.size
+    W = w.sum()
+    if X.shape[0] == 0 or W <= 0:
+        return b
+    pen = np.full(k, penalty * W)
+    pen[0] = 0.0
+    for _ in range(max_iter):
+        p = expit(X @ b)
+        H = _gram(X, w * p * (1 - p))
+        H[np.diag_indices(k)] += pen + 1e-12 * W
+        g = X.T @ (w * (y - p)) - pen * b
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError:
+            step = np.linalg.lstsq(H, g, rcond=None)[0]
+        b += step
+        if float(g @ step) < tol * W:
+            break
+    return b
+
+
+def _logit_cov(X: np.ndarray, y: np.ndarray, w: np.ndarray, beta: np.ndarray, penalty: float,
+               cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster-robust (sandwich) covariance of the weighted logistic fit, clustered by person.
+
+    ``H^-1 M H^-1`` with ``H = X' diag(w p (1-p)) X`` (plus the ridge) and ``M`` the sum over
+    people of the outer products of their summed scores ``sum_i w_i (y_i - p_i) x_i``: the rows
+    of one person share their controls and are not independent, and the sampling weights of the
+    down-sampled non-converting days enter both parts (Horvitz-Thompson).
+
+    Returns ``(V, H^-1)``.
+    """
+    k = X.shape[1]
+    if X.shape[0] == 0:
+        return np.full((k, k), np.nan), np.zeros((k, k))
+    p = expit(X @ beta)
+    W = w.sum()
+    H = _gram(X, w * p * (1 - p))
+    pen = np.full(k, penalty * W)
+    pen[0] = 0.0
+    H[np.diag_indices(k)] += pen
+    score = X * (w * (y - p))[:, None]
+    _, inv = np.unique(cluster, return_inverse=True)
+    S = np.zeros((int(inv.max()) + 1, k))
+    np.add.at(S, inv.ravel(), score)
+    M = S.T @ S
+    try:
+        Hi = np.linalg.pinv(H)
+    except np.linalg.LinAlgError:
+        return np.full((k, k), np.nan), np.zeros((k, k))
+    return Hi @ M @ Hi, Hi
+
+
+def _effect_se(panel: _Panel, V: np.ndarray, C: int, H: int) -> np.ndarray:
+    """Standard error of each channel's mean log-hazard contribution at the conversions."""
+    a = panel.E_ad.mean(axis=0) if panel.E_ad.shape[0] else np.zeros(C * H)
+    se = np.full(C, np.nan)
+    for c in range(C):
+        sl = slice(1 + c * H, 1 + (c + 1) * H)
+        ac = a[c * H : (c + 1) * H]
+        se[c] = math.sqrt(max(float(ac @ V[sl, sl] @ ac), 0.0))
+    return se
+
+
+def _shrink_factor(panel: _Panel, beta_u: np.ndarray, se: np.ndarray, C: int, H: int):
+    """Each channel's z (signed effect / se) and its positive-part shrinkage factor.
+
+    The channel's effect is its mean log-hazard contribution at the conversions, ``e_c = mean
+    adstock . slopes`` of the unconstrained fit. With a normal prior ``e_c ~ N(0, tau_c^2)`` and
+    ``tau_c^2`` estimated by ``max(0, e_c^2 - se_c^2)``, the posterior mean is ``e_c (1 -
+    1/z_c^2)_+``; a channel whose signed effect is not above 0 gets factor 0.
+    """
+    a = panel.E_ad.mean(axis=0) if panel.E_ad.shape[0] else np.zeros(C * H)
+    e = np.array([a[c * H : (c + 1) * H] @ beta_u[1 + c * H : 1 + (c + 1) * H] for c in range(C)])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, e / se, np.where(e > 0, np.inf, 0.0))
+        factor = np.where(z > 1.0, 1.0 - 1.0 / (z * z), 0.0)
+    return z, np.nan_to_num(factor, nan=0.0)
+
+
+def _shrunk(beta: np.ndarray, factor: np.ndarray, C: int, H: int) -> np.ndarray:
+    out = beta.copy()
+    out[1 : 1 + C * H] *= np.repeat(factor, H)
+    return out
 
 
 def _hazard_credit(panel: _Panel, beta: np.ndarray, d: _Data, H: int):
@@ -792,7 +941,7 @@ class Causal(AttributionModel):
     def __init__(self, unit: str = "auto", half_lives: tuple = (2.0, 10.0), history: Any = "7D",
                  maturity: Any = "auto", id_type: Callable | None = None, n_boot: int = 0,
                  level: float = 0.9, max_rows: int = 100_000, penalty: float = 1e-4,
-                 n_nodes: int = 11, random_state: Any = 0):
+                 n_nodes: int = 11, shrink: bool = True, random_state: Any = 0):
         self.unit = unit
         self.half_lives = half_lives
         self.history = history
@@ -803,6 +952,7 @@ class Causal(AttributionModel):
         self.max_rows = max_rows
         self.penalty = penalty
         self.n_nodes = n_nodes
+        self.shrink = shrink
         self.random_state = random_state
 
     # -- parameters ----------------------------------------------------------------------------
@@ -931,16 +1081,31 @@ class Causal(AttributionModel):
             diag["maturity_days"] = maturity
             panel = _build_panel(d, self._half_lives, self._history, maturity, self.max_rows, rng)
             X = np.hstack([np.ones((panel.y.size, 1)), panel.X_ad, panel.X_person])
-            beta = _fit_logit(X, panel.y, panel.w, d.C * H, self.penalty)
+            n_ad = d.C * H
+            beta = beta_fit = _fit_logit(X, panel.y, panel.w, n_ad, self.penalty)
+            names = [f"{c}@{h:g}d" for c in journeys.channels for h in self._half_lives]
+            diag["coefficients"] = pd.Series(beta[1 : 1 + n_ad], index=names, name="adstock_slope")
+            if self.shrink:
+                # the unconstrained fit and its person-clustered covariance give each channel's
+                # signed effect and its standard error; the scale is held for the bootstrap
+                beta_u = _newton_logit(X, panel.y, panel.w, self.penalty, beta)
+                V, _ = _logit_cov(X, panel.y, panel.w, beta_u, self.penalty, panel.row_person)
+                se = _effect_se(panel, V, d.C, H)
+                z, factor = _shrink_factor(panel, beta_u, se, d.C, H)
+                diag["effect_z"] = pd.Series(z, index=list(journeys.channels), name="z")
+                diag["shrinkage"] = pd.Series(factor, index=list(journeys.channels), name="factor")
+                beta = _shrunk(beta, factor, d.C, H)
             phi, base = _hazard_credit(panel, beta, d, H)
             rows = panel.E_rows
-            names = [f"{c}@{h:g}d" for c in journeys.channels for h in self._half_lives]
-            diag["coefficients"] = pd.Series(beta[1 : 1 + d.C * H], index=names, name="adstock_slope")
             diag["rows_fitted"] = int(panel.y.size)
             diag["person_days"] = int(d.n_person * panel.n_days)
 
             def replicate(pw):
-                b = _fit_logit(X, panel.y, panel.w * pw[panel.row_person], d.C * H, self.penalty, x0=beta, maxiter=100)
+                wb = panel.w * pw[panel.row_person]
+                b = _fit_logit(X, panel.y, wb, n_ad, self.penalty, x0=beta_fit, maxiter=100)
+                if self.shrink:
+                    bu = _newton_logit(X, panel.y, wb, self.penalty, beta_u)
+                    b = _shrunk(b, _shrink_factor(panel, bu, se, d.C, H)[1], d.C, H)
                 return _hazard_credit(panel, b, d, H)
         else:
             maturity = self._maturity

@@ -233,20 +233,65 @@ def _add_placebo(sim, rate_per_day=0.03, seed=0):
     return out
 
 
-@pytest.mark.parametrize("regime", ["always_in_market"])
-def test_placebo_channel_gets_about_nothing(regime):
-    sim = simulate(3000, random_state=7, regime=regime)
-    tp = _add_placebo(sim, seed=7)
+@pytest.mark.parametrize("seed", [4])
+def test_placebo_channel_gets_about_nothing(seed):
+    """Seed 4 (like 3) is a world where the constrained fit alone gave the placebo 1.1 % of the
+    conversions (one of its two adstock slopes positive, the other held at the 0 bound while
+    the unconstrained fit puts it below 0). The signed effect is within one standard error of
+    0, so the shrinkage sets it to 0, and the bootstrap interval (replicates of the same
+    estimator) reaches 0. benchmarks/bench_placebo.py measures it over 100 seeds."""
+    sim = simulate(3000, random_state=seed, regime="always_in_market")
+    tp = _add_placebo(sim, seed=seed)
     j = Journeys.from_events(tp, sim.conversions, identities=sim.identities, lookback=None, warn=False)
-    m = Causal(n_boot=5).fit(j)
+    m = Causal(n_boot=4).fit(j)
     credit = m.credits_.loc["placebo", "conversions"]
-    # benchmarks/bench_placebo.py measures the acceptance criteria over 100 seeds; one world here
     assert abs(credit) < 0.01 * j.total_conversions
     iv = m.credit_intervals_.loc["placebo"]
-    # effects are constrained to be >= 0, so the interval reaches 0 only when enough replicates
-    # hit the bound; here: it reaches within 1 % of the conversions of 0
-    assert iv["conversions_low"] <= 0.01 * j.total_conversions
-    assert iv["conversions_low"] <= credit <= iv["conversions_high"]
+    assert iv["conversions_low"] == 0.0 <= credit <= iv["conversions_high"]
+    z, f = m.diagnostics_["effect_z"], m.diagnostics_["shrinkage"]
+    assert abs(z["placebo"]) < 2 and f["placebo"] < 0.75
+    # channels with strong effects in this world are barely shrunk
+    assert f["display"] > 0.9 and f["video"] > 0.9
+    # without the shrinkage the constrained fit credits the placebo (the bias fixed here)
+    raw = Causal(n_boot=0, shrink=False).fit(j).credits_.loc["placebo", "conversions"]
+    assert raw > credit
+
+
+def test_newton_fit_of_the_signed_effect_matches_lbfgs_and_has_a_sandwich_covariance():
+    """The unconstrained fit (Newton) is a stationary point of the penalised objective; the
+    covariance is positive definite and its effect se is near the spread of the estimate over
+    bootstrap refits."""
+    from threadpoolctl import threadpool_limits
+
+    from attribution.models import incremental as inc
+
+    sim = simulate(1500, random_state=2, regime="always_in_market")
+    d = inc._prepare(sim.journeys(lookback=None, warn=False), None)
+    panel = inc._build_panel(d, (2.0, 10.0), 7.0, 0.0, 100_000, np.random.default_rng(0))
+    X = np.hstack([np.ones((panel.y.size, 1)), panel.X_ad, panel.X_person])
+    n_ad = 2 * d.C
+    with threadpool_limits(limits=1, user_api="blas"):  # as inside Causal.fit
+        _check_newton(inc, d, panel, X, n_ad)
+
+
+def _check_newton(inc, d, panel, X, n_ad):
+    start = inc._fit_logit(X, panel.y, panel.w, n_ad, 1e-4)
+    assert (start[1 : 1 + n_ad] >= 0).all()
+    bu = inc._newton_logit(X, panel.y, panel.w, 1e-4, start)
+    W = panel.w.sum()
+    grad = X.T @ (panel.w * (panel.y - inc.expit(X @ bu))) / W - 1e-4 * np.r_[0.0, bu[1:]]
+    assert np.max(np.abs(grad)) < 1e-7
+    V, _ = inc._logit_cov(X, panel.y, panel.w, bu, 1e-4, panel.row_person)
+    assert np.all(np.linalg.eigvalsh(V) > 0)
+    se = inc._effect_se(panel, V, d.C, 2)
+    a = panel.E_ad.mean(axis=0)
+    eff = lambda b: np.array([a[2 * c : 2 * c + 2] @ b[1 + 2 * c : 3 + 2 * c] for c in range(d.C)])
+    assert (eff(bu) < 0).any()  # unconstrained: some effects are below 0
+    rng = np.random.default_rng(1)
+    reps = np.array([eff(inc._newton_logit(X, panel.y, panel.w * rng.poisson(1.0, d.n_person)[panel.row_person], 1e-4, bu))
+                     for _ in range(8)])
+    ratio = reps.std(axis=0, ddof=1) / se
+    assert 0.5 < np.median(ratio) < 1.6, ratio
 
 
 def test_reduced_acceptance_always_in_market():
