@@ -689,7 +689,8 @@ def _preferred_unit(candidates, journeys: Journeys) -> str | None:
 
 
 def select_estimator(candidates, journeys: Journeys, **kwargs) -> tuple[str, pd.DataFrame]:
-    """Pick among fitted incremental estimators by their validity scorecards only.
+    """Pick among fitted incremental estimators by statistics of the data only: the unit check,
+    then the validity scorecards.
 
     Parameters
     ----------
@@ -730,4 +731,20 @@ def select_estimator(candidates, journeys: Journeys, **kwargs) -> tuple[str, pd.
     scorecard alone it picked ``unit="journey"`` in 9 of 9 runs of ``benchmarks/bench_validity.py``,
     including the always-in-market world where the hazard model is far closer to the truth; the
     persistence statistic separates the worlds (0.82-0.87 vs 0.24-0.30 on the simulator).
-        return str(ranked.index[0]), table.drop(columns="order")
+    """
+    if not candidates:
+        raise ValueError("select_estimator needs at least one candidate model.")
+    preferred = _preferred_unit(candidates, journeys)
+    rows = []
+    for i, (label, model) in enumerate(candidates.items()):
+        card = validity(model, journeys, **kwargs)
+        diag = getattr(model, "diagnostics_", None)
+        unit = diag.get("unit") if isinstance(diag, dict) else None
+        fit = np.nan if preferred is None or unit not in ("time", "journey") else float(unit == preferred)
+        rows.append({"candidate": label, "unit": unit, "unit_fit": fit, "score": card.score,
+                     "placebo": card.placebo["status"], "n_d": len(card.flagged), "order": i})
+    table = pd.DataFrame(rows).set_index("candidate")
+    ranked = table.assign(misfit=(table["unit_fit"] == 0.0).astype(int),
+                          pfail=(table["placebo"] == "fail").astype(int)).sort_values(
+        ["misfit", "pfail", "score", "n_d", "order"], ascending=[True, True, False, True, True])
+    return str(ranked.index[0]), table.drop(columns="order")
