@@ -672,7 +672,7 @@ class _JourneyModel:
         z, w = np.polynomial.hermite_e.hermegauss(n_nodes)
         self.z, self.logw = z, np.log(w / w.sum())
         self.penalty = penalty
-        self.sizes = [G * C, C, C, 1, 1, 1, C]
+        self.sizes = [G * C, C, C, G, 1, 1, C]
 
     def unpack(self, x):
         out, i = [], 0
@@ -680,12 +680,12 @@ class _JourneyModel:
             out.append(x[i : i + s])
             i += s
         a, b, e, d0, d1, drep, th = out
-        return a.reshape(self.G, self.C), b, e, d0[0], d1[0], drep[0], th
+        return a.reshape(self.G, self.C), b, e, d0, d1[0], drep[0], th
 
     def bounds(self):
         C, G = self.C, self.G
         return ([(-12.0, 12.0)] * (G * C) + [(-6.0, 6.0)] * C + [(-6.0, 6.0)] * C
-                + [(-15.0, 10.0), (0.0, 6.0), (-6.0, 6.0)] + [(0.0, 8.0)] * C)
+                + [(-15.0, 10.0)] * G + [(0.0, 6.0), (-6.0, 6.0)] + [(0.0, 8.0)] * C)
 
     def terms(self, x, q):
         """Per-unit log-likelihood at each node, (Q, K); the exposure part uses that the
@@ -694,12 +694,12 @@ class _JourneyModel:
         z = self.z
         reps = np.array([0.0, 1.0])
         eta_tab = a[:, None, None, :] + b[None, None, None, :] * z[None, None, :, None] + e * reps[None, :, None, None]
-        S_tab = (self.reach[:, None, None, :] * np.logaddexp(0.0, eta_tab)).sum(axis=-1)  # (G, 2, K)
+        S_tab = (self.reach[:, :, None, :] * np.logaddexp(0.0, eta_tab)).sum(axis=-1)  # (G, 2, K)
         ri = (q.rep > 0).astype(np.int64)
         lin = (q.E * a[q.g]).sum(axis=1) + q.rep * (q.E @ e)
         S = S_tab[q.g, ri]  # (Q, K)
         lE = lin[:, None] + z[None, :] * (q.E @ b)[:, None] - S
-        eb = d0 + d1 * z[None, :] + drep * q.rep[:, None]
+        eb = d0[q.g][:, None] + d1 * z[None, :] + drep * q.rep[:, None]
         spb = np.logaddexp(0.0, eb)
         s = spb + (q.E @ th)[:, None]
         Yk = q.Y[:, None] > 0
@@ -734,17 +734,17 @@ class _JourneyModel:
         R = self.reach
         ga = np.zeros((self.G, self.C))
         np.add.at(ga, q.g, q.E * Mq[:, None])
-        ga -= R * np.einsum("grk,grkc->gc", W, sig_tab)
-        gb = (q.E * (m @ z)[:, None]).sum(axis=0) - np.einsum("grk,k,grkc,gc->c", W, z, sig_tab, R)
-        ge = (q.E * (q.rep * Mq)[:, None]).sum(axis=0) - np.einsum("gk,gkc,gc->c", W[:, 1], sig_tab[:, 1], R)
+        ga -= np.einsum("grk,grkc,grc->gc", W, sig_tab, R)
+        gb = (q.E * (m @ z)[:, None]).sum(axis=0) - np.einsum("grk,k,grkc,grc->c", W, z, sig_tab, R)
+        ge = (q.E * (q.rep * Mq)[:, None]).sum(axis=0) - np.einsum("gk,gkc,gc->c", W[:, 1], sig_tab[:, 1], R[:, 1])
         D = np.where(Yk, 1.0 / np.expm1(np.maximum(s, 1e-300)), -1.0)
         sb = expit(eb)
         Hm = (D * sb - tau * sb) * m
-        gd0 = Hm.sum()
+        gd0 = np.bincount(q.g, weights=Hm.sum(axis=1), minlength=self.G)
         gd1 = (Hm * z[None, :]).sum()
         gdrep = (Hm.sum(axis=1) * q.rep).sum()
         gth = ((D * m).sum(axis=1)[:, None] * q.E).sum(axis=0)
-        grad = np.concatenate([ga.ravel(), gb, ge, [gd0, gd1, gdrep], gth])
+        grad = np.concatenate([ga.ravel(), gb, ge, gd0, [gd1, gdrep], gth])
         return f, -grad + pen * x
 
     def init(self, u: _Units):
@@ -756,7 +756,8 @@ class _JourneyModel:
                 rate = np.clip(np.average(u.E[sel], axis=0, weights=u.wu[sel]), 0.01, 0.99)
                 a[g] = np.log(rate / (1 - rate))
         rate = np.clip(np.average(u.Y, weights=u.wu) if u.wu.sum() > 0 else 0.1, 0.01, 0.99)
-        return np.concatenate([a.ravel(), np.full(C, 0.5), np.zeros(C), [math.log(rate / (1 - rate)), 1.0, 0.0], np.full(C, 0.05)])
+        return np.concatenate([a.ravel(), np.full(C, 0.5), np.zeros(C), np.full(G, math.log(rate / (1 - rate))), [1.0, 0.0],
+                               np.full(C, 0.05)])
 
     def fit(self, u: _Units, x0=None, maxiter: int = 300):
         x0 = self.init(u) if x0 is None else x0
@@ -788,7 +789,8 @@ def _journey_credit(model: _JourneyModel, x: np.ndarray, d: _Data, credit_rows: 
     K = model.z.size
     post = np.where(pidx[:, None] >= 0, post_person[np.maximum(pidx, 0)], np.exp(model.logw)[None, :]) if pidx.size else np.zeros((0, K))
     _, _, _, d0, d1, drep, th = model.unpack(x)
-    b = expit(d0 + d1 * model.z[None, :] + drep * d.repeat[credit_rows][:, None])  # (E, K)
+    g_rows = d.group[d.person[credit_rows]] if d.has_customer else np.zeros(credit_rows.size, dtype=np.int64)
+    b = expit(d0[g_rows][:, None] + d1 * model.z[None, :] + drep * d.repeat[credit_rows][:, None])  # (E, K)
     active = d.mask[credit_rows] & np.where(th > 0, np.int64(1) << np.arange(d.C, dtype=np.int64), 0).sum()
 
     def ratio(rows, chans, bits):
@@ -846,6 +848,10 @@ class Causal(AttributionModel):
         L2 penalty of the fits (per unit of weight).
     n_nodes : int, default 11
         Gauss-Hermite nodes integrating over the latent intent (journey model).
+    shrink : bool, default True
+        Hazard model: shrink each channel's ad effect towards 0 by its signed z statistic
+        (positive-part empirical Bayes, see Notes); ``False`` keeps the constrained fit as is
+        (which credits noise: a channel with no effect gets a positive share).
     random_state : int, Generator or None, default 0
         For the row sampling and the bootstrap.
 
@@ -894,11 +900,32 @@ class Causal(AttributionModel):
     (touches then cluster before purchases and the hazard rises for reasons the exposure does
     not cause).
 
+    *Shrinkage of the ad effects* (``shrink=True``). The slopes are held at >= 0, one per channel
+    and half-life. A channel with no effect then still gets credit: noise makes one of its two
+    (collinear) slopes positive while the other is held at the bound, where the unconstrained
+    fit puts it below 0, so the constrained estimate is positive in most worlds (a random
+    placebo channel got 0.53 % of the conversions on average and >= 1 % in 21 of 100 worlds).
+    Each channel's signed effect ``e_c`` (its mean log-hazard contribution at the conversions)
+    is therefore taken from the unconstrained fit (Newton), with a person-clustered sandwich
+    standard error ``se_c`` (the down-sampling weights included), ``z_c = e_c / se_c``. With a
+    normal prior ``e_c ~ N(0, tau_c^2)`` and ``tau_c^2`` estimated by ``max(0, e_c^2 -
+    se_c^2)``, the posterior mean scales the effect by ``(1 - 1/z_c^2)_+`` (the positive-part
+    James-Stein factor of one coordinate; Efron & Morris 1973); the constrained slopes of the
+    channel are multiplied by it, so a channel whose signed effect is within one se of 0 (or
+    below 0) gets no credit, and a clearly effective one (``z = 5``) keeps 96 %. The bootstrap
+    replicates apply the same estimator (constrained and unconstrained refits, the se of the
+    full data), so the interval of a channel shrunk to 0 reaches 0. ``diagnostics_["effect_z"]``
+    and ``["shrinkage"]`` hold ``z_c`` and the factors.
+
     **Journey model** (``unit="journey"``). One latent intent ``z_i ~ N(0, 1)`` per person; in
     journey ``j`` channel ``c`` reaches the person with ``P = sigmoid(a_gc + b_c z_i + e_c r_j)``
     for the channels that reach the person's id-type group ``g`` at all (estimated from the data),
-    ``r_j`` = the person bought before; the journey converts with ``1 - (1 - sigmoid(d_0 + d_1
-    z_i + d_r r_j)) prod_{c in E_j} exp(-theta_c)``. Journeys are modelled as observed only if
+    ``r_j`` = the person bought before; the journey converts with ``1 - (1 - sigmoid(d_g + d_1
+    z_i + d_r r_j)) prod_{c in E_j} exp(-theta_c)``, with a baseline ``d_g`` per id-type group
+    (what is logged under an id depends on its type: a loyalty card is seen at store visits and
+    store purchases, so a card-only person's journeys are store journeys whose purchases the
+    online touches of an unlinked cookie may have caused; without ``d_g`` that difference in
+    baseline is credited to the channels the group is reached by, the store visit). Journeys are modelled as observed only if
     they have a touch or a conversion (truncated likelihood); the intent is integrated out with
     Gauss-Hermite quadrature and the likelihood maximised (L-BFGS-B, ``theta >= 0``). Credit
     uses each person's posterior of ``z``. Identifying assumptions: one intent factor explains
@@ -1117,9 +1144,16 @@ class Causal(AttributionModel):
             fit_rows = np.flatnonzero(d.start_day <= d.end_day - maturity)
             diag["journeys_too_young"] = int(d.J - fit_rows.size)
             units = _journey_units(d, fit_rows, ones)
-            reach = np.zeros((d.n_group, d.C), dtype=bool)
+            # which channels reach a person at all depends on the id types (a loyalty card cannot
+            # be retargeted) and on whether they bought before (an e-mail address is known from a
+            # linked card or from an earlier purchase): read from the data per (group, repeat)
+            reach = np.zeros((d.n_group, 2, d.C), dtype=bool)
+            jg, jr = d.group[d.person], (d.repeat > 0).astype(np.int64)
+            bits = (d.mask[:, None] >> np.arange(d.C)) & 1
             for g in range(d.n_group):
-                reach[g] = (d.mask[d.group[d.person] == g][:, None] >> np.arange(d.C) & 1).any(axis=0) if d.J else False
+                for r in (0, 1):
+                    sel = (jg == g) & (jr == r)
+                    reach[g, r] = bits[sel].any(axis=0) if sel.any() else False
             jm = _JourneyModel(d.C, d.n_group, reach, self.n_nodes, self.penalty)
             x = jm.fit(units)
             rows = conv_rows
@@ -1127,6 +1161,7 @@ class Causal(AttributionModel):
             _, b_, e_, d0, d1, drep, th = jm.unpack(x)
             diag["coefficients"] = pd.Series(th, index=list(journeys.channels), name="log_hazard_lift")
             diag["intent_on_baseline"] = float(d1)
+            diag["baseline_by_group"] = pd.Series(d0, index=[str(g) for g in d.group_names] or [""], name="baseline_logit")
             diag["intent_on_reach"] = pd.Series(b_, index=list(journeys.channels))
             diag["journeys_fitted"] = int(units.Y.size)
 
