@@ -934,21 +934,25 @@ class Causal(AttributionModel):
     journeys). Fails when people stay in market (journeys are then cut by purchases, not by
     episodes).
 
-    Measured on the simulator (``benchmarks/bench_causal.py``, 20,000 customers, 5 seeds, TVD of
-    the channel shares to the true incremental shares): always-in-market world, hazard model
-    0.04-0.09 (path models 0.24-0.36), journey model 0.89-1 (it credits almost nothing);
-    episode world, journey model 0.12-0.18, hazard model 0.14-0.18 (path models 0.105-0.65,
-    first touch best); randomised world, journey model 0.07-0.14, hazard model 0.09-0.12. The
-    statistic picks the hazard model in the first world and the journey model in the other
-    two. Known weakness: where stitching is incomplete, a channel that moves purchases between
-    places recorded under different ids (store visits moving purchases to the store, logged
-    under the loyalty card) looks more effective than it is.
+    Measured on the simulator (``benchmarks/bench_causal.py``, 20,000 customers, seeds 1-5, TVD of
+    the channel shares to the true incremental shares, ``benchmarks/results/causal.md``):
+    always-in-market world, hazard model 0.041-0.081 (mean 0.064; path models 0.24-0.36);
+    episode world, journey model 0.071-0.128 (mean 0.097; first touch 0.105-0.126, the other path
+    models 0.30-0.66), hazard model 0.13-0.19; randomised world, journey model 0.054-0.115 (mean
+    0.086; first touch 0.100-0.109), hazard model 0.10-0.12. The statistic picks the hazard model
+    in the first world and the journey model in the other two. Known weakness: where stitching
+    is incomplete, a channel whose exposures precede purchases logged under another id (e-mail
+    to a cookie whose owner buys in store with an unlinked card) looks less effective than it is
+    (e-mail is the largest error left in the episode world).
 
     References
     ----------
     Mundlak, Y. (1978). On the pooling of time series and cross section data. Econometrica 46.
     Zhang, Y., Wei, Y. & Ren, J. (2014). Multi-touch attribution in online advertising with
     survival theory. ICDM. Shapley, L. S. (1953). A value for n-person games.
+    Efron, B. & Morris, C. (1973). Stein's estimation rule and its competitors: an empirical
+    Bayes approach. JASA 68. Bertsekas, D. P. (1982). Projected Newton methods for optimization
+    problems with simple constraints. SIAM J. Control Optim. 20.
 
     Examples
     --------
