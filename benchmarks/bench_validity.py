@@ -4,7 +4,8 @@ diagnostics-only estimator choice (``select_estimator``) picks.
 For each regime and seed, the default causal model (``get_model("causal")``) and AIPW are fitted
 and scored with ``at.validity``; the grades are tallied per channel beside the channel's true
 incremental conversions. Then ``select_estimator`` chooses between the causal model's two units
-(``unit="time"``, ``unit="journey"``) by their scorecards only; the truth (TVD of each unit's
+(``unit="time"``, ``unit="journey"``) by statistics of the data only (the unit check against
+market persistence, then the scorecards); the truth (TVD of each unit's
 shares to the true incremental shares) is reported next to the choice, never used by it.
 
 Run::
@@ -70,6 +71,7 @@ def main() -> None:
             for u, m in cands.items():
                 row[f"tvd_{u}"] = tvd(m.incremental_credits_["conversions"], truth)
                 row[f"score_{u}"] = table.loc[u, "score"]
+                row[f"unit_fit_{u}"] = table.loc[u, "unit_fit"]
             row["picked_better"] = row[f"tvd_{pick}"] <= min(row["tvd_time"], row["tvd_journey"]) + 1e-12
             pick_rows.append(row)
             print(regime, seed, f"{time.perf_counter() - t0:.0f}s", "picked", pick,

@@ -336,14 +336,64 @@ def _person_controls(d: _Data, counts: np.ndarray, n_days: float) -> np.ndarray:
     return np.hstack(feats)
 
 
+#: touches from which ``engine="auto"`` counts the person-day-channel cells with DuckDB
+DUCKDB_MIN_TOUCHES = 2_000_000
+
+
+def _daily_counts(d: _Data, D: int, engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Touches counted per (person, day, channel) cell, sorted by person, day, channel.
+
+    ``engine="numpy"``: one ``np.unique`` of the cell keys. ``engine="duckdb"``: a ``GROUP BY``
+    in DuckDB (multi-threaded hash aggregation, the numpy arrays handed over without a copy
+    through Arrow); same cells and counts. Returns ``(person, day, channel, count)``.
+    """
+    day = np.clip(np.floor(d.touch_day), 0, D - 1).astype(np.int64)
+    if engine == "duckdb":
+        import duckdb
+        import pyarrow as pa
+
+        table = pa.table({"p": d.touch_person.astype(np.int64), "d": day, "c": d.touch_channel.astype(np.int64)})
+        con = duckdb.connect()
+        try:
+            con.register("touches", table)
+            out = con.execute("SELECT p, d, c, count(*)::DOUBLE AS n FROM touches GROUP BY p, d, c ORDER BY p, d, c").fetchnumpy()
+        finally:
+            con.close()
+        return (np.asarray(out["p"], dtype=np.int64), np.asarray(out["d"], dtype=np.int64),
+                np.asarray(out["c"], dtype=np.int64), np.asarray(out["n"], dtype=np.float64))
+    C = max(d.C, 1)
+    key = (d.touch_person.astype(np.int64) * D + day) * C + d.touch_channel.astype(np.int64)
+    uniq, n = np.unique(key, return_counts=True)
+    return uniq // (D * C), (uniq // C) % D, uniq % C, n.astype(np.float64)
+
+
+def _panel_engine(engine: str, n_touches: int) -> str:
+    if engine == "auto":
+        if n_touches < DUCKDB_MIN_TOUCHES:
+            return "numpy"
+        try:
+            import duckdb  # noqa: F401
+        except ImportError:
+            return "numpy"
+        return "duckdb"
+    if engine == "duckdb":
+        try:
+            import duckdb  # noqa: F401
+        except ImportError as exc:
+            raise ImportError("Causal(engine='duckdb') needs DuckDB: pip install 'attribution[duckdb]' "
+                              "(or engine='numpy', the same panel in memory).") from exc
+    return engine
+
+
 def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturity: float,
-                 max_rows: int, rng: np.random.Generator) -> _Panel:
+                 max_rows: int, rng: np.random.Generator, engine: str = "numpy") -> _Panel:
     C, H = d.C, len(half_lives)
     D = int(math.floor(d.end_day)) + 1
     P = d.n_person
+    cp, cd, cc, cn = _daily_counts(d, D, engine)
     counts = np.zeros((P, C))
-    if d.touch_person.size:
-        np.add.at(counts, (d.touch_person, d.touch_channel), 1.0)
+    if cp.size:
+        counts.ravel()[:] = np.bincount(cp * C + cc, weights=cn, minlength=P * C)
     controls = _person_controls(d, counts, D)
     touched = counts.sum(axis=1) > 0
     decay = np.array([0.5 ** (1.0 / h) for h in half_lives])
@@ -363,11 +413,7 @@ def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturi
     n_events = int((ev_day[panel_people, lo_day:hi_day] > 0).sum()) if n_cells else 0
     q = min(1.0, max_rows / max(n_cells - n_events, 1))
 
-    order = np.argsort(d.touch_person, kind="stable")
-    tp_sorted = d.touch_person[order]
-    bounds = np.searchsorted(tp_sorted, np.arange(P + 1))
-    t_day = np.clip(np.floor(d.touch_day[order]), 0, D - 1).astype(np.int64)
-    t_ch = d.touch_channel[order]
+    bounds = np.searchsorted(cp, np.arange(P + 1))
     E = conv_rows.size
     E_ad = np.zeros((E, C * H))
     ev_order = np.argsort(c_person, kind="stable")
@@ -379,8 +425,8 @@ def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturi
         m = hi - lo
         sel = slice(bounds[lo], bounds[hi])
         # day-major layout: the recursion over days reads and writes contiguous blocks
-        daily = np.bincount((t_day[sel] * m + (tp_sorted[sel] - lo)) * C + t_ch[sel], minlength=D * m * C)
-        daily = daily.reshape(D, m, C, 1).astype(np.float64)
+        daily = np.bincount((cd[sel] * m + (cp[sel] - lo)) * C + cc[sel], weights=cn[sel], minlength=D * m * C)
+        daily = daily.reshape(D, m, C, 1)
         ad = np.empty((D, m, C, H))
         ad[0] = 0.0
         for t in range(1, D):
@@ -852,6 +898,11 @@ class Causal(AttributionModel):
         Hazard model: shrink each channel's ad effect towards 0 by its signed z statistic
         (positive-part empirical Bayes, see Notes); ``False`` keeps the constrained fit as is
         (which credits noise: a channel with no effect gets a positive share).
+    engine : {"auto", "numpy", "duckdb"}, default "auto"
+        Hazard model: who counts the touches per person, day and channel for the panel. DuckDB
+        (optional dependency) aggregates in parallel; ``"auto"`` uses it from
+        :data:`DUCKDB_MIN_TOUCHES` (2,000,000) touches when it is installed, numpy otherwise.
+        Both give the same panel (the same cells and counts).
     random_state : int, Generator or None, default 0
         For the row sampling and the bootstrap.
 
@@ -972,7 +1023,7 @@ class Causal(AttributionModel):
     def __init__(self, unit: str = "auto", half_lives: tuple = (2.0, 10.0), history: Any = "7D",
                  maturity: Any = "auto", id_type: Callable | None = None, n_boot: int = 0,
                  level: float = 0.9, max_rows: int = 100_000, penalty: float = 1e-4,
-                 n_nodes: int = 11, shrink: bool = True, random_state: Any = 0):
+                 n_nodes: int = 11, shrink: bool = True, engine: str = "auto", random_state: Any = 0):
         self.unit = unit
         self.half_lives = half_lives
         self.history = history
@@ -984,11 +1035,14 @@ class Causal(AttributionModel):
         self.penalty = penalty
         self.n_nodes = n_nodes
         self.shrink = shrink
+        self.engine = engine
         self.random_state = random_state
 
     # -- parameters ----------------------------------------------------------------------------
 
     def _validate_params(self) -> None:
+        if self.engine not in ("auto", "numpy", "duckdb"):
+            raise _param_error(self, "engine", "one of 'auto', 'numpy', 'duckdb'", self.engine)
         if self.unit not in ("auto", "time", "journey"):
             raise _param_error(self, "unit", "one of 'auto', 'time', 'journey'", self.unit)
         hl = (self.half_lives,) if isinstance(self.half_lives, (int, float)) else self.half_lives
@@ -1110,7 +1164,9 @@ class Causal(AttributionModel):
             H = len(self._half_lives)
             maturity = 0.0 if self._maturity is None else self._maturity
             diag["maturity_days"] = maturity
-            panel = _build_panel(d, self._half_lives, self._history, maturity, self.max_rows, rng)
+            engine = _panel_engine(self.engine, int(d.touch_person.size))
+            diag["panel_engine"] = engine
+            panel = _build_panel(d, self._half_lives, self._history, maturity, self.max_rows, rng, engine)
             X = np.hstack([np.ones((panel.y.size, 1)), panel.X_ad, panel.X_person])
             n_ad = d.C * H
             beta = beta_fit = _fit_logit(X, panel.y, panel.w, n_ad, self.penalty)

@@ -209,6 +209,7 @@ def test_lookback_cut_warns():
     ({"n_boot": -1}, "'n_boot' parameter"),
     ({"level": 1.5}, "'level' parameter"),
     ({"maturity": "soon"}, "'maturity' parameter"),
+    ({"engine": "spark"}, "'engine' parameter"),
 ])
 def test_parameter_errors(params, match):
     sim = simulate(200, random_state=1)
@@ -323,3 +324,24 @@ def test_journey_model_baseline_per_id_type_keeps_store_visits_near_their_true_s
     base = m.diagnostics_["baseline_by_group"]
     assert list(base.index) == ["L", "L+c", "c"] and base["L"] > base["c"]
     assert _tvd(m.credits_, truth) < 0.15
+
+
+def test_duckdb_panel_engine_gives_the_same_panel_and_credit():
+    pytest.importorskip("duckdb")
+    from attribution.models import incremental as inc
+
+    sim = simulate(1200, random_state=8, regime="always_in_market")
+    j = sim.journeys(lookback=None, warn=False)
+    d = inc._prepare(j, None)
+    D = int(np.floor(d.end_day)) + 1
+    a, b = inc._daily_counts(d, D, "numpy"), inc._daily_counts(d, D, "duckdb")
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert a[3].sum() == len(sim.touchpoints)  # every touch counted once
+    pa_, pb = (inc._build_panel(d, (2.0, 10.0), 7.0, 0.0, 100_000, np.random.default_rng(0), e) for e in ("numpy", "duckdb"))
+    np.testing.assert_array_equal(pa_.X_ad, pb.X_ad)
+    np.testing.assert_array_equal(pa_.E_ad, pb.E_ad)
+    mn = Causal(unit="time", engine="numpy").fit(j)
+    md = Causal(unit="time", engine="duckdb").fit(j)
+    pd.testing.assert_frame_equal(mn.credits_, md.credits_)
+    assert md.diagnostics_["panel_engine"] == "duckdb" and mn.diagnostics_["panel_engine"] == "numpy"
