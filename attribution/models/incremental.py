@@ -336,10 +336,6 @@ def _person_controls(d: _Data, counts: np.ndarray, n_days: float) -> np.ndarray:
     return np.hstack(feats)
 
 
-#: touches from which ``engine="auto"`` counts the person-day-channel cells with DuckDB
-DUCKDB_MIN_TOUCHES = 2_000_000
-
-
 def _daily_counts(d: _Data, D: int, engine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Touches counted per (person, day, channel) cell, sorted by person, day, channel.
 
@@ -368,14 +364,6 @@ def _daily_counts(d: _Data, D: int, engine: str) -> tuple[np.ndarray, np.ndarray
 
 
 def _panel_engine(engine: str, n_touches: int) -> str:
-    if engine == "auto":
-        if n_touches < DUCKDB_MIN_TOUCHES:
-            return "numpy"
-        try:
-            import duckdb  # noqa: F401
-        except ImportError:
-            return "numpy"
-        return "duckdb"
     if engine == "duckdb":
         try:
             import duckdb  # noqa: F401
@@ -898,11 +886,12 @@ class Causal(AttributionModel):
         Hazard model: shrink each channel's ad effect towards 0 by its signed z statistic
         (positive-part empirical Bayes, see Notes); ``False`` keeps the constrained fit as is
         (which credits noise: a channel with no effect gets a positive share).
-    engine : {"auto", "numpy", "duckdb"}, default "auto"
-        Hazard model: who counts the touches per person, day and channel for the panel. DuckDB
-        (optional dependency) aggregates in parallel; ``"auto"`` uses it from
-        :data:`DUCKDB_MIN_TOUCHES` (2,000,000) touches when it is installed, numpy otherwise.
-        Both give the same panel (the same cells and counts).
+    engine : {"numpy", "duckdb"}, default "numpy"
+        Hazard model: who counts the touches per person, day and channel for the panel (a
+        ``GROUP BY`` in DuckDB, an optional dependency, or ``np.unique``). Both give the same
+        panel. Measured at 10^7 touches of 500,000 people on 2 busy cores: counts 8.8 s
+        (numpy) vs 18 s (DuckDB, first call, import included), whole panel 36 s vs 59 s, peak
+        RSS 2.3 GB; so numpy is the default.
     random_state : int, Generator or None, default 0
         For the row sampling and the bootstrap.
 
@@ -1023,7 +1012,7 @@ class Causal(AttributionModel):
     def __init__(self, unit: str = "auto", half_lives: tuple = (2.0, 10.0), history: Any = "7D",
                  maturity: Any = "auto", id_type: Callable | None = None, n_boot: int = 0,
                  level: float = 0.9, max_rows: int = 100_000, penalty: float = 1e-4,
-                 n_nodes: int = 11, shrink: bool = True, engine: str = "auto", random_state: Any = 0):
+                 n_nodes: int = 11, shrink: bool = True, engine: str = "numpy", random_state: Any = 0):
         self.unit = unit
         self.half_lives = half_lives
         self.history = history
@@ -1041,8 +1030,8 @@ class Causal(AttributionModel):
     # -- parameters ----------------------------------------------------------------------------
 
     def _validate_params(self) -> None:
-        if self.engine not in ("auto", "numpy", "duckdb"):
-            raise _param_error(self, "engine", "one of 'auto', 'numpy', 'duckdb'", self.engine)
+        if self.engine not in ("numpy", "duckdb"):
+            raise _param_error(self, "engine", "'numpy' or 'duckdb'", self.engine)
         if self.unit not in ("auto", "time", "journey"):
             raise _param_error(self, "unit", "one of 'auto', 'time', 'journey'", self.unit)
         hl = (self.half_lives,) if isinstance(self.half_lives, (int, float)) else self.half_lives
