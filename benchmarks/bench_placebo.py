@@ -105,6 +105,8 @@ def main(argv=None):
              + (f"{args.seeds} seeds per regime; {time.perf_counter() - t0:.0f} s in all." if not args.summarise_log
               else f"summarised from the per-seed output of a run (`--summarise-log`); seeds done: "
                    f"{', '.join(f'{k}: {v}' for k, v in df.groupby('regime').size().items())}."), "",
+             "The hazard model's ad effects are shrunk by their signed z (`shrink=True`, the default); the interval is "
+             "the 90 % percentile interval of bootstrap replicates of the same estimator.", "",
              "| regime | seeds | mean credit (% of conv.) | max (%) | abs < 1 % | interval covers 0 | both |",
              "|---|---|---|---|---|---|---|"]
     for regime, s in summary.iterrows():
