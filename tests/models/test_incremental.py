@@ -258,7 +258,7 @@ def test_placebo_channel_gets_about_nothing(seed):
     assert raw > credit
 
 
-def test_newton_fit_of_the_signed_effect_matches_lbfgs_and_has_a_sandwich_covariance():
+def test_newton_fit_of_the_signed_effect_is_stationary_with_a_sandwich_covariance():
     """The unconstrained fit (Newton) is a stationary point of the penalised objective; the
     covariance is positive definite and its effect se is near the spread of the estimate over
     bootstrap refits."""
