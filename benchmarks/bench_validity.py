@@ -41,6 +41,8 @@ def markdown(df: pd.DataFrame, index: bool = True) -> str:
 
 def tvd(est: pd.Series, truth: pd.Series) -> float:
     a = est.reindex(truth.index).fillna(0).clip(lower=0)
+    if not a.sum() > 0:  # nothing credited to any channel: no shares, the maximum distance
+        return 1.0
     return float(0.5 * np.abs(a / a.sum() - truth / truth.sum()).sum())
 
 
