@@ -676,7 +676,12 @@ def _preferred_unit(candidates, journeys: Journeys) -> str | None:
              if isinstance(getattr(m, "diagnostics_", None), dict)]
     if not any(u in ("time", "journey") for u in units):
         return None
-    from .models.incremental import _MIN_PERSISTENCE_CONVERSIONS, PERSISTENCE_MARGIN, PERSISTENCE_THRESHOLD, market_persistence
+    from .models.incremental import (
+        _MIN_PERSISTENCE_CONVERSIONS,
+        PERSISTENCE_MARGIN,
+        PERSISTENCE_THRESHOLD,
+        market_persistence,
+    )
 
     try:
         stat = market_persistence(journeys)
