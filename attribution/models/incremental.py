@@ -1030,6 +1030,8 @@ class Causal(AttributionModel):
     # -- parameters ----------------------------------------------------------------------------
 
     def _validate_params(self) -> None:
+        if not isinstance(self.shrink, (bool, np.bool_)):
+            raise _param_error(self, "shrink", "True or False", self.shrink, TypeError)
         if self.engine not in ("numpy", "duckdb"):
             raise _param_error(self, "engine", "'numpy' or 'duckdb'", self.engine)
         if self.unit not in ("auto", "time", "journey"):

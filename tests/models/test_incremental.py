@@ -215,6 +215,8 @@ def test_parameter_errors(params, match):
     sim = simulate(200, random_state=1)
     with pytest.raises(ValueError, match=match):
         Causal(**params).fit(sim.journeys(lookback=None, warn=False))
+    with pytest.raises(TypeError, match="'shrink' parameter"):
+        Causal(shrink="yes").fit(sim.journeys(lookback=None, warn=False))
 
 
 # --------------------------------------------------------------------------- acceptance (reduced)
