@@ -242,3 +242,26 @@ def test_aipw_refuses_estimates_beyond_what_the_exposed_converted():
     assert m.credits_.loc["email", ["conversions", "value"]].tolist() == [0.0, 0.0]
     assert any("larger than everything its exposed journeys converted" in str(w.message) for w in caught)
     assert m.credits_["conversions"].sum() == j.total_conversions
+
+
+@pytest.mark.parametrize("regime,expected", [("always_in_market", "time"), ("episodes", "journey")])
+def test_select_estimator_picks_the_unit_that_fits_market_persistence(regime, expected):
+    """Between the causal model's two units the scorecard alone picked the journey unit in
+    every world; the unit check (market persistence, as unit='auto') picks the hazard model
+    where people stay in market and the journey model where purchases end episodes."""
+    from attribution.models.incremental import market_persistence
+
+    sim = at.datasets.simulate(1500, random_state=2, regime=regime)
+    j = sim.journeys(lookback=None, warn=False)
+    cands = {u: at.get_model("causal", unit=u).fit(j) for u in ("journey", "time")}
+    label, table = select_estimator(cands, j, placebo=False, random_state=0)
+    assert label == expected
+    r = market_persistence(j)["ratio"]
+    assert (r > 0.65) == (expected == "time")
+    assert table.loc[expected, "unit_fit"] == 1.0 and table.loc[label, "unit"] == expected
+    other = "time" if expected == "journey" else "journey"
+    assert table.loc[other, "unit_fit"] == 0.0
+    # a candidate without a declared unit is not judged by it
+    label2, table2 = select_estimator({"aipw": at.get_model("aipw").fit(j), other: cands[other]}, j,
+                                      placebo=False, random_state=0)
+    assert label2 == "aipw" and np.isnan(table2.loc["aipw", "unit_fit"])

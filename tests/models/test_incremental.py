@@ -209,11 +209,14 @@ def test_lookback_cut_warns():
     ({"n_boot": -1}, "'n_boot' parameter"),
     ({"level": 1.5}, "'level' parameter"),
     ({"maturity": "soon"}, "'maturity' parameter"),
+    ({"engine": "spark"}, "'engine' parameter"),
 ])
 def test_parameter_errors(params, match):
     sim = simulate(200, random_state=1)
     with pytest.raises(ValueError, match=match):
         Causal(**params).fit(sim.journeys(lookback=None, warn=False))
+    with pytest.raises(TypeError, match="'shrink' parameter"):
+        Causal(shrink="yes").fit(sim.journeys(lookback=None, warn=False))
 
 
 # --------------------------------------------------------------------------- acceptance (reduced)
@@ -233,20 +236,65 @@ def _add_placebo(sim, rate_per_day=0.03, seed=0):
     return out
 
 
-@pytest.mark.parametrize("regime", ["always_in_market"])
-def test_placebo_channel_gets_about_nothing(regime):
-    sim = simulate(3000, random_state=7, regime=regime)
-    tp = _add_placebo(sim, seed=7)
+@pytest.mark.parametrize("seed", [4])
+def test_placebo_channel_gets_about_nothing(seed):
+    """Seed 4 (like 3) is a world where the constrained fit alone gave the placebo 1.1 % of the
+    conversions (one of its two adstock slopes positive, the other held at the 0 bound while
+    the unconstrained fit puts it below 0). The signed effect is within one standard error of
+    0, so the shrinkage sets it to 0, and the bootstrap interval (replicates of the same
+    estimator) reaches 0. benchmarks/bench_placebo.py measures it over 100 seeds."""
+    sim = simulate(3000, random_state=seed, regime="always_in_market")
+    tp = _add_placebo(sim, seed=seed)
     j = Journeys.from_events(tp, sim.conversions, identities=sim.identities, lookback=None, warn=False)
-    m = Causal(n_boot=5).fit(j)
+    m = Causal(n_boot=4).fit(j)
     credit = m.credits_.loc["placebo", "conversions"]
-    # benchmarks/bench_placebo.py measures the acceptance criteria over 100 seeds; one world here
     assert abs(credit) < 0.01 * j.total_conversions
     iv = m.credit_intervals_.loc["placebo"]
-    # effects are constrained to be >= 0, so the interval reaches 0 only when enough replicates
-    # hit the bound; here: it reaches within 1 % of the conversions of 0
-    assert iv["conversions_low"] <= 0.01 * j.total_conversions
-    assert iv["conversions_low"] <= credit <= iv["conversions_high"]
+    assert iv["conversions_low"] == 0.0 <= credit <= iv["conversions_high"]
+    z, f = m.diagnostics_["effect_z"], m.diagnostics_["shrinkage"]
+    assert abs(z["placebo"]) < 2 and f["placebo"] < 0.75
+    # channels with strong effects in this world are barely shrunk
+    assert f["display"] > 0.9 and f["video"] > 0.9
+    # without the shrinkage the constrained fit credits the placebo (the bias fixed here)
+    raw = Causal(n_boot=0, shrink=False).fit(j).credits_.loc["placebo", "conversions"]
+    assert raw > credit
+
+
+def test_newton_fit_of_the_signed_effect_is_stationary_with_a_sandwich_covariance():
+    """The unconstrained fit (Newton) is a stationary point of the penalised objective; the
+    covariance is positive definite and its effect se is near the spread of the estimate over
+    bootstrap refits."""
+    from threadpoolctl import threadpool_limits
+
+    from attribution.models import incremental as inc
+
+    sim = simulate(1500, random_state=2, regime="always_in_market")
+    d = inc._prepare(sim.journeys(lookback=None, warn=False), None)
+    panel = inc._build_panel(d, (2.0, 10.0), 7.0, 0.0, 100_000, np.random.default_rng(0))
+    X = np.hstack([np.ones((panel.y.size, 1)), panel.X_ad, panel.X_person])
+    n_ad = 2 * d.C
+    with threadpool_limits(limits=1, user_api="blas"):  # as inside Causal.fit
+        _check_newton(inc, d, panel, X, n_ad)
+
+
+def _check_newton(inc, d, panel, X, n_ad):
+    start = inc._fit_logit(X, panel.y, panel.w, n_ad, 1e-4)
+    assert (start[1 : 1 + n_ad] >= 0).all()
+    bu = inc._newton_logit(X, panel.y, panel.w, 1e-4, start)
+    W = panel.w.sum()
+    grad = X.T @ (panel.w * (panel.y - inc.expit(X @ bu))) / W - 1e-4 * np.r_[0.0, bu[1:]]
+    assert np.max(np.abs(grad)) < 1e-7
+    V, _ = inc._logit_cov(X, panel.y, panel.w, bu, 1e-4, panel.row_person)
+    assert np.all(np.linalg.eigvalsh(V) > 0)
+    se = inc._effect_se(panel, V, d.C, 2)
+    a = panel.E_ad.mean(axis=0)
+    eff = lambda b: np.array([a[2 * c : 2 * c + 2] @ b[1 + 2 * c : 3 + 2 * c] for c in range(d.C)])
+    assert (eff(bu) < 0).any()  # unconstrained: some effects are below 0
+    rng = np.random.default_rng(1)
+    reps = np.array([eff(inc._newton_logit(X, panel.y, panel.w * rng.poisson(1.0, d.n_person)[panel.row_person], 1e-4, bu))
+                     for _ in range(8)])
+    ratio = reps.std(axis=0, ddof=1) / se
+    assert 0.5 < np.median(ratio) < 1.6, ratio
 
 
 def test_reduced_acceptance_always_in_market():
@@ -262,3 +310,40 @@ def test_reduced_acceptance_always_in_market():
                      for name in ("first_touch", "last_touch", "linear", "markov", "shapley")}
         assert causal <= 0.22, causal
         assert causal < min(paths.values()), (causal, paths)
+
+
+def test_journey_model_baseline_per_id_type_keeps_store_visits_near_their_true_share():
+    """Episode world: a loyalty card is logged at store visits and store purchases; without a
+    baseline per id-type group the card-only people's higher purchase rate went to the store
+    visit (0.28 of the incremental share against a true 0.15 at 20,000 customers). With it the
+    store visit lands near its true share and the card-only group's baseline is the highest."""
+    sim = simulate(4000, random_state=3)
+    truth = sim.truth()
+    m = Causal(unit="journey", n_boot=0).fit(sim.journeys(lookback=None, warn=False))
+    inc = m.incremental_credits_["conversions"]
+    t = truth["conversions"]
+    assert abs(inc["store_visit"] / inc.sum() - t["store_visit"] / t.sum()) < 0.05
+    base = m.diagnostics_["baseline_by_group"]
+    assert list(base.index) == ["L", "L+c", "c"] and base["L"] > base["c"]
+    assert _tvd(m.credits_, truth) < 0.15
+
+
+def test_duckdb_panel_engine_gives_the_same_panel_and_credit():
+    pytest.importorskip("duckdb")
+    from attribution.models import incremental as inc
+
+    sim = simulate(1200, random_state=8, regime="always_in_market")
+    j = sim.journeys(lookback=None, warn=False)
+    d = inc._prepare(j, None)
+    D = int(np.floor(d.end_day)) + 1
+    a, b = inc._daily_counts(d, D, "numpy"), inc._daily_counts(d, D, "duckdb")
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert a[3].sum() == len(sim.touchpoints)  # every touch counted once
+    pa_, pb = (inc._build_panel(d, (2.0, 10.0), 7.0, 0.0, 100_000, np.random.default_rng(0), e) for e in ("numpy", "duckdb"))
+    np.testing.assert_array_equal(pa_.X_ad, pb.X_ad)
+    np.testing.assert_array_equal(pa_.E_ad, pb.E_ad)
+    mn = Causal(unit="time", engine="numpy").fit(j)
+    md = Causal(unit="time", engine="duckdb").fit(j)
+    pd.testing.assert_frame_equal(mn.credits_, md.credits_)
+    assert md.diagnostics_["panel_engine"] == "duckdb" and mn.diagnostics_["panel_engine"] == "numpy"
