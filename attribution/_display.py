@@ -219,3 +219,36 @@ def _is_text_col(s: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(s.dtype) and not all(
         isinstance(v, (int, float, np.integer, np.floating)) for v in s.to_numpy()
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# small scalar and table formats of the customer, experiment and KPI results
+# ---------------------------------------------------------------------------------------------
+
+def _plain_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a bare HTML table: escaped labels and values as ``str()``, right-aligned."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in [df.index.name or ""] + list(df.columns))
+    body = "".join(
+        "<tr><th style='text-align:left'>" + html.escape(str(i)) + "</th>"
+        + "".join(f"<td style='text-align:right'>{html.escape(str(v))}</td>" for v in row) + "</tr>"
+        for i, row in zip(df.index, df.to_numpy())
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _fmt_sig4(v) -> str:
+    """A scalar for a key/value table: floats to 4 significant digits with thousands separators."""
+    if isinstance(v, (float, np.floating)):
+        return f"{v:,.4g}"
+    return str(v)
+
+
+def _fmt_kpi(v) -> str:
+    """A KPI scalar: whole numbers without decimals, small rates to 4 significant digits, else 2 decimals."""
+    if isinstance(v, (float, np.floating)):
+        if math.isnan(v):
+            return "NaN"
+        if float(v).is_integer() and abs(v) < 1e15:
+            return f"{v:,.0f}"
+        return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
+    return str(v)

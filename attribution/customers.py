@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import special
 
 from ._validation import check_no_missing, check_non_negative, parse_timestamps, require_columns
+from ._display import _plain_table as _html
 from .exceptions import JourneyValidationError
 
 __all__ = [
@@ -912,16 +913,6 @@ class SegmentKPIs:
         from .plotting.customers import plot_segment_kpi
 
         return plot_segment_kpi(self, kpi, ax=ax)
-
-
-def _html(df: pd.DataFrame) -> str:
-    head = "".join(f"<th>{esc(str(c))}</th>" for c in [df.index.name or ""] + list(df.columns))
-    body = "".join(
-        "<tr><th style='text-align:left'>" + esc(str(i)) + "</th>"
-        + "".join(f"<td style='text-align:right'>{esc(str(v))}</td>" for v in row) + "</tr>"
-        for i, row in zip(df.index, df.to_numpy())
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 # ---------------------------------------------------------------------------------------------

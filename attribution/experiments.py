@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ._display import _fmt_sig4 as _fmt
 from ._validation import example_rows
 from .exceptions import ExperimentError
 
@@ -550,12 +551,6 @@ class GeoTestResult:
     def __repr__(self) -> str:
         return (f"<GeoTestResult {self.method}: lift {self.lift:+.2%} [{self.lift_low:+.2%}, {self.lift_high:+.2%}], "
                 f"incremental {self.incremental:,.1f}, p={self.p_value:.3f}>")
-
-
-def _fmt(v) -> str:
-    if isinstance(v, (float, np.floating)):
-        return f"{v:,.4g}"
-    return str(v)
 
 
 def _panel(data, geo, date, outcome):

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ._display import _fmt_kpi as _fmt
 from ._warnings import warn_user
 from .journeys import Journeys
 
@@ -537,16 +538,6 @@ def _compute(jr: Journeys, stage_info, top: int) -> dict:
         top_paths=top_paths, drop_off=drop_off, drop_off_steps=drop_off_steps, funnel=funnel,
         notes=notes,
     )
-
-
-def _fmt(v) -> str:
-    if isinstance(v, (float, np.floating)):
-        if math.isnan(v):
-            return "NaN"
-        if float(v).is_integer() and abs(v) < 1e15:
-            return f"{v:,.0f}"
-        return f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
-    return str(v)
 
 
 #: Tables longer than this are folded into a ``<details>`` element in the Jupyter display.
