@@ -208,6 +208,13 @@ def generate(n_paths: int, n_channels: int):
                          "total_null": nulls})
 
 
+def _parent_peak_mb() -> float:
+    """This process's peak RSS in MB (a floor under every child's ``ru_maxrss`` on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def ensure_dataset(name: str) -> Path:
     path = dataset_path(name)
     if path.exists():
@@ -829,7 +836,10 @@ def process_main(args, argv) -> None:
         "spawn to exit in the parent; peak MB: the child's `ru_maxrss` (`os.wait4`); user+sys: the child's CPU "
         f"seconds. Medians of {args.repeats} runs per tool, interleaved (ours, ChannelAttribution, floor, ours, "
         "...). Floor: `import numpy, scipy.sparse.linalg, pyarrow.compute` plus an Arrow CSV read, split and "
-        "dictionary encode of the paths (once per data set).",
+        "dictionary encode of the paths (once per data set). "
+        f"This parent's own peak RSS was {_parent_peak_mb():,.0f} MB: on Linux a child's `ru_maxrss` starts "
+        "from its parent's peak at spawn, so a peak column equal to that figure everywhere is the parent's, not "
+        "the tool's (generate the data sets in an earlier run, then measure).",
         "",
         *main_rows,
         "",
