@@ -48,6 +48,8 @@ baseline as one more rate, so that the baseline rows sum to the ``"(baseline)"``
 ``credits_`` and journeys without touches go wholly to the baseline (there is no
 ``"(no touch)"`` row, as in ``credits_``). The baseline's part carries no touch: in
 :func:`touch_credits` it comes as a row with ``position == -1``.
+Every table returned here says which quantity it holds in ``attrs["estimand"]``
+(``"attributed"`` or ``"incremental"``, the model's).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from ._warnings import warn_user
-from .exceptions import DataQualityWarning
+from .exceptions import DataQualityWarning, JourneyValidationError, ParameterError
 from .journeys import Journeys
 from .models._touch import BASELINE, NO_TOUCH, credit_from_touch_weights, place_codes, simplified_touch_weights
 
@@ -75,11 +77,11 @@ def _check(model, journeys: Journeys, split: str) -> None:
         raise TypeError(f"Expected a Journeys object. Got {type(journeys).__name__} instead.")
     cr = model.credits_  # raises NotFittedError
     if split not in ("touched", "global"):
-        raise ValueError(f"The 'split' parameter must be 'touched' or 'global'. Got {split!r} instead.")
+        raise ParameterError(f"The 'split' parameter must be 'touched' or 'global'. Got {split!r} instead.")
     same = list(model.channels_) == list(journeys.channels)
     scale = max(1.0, abs(journeys.total_conversions))
     if not same or abs(cr["conversions"].sum() - journeys.total_conversions) > 1e-9 * scale:
-        raise ValueError(
+        raise JourneyValidationError(
             f"{type(model).__name__} was fitted on other journeys (channels {list(model.channels_)[:8]}, "
             f"{cr['conversions'].sum():g} conversions); pass the journeys it was fitted on "
             f"(channels {list(journeys.channels)[:8]}, {journeys.total_conversions:g} conversions)."
@@ -129,6 +131,13 @@ def _exact_touch_weights(model, journeys: Journeys) -> np.ndarray | None:
 
 def _incremental(model) -> bool:
     return getattr(model, "estimand_", "attributed") == "incremental"
+
+
+def _with_estimand(table: pd.DataFrame, model) -> pd.DataFrame:
+    """``table`` with ``attrs["estimand"]``: "attributed" (shares of observed conversions) or
+    "incremental" (what the channels caused; the rest in ``"(baseline)"``), as the model's."""
+    table.attrs["estimand"] = "incremental" if _incremental(model) else "attributed"
+    return table
 
 
 def _targets(model, journeys: Journeys):
@@ -336,8 +345,8 @@ def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.Da
         ``position == -1`` (no touch time): credit of a channel the journey did not touch.
     """
     if split != "touched":
-        raise ValueError(
-            "The 'split' parameter of touch_credits must be 'touched': split='global' credits channels a "
+        raise ParameterError(
+            "The \'split\' parameter of touch_credits must be 'touched': split='global' credits channels a "
             f"journey did not touch, which have no touch row. Got {split!r} instead; use journey_credits."
         )
     conv, val, (ej, ec, ex_conv, ex_val) = _split(model, journeys, split)
@@ -358,7 +367,7 @@ def touch_credits(model, journeys: Journeys, *, split: str = "touched") -> pd.Da
         out["customer"] = journeys.customer[out["journey"]]
     out["conversions"] = np.concatenate([conv, ex_conv])
     out["value"] = np.concatenate([val, ex_val])
-    return pd.DataFrame(out)
+    return _with_estimand(pd.DataFrame(out), model)
 
 
 def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_zero: bool = True) -> pd.DataFrame:
@@ -469,7 +478,7 @@ def journey_credits(model, journeys: Journeys, *, split: str = "touched", drop_z
             "journeys that touched only that channel, or gives some channels nothing).",
             DataQualityWarning,
         )
-    return table
+    return _with_estimand(table, model)
 
 
 def credits_by_period(model, journeys: Journeys, freq: str = "W", *, what: str = "conversions",
@@ -495,9 +504,9 @@ def credits_by_period(model, journeys: Journeys, freq: str = "W", *, what: str =
         whole table sums to ``credits_``.
     """
     if what not in ("conversions", "value"):
-        raise ValueError(f"The 'what' parameter of credits_by_period must be 'conversions' or 'value'. Got {what!r} instead.")
+        raise ParameterError(f"The 'what' parameter of credits_by_period must be 'conversions' or 'value'. Got {what!r} instead.")
     if journeys.conversion_time is None:
-        raise ValueError(
+        raise JourneyValidationError(
             "credits_by_period needs conversion times: build the journeys with Journeys.from_events "
             "(path tables have no time)."
         )
@@ -512,7 +521,7 @@ def credits_by_period(model, journeys: Journeys, freq: str = "W", *, what: str =
     order = [c for c in list(model.credits_.index) if c in table.columns]
     table = table[order]
     table.columns.name = "channel"
-    return table
+    return _with_estimand(table, model)
 
 
 POST_CLICK, POST_VIEW, NO_TYPE = "post-click", "post-view", "(none)"
@@ -553,11 +562,11 @@ def credits_by_touch_type(model, journeys: Journeys, *, by: str = "class", what:
     split follows how many clicks and impressions of the channel the converting journeys hold.
     """
     if by not in ("class", "type"):
-        raise ValueError(f"The 'by' parameter of credits_by_touch_type must be 'class' or 'type'. Got {by!r} instead.")
+        raise ParameterError(f"The 'by' parameter of credits_by_touch_type must be 'class' or 'type'. Got {by!r} instead.")
     if what not in ("conversions", "value"):
-        raise ValueError(f"The 'what' parameter of credits_by_touch_type must be 'conversions' or 'value'. Got {what!r} instead.")
+        raise ParameterError(f"The 'what' parameter of credits_by_touch_type must be 'conversions' or 'value'. Got {what!r} instead.")
     if not isinstance(journeys, Journeys) or journeys.touch_type is None:
-        raise ValueError(
+        raise JourneyValidationError(
             "credits_by_touch_type needs journeys with touch types: build them with "
             "Journeys.from_events(..., touch_type='<column>') (values such as 'click' and 'impression')."
         )
@@ -586,12 +595,12 @@ def credits_by_touch_type(model, journeys: Journeys, *, by: str = "class", what:
     table = table.reindex(index=list(model.credits_.index), columns=columns, fill_value=0.0).fillna(0.0)
     table.index.name = "channel"
     table.columns.name = "touch_type" if by == "type" else "post"
-    return table
+    return _with_estimand(table, model)
 
 
 def _channel_groups(journeys: Journeys) -> np.ndarray:
     if not isinstance(journeys, Journeys) or journeys.channel_groups is None:
-        raise ValueError(
+        raise JourneyValidationError(
             "These journeys are at the channel level; build campaign-level journeys with "
             "Journeys.from_events(..., campaign='<column>', level='campaign')."
         )
@@ -628,7 +637,7 @@ def campaign_credits(model, journeys: Journeys) -> pd.DataFrame:
     tot = out.groupby(level="channel")["conversions"].transform("sum")
     out["share_of_channel"] = np.divide(out["conversions"].to_numpy(), tot.to_numpy(),
                                         out=np.full(len(out), np.nan), where=tot.to_numpy() != 0)
-    return out
+    return _with_estimand(out, model)
 
 
 def rollup(model, journeys: Journeys, *, warn: bool = True) -> pd.DataFrame:
@@ -690,4 +699,4 @@ def rollup(model, journeys: Journeys, *, warn: bool = True) -> pd.DataFrame:
     out["method"] = method
     out.index.name = "channel"
     out.attrs["additive"] = additive
-    return out
+    return _with_estimand(out, model)

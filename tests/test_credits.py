@@ -14,7 +14,7 @@ from strategies import journeys
 
 from attribution import Journeys, Linear, Markov
 from attribution.credits import credits_by_period, journey_credits, touch_credits
-from attribution.exceptions import DataQualityWarning
+from attribution.exceptions import DataQualityWarning, JourneyValidationError, ParameterError
 from attribution.models import MODELS, NO_TOUCH, get_model
 
 NAMES = sorted(MODELS)
@@ -59,6 +59,8 @@ def test_journey_and_touch_credits_sum_to_credits(name, data):
     tc = touch_credits(model, j)
     _sums_match(model, j, pd.concat([tc, jc[jc["channel"] == NO_TOUCH].drop(columns="place", errors="ignore")]))
     assert len(tc[tc["position"] >= 0]) == j.n_touches
+    # each table says which quantity it holds: the model's estimand
+    assert jc.attrs["estimand"] == tc.attrs["estimand"] == getattr(model, "estimand_", "attributed")
 
 
 def _fixture():
@@ -153,7 +155,7 @@ def test_refuses_other_journeys():
     j = _fixture()
     m = Linear().fit(j)
     other = Journeys.from_paths(pd.DataFrame({"path": ["x"], "total_conversions": [1]}))
-    with pytest.raises(ValueError, match="fitted on other journeys"):
+    with pytest.raises(JourneyValidationError, match="fitted on other journeys"):
         journey_credits(m, other)
-    with pytest.raises(ValueError, match="split"):
+    with pytest.raises(ParameterError, match="split"):
         journey_credits(m, j, split="mine")
