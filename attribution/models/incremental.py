@@ -811,10 +811,15 @@ def _journey_credit(model: _JourneyModel, x: np.ndarray, d: _Data, credit_rows: 
     _, post_person = model.person_loglik(L[u_all.inv], u_all)
     # posterior of each conversion's person
     if d.has_customer:
-        first_unit = {}
-        for i, p in zip(range(u_all.person.size), d.person[u_all.journey]):
-            first_unit.setdefault(int(p), u_all.person[i])
-        pidx = np.array([first_unit.get(int(p), -1) for p in d.person[credit_rows]], dtype=np.int64)
+        # each person's first unit (in unit order), looked up for the converting rows' persons
+        owners = np.asarray(d.person[u_all.journey], dtype=np.int64)
+        known, first = np.unique(owners, return_index=True)
+        q = np.asarray(d.person[credit_rows], dtype=np.int64)
+        pidx = np.full(q.size, -1, dtype=np.int64)
+        if known.size:
+            pos = np.minimum(np.searchsorted(known, q), known.size - 1)
+            hit = known[pos] == q
+            pidx[hit] = np.asarray(u_all.person, dtype=np.int64)[first[pos[hit]]]
     else:
         unit_of_row = np.full(d.J, -1, dtype=np.int64)
         conv_units = np.flatnonzero(u_all.Y > 0)
