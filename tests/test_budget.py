@@ -28,6 +28,7 @@ from attribution.decisions.budget import (
 )
 from attribution.decisions.comparison import compare
 from attribution.datasets import simulate
+from attribution.exceptions import ParameterError
 from attribution.models import NO_TOUCH
 
 # the analytic optima below are unbounded (bounds=None), which warns; the warning has its own test
@@ -139,6 +140,14 @@ def test_bounds_bind_and_kkt_holds():
     np.testing.assert_allclose(a["planned"].to_numpy(), res.x, atol=0.02)
 
 
+def test_bounds_infeasible_in_whole_cents_are_refused():
+    # 5 x 10.124 = 50.62 = the budget, but a plan in cents can give each channel at most 10.12
+    names = [f"c{i}" for i in range(5)]
+    with pytest.raises(ParameterError, match=r"upper bounds sum to 50.60, less than the total budget 50.62 \(each bound taken to the whole cent"):
+        plan_budget(_credits([1.0] * 5, [10.0] * 5, names), dict.fromkeys(names, 10.0), 50.62, response="concave",
+                    elasticity=0.5, bounds=dict.fromkeys(names, (0.0, 10.124)))
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     k=st.integers(2, 6),
@@ -153,7 +162,7 @@ def test_optimiser_matches_slsqp_respects_bounds_and_sums_to_the_cent(k, family,
     budget = round(data.draw(fl(50, 30000)), 2)
     lo = np.array(data.draw(st.lists(fl(0, 1), min_size=k, max_size=k))) * budget / (2 * k)
     hi = lo + np.array(data.draw(st.lists(fl(0.2, 1.5), min_size=k, max_size=k))) * budget
-    if hi.sum() < budget:
+    if np.floor(hi * 100 + 1e-6).sum() < round(budget * 100):  # feasible in whole cents
         hi = hi * (budget / hi.sum()) * 1.01
     names = [f"c{i}" for i in range(k)]
     plan = plan_budget(_credits(list(y0 / 10), list(y0), names), dict(zip(names, s0)), budget, response=family,

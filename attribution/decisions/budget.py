@@ -534,15 +534,21 @@ def _bounds(bounds, channels: list[str], budget: float, s0: np.ndarray) -> tuple
     hint = (f" The default bounds keep each channel within {DEFAULT_BOUNDS} (plans far from today's spend rest "
             "on extrapolated curves); pass bounds=RelativeBounds(low, high) to widen them, or bounds=None for an "
             "unbounded plan." if default else "")
-    if lo.sum() > budget + 1e-9:
+    # the plan is in whole cents inside the bounds: feasible on the cent grid (bounds rounded inwards)
+    lo_cents = np.ceil(lo * 100 - 1e-6).sum()
+    hi_cents = np.floor(np.where(np.isfinite(hi), hi, budget) * 100 + 1e-6).sum()
+    budget_cents = round(budget * 100)
+    if lo_cents > budget_cents:
         raise ParameterError(
-            f"The bounds make the plan infeasible: the lower bounds sum to {lo.sum():,.2f}, more than the "
-            f"total budget {budget:,.2f}. Lower them or raise the budget." + hint
+            f"The bounds make the plan infeasible: the lower bounds sum to {lo_cents / 100:,.2f}, more than the "
+            f"total budget {budget:,.2f} (each bound taken to the whole cent inside it, as the plan is in cents). "
+            "Lower them or raise the budget." + hint
         )
-    if hi.sum() < budget - 1e-9:
+    if hi_cents < budget_cents:
         raise ParameterError(
-            f"The bounds make the plan infeasible: the upper bounds sum to {hi.sum():,.2f}, less than the "
-            f"total budget {budget:,.2f}. Raise them or lower the budget." + hint
+            f"The bounds make the plan infeasible: the upper bounds sum to {hi_cents / 100:,.2f}, less than the "
+            f"total budget {budget:,.2f} (each bound taken to the whole cent inside it, as the plan is in cents). "
+            "Raise them or lower the budget." + hint
         )
     return lo, hi, note
 
