@@ -464,3 +464,72 @@ def test_spark_sql_text_uses_no_duckdb_only_syntax():
         assert spark in text, spark
     with pytest.raises(ValueError, match="dialect"):
         _sql.ident("x", "postgres")
+
+
+# --------------------------------------------------------------------------- buckets of persons
+def _paths_with(monkeypatch, bucket_events, touches, convs, **kw):
+    """The DuckDB path table (with the exclusion counts) with ``bucket_events`` events per bucket."""
+    monkeypatch.setattr(ddb._DuckDBBackend, "bucket_events", bucket_events)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with ddb.aggregate_events(touches, convs, **kw) as agg:
+            table = agg.connection.sql(f"SELECT * FROM {agg.table} ORDER BY rid").df()
+            return table, agg.exclusions
+
+
+@pytest.mark.parametrize("rules", RULES + [{"age_resolution": "1h"}, {"lookback": None, "age_resolution": "1D"}],
+                         ids=lambda r: ",".join(r) or "defaults")
+def test_bucketed_route_equals_one_pass(sim, monkeypatch, rules):
+    """Event logs beyond ``bucket_events`` run bucket by bucket of persons: the same path table, bit for bit."""
+    kw = dict(rules, identities=sim.identities)
+    one, x1 = _paths_with(monkeypatch, 10**12, sim.touchpoints, sim.conversions, **kw)
+    n_events = len(sim.touchpoints) + len(sim.conversions)
+    many, x2 = _paths_with(monkeypatch, n_events // 7, sim.touchpoints, sim.conversions, **kw)  # 8 buckets
+    pd.testing.assert_frame_equal(one, many, check_exact=True)
+    assert x1 == x2
+    assert many["total_conversions"].sum() == len(sim.conversions)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(event_logs(), st.integers(1, 6))
+def test_generated_logs_bucketed_equal(monkeypatch, log, bucket_events):
+    """Tiny buckets (down to one event each) on generated logs: equal to one pass and to pandas."""
+    touches, convs, rules = log
+    one, x1 = _paths_with(monkeypatch, 10**12, touches, convs, **rules)
+    many, x2 = _paths_with(monkeypatch, bucket_events, touches, convs, **rules)
+    pd.testing.assert_frame_equal(one, many, check_exact=True)
+    assert x1 == x2
+
+
+def test_parquet_lists_number_rows_across_files(tmp_path):
+    """Parquet rows are numbered by (file, row in file) from a parallel scan; ties still keep the
+    input order across files, and error examples give the row's place in the whole input."""
+    tp, cv = tied_log()
+    a, _ = build(tp, cv, lookback=None)
+    parts = np.array_split(np.arange(len(tp)), 3)
+    for i, part in enumerate(parts):
+        tp.iloc[part].to_parquet(tmp_path / f"tp-{i}.parquet", index=False)
+    files = [tmp_path / f"tp-{i}.parquet" for i in (0, 1, 2)]
+    b = Journeys.from_events(files, cv, lookback=None, engine="duckdb", warn=False)
+    assert_same_paths(a, b)
+    bad = tp.copy()
+    row = int(parts[2][0]) + 1  # a row of the third file
+    bad.loc[bad.index[row], "channel"] = "x>1"
+    for i, part in enumerate(parts):
+        bad.iloc[part].to_parquet(tmp_path / f"bad-{i}.parquet", index=False)
+    with pytest.raises(JourneyValidationError) as err:
+        Journeys.from_events(str(tmp_path / "bad-*.parquet"), cv, lookback=None, engine="duckdb")
+    lines = [line for line in str(err.value).splitlines() if "x>1" in line]
+    assert lines and lines[0].split()[0] == str(row)
+
+
+def test_empty_log_with_per_type_windows():
+    """No touches and a per-type lookback (so no type codes): an empty path table, not an SQL error."""
+    touches = pd.DataFrame({"customer_id": pd.Series([], dtype=object), "timestamp": pd.Series([], dtype="datetime64[ns, UTC]"),
+                            "channel": pd.Series([], dtype=object), "touch_type": pd.Series([], dtype=object)})
+    convs = pd.DataFrame({"customer_id": pd.Series([], dtype=object), "timestamp": pd.Series([], dtype="datetime64[ns, UTC]"),
+                          "value": pd.Series([], dtype=float)})
+    a, b = build(touches, convs, lookback={"click": "30D", "impression": "1D"})
+    assert_same_paths(a, b)
+    assert b.total_conversions == 0

@@ -85,10 +85,16 @@ class Backend(Protocol):
 
 @dataclass(frozen=True)
 class Source:
-    """A view over a user's table: its name, and its columns with their SQL types (in order)."""
+    """A view over a user's table: its name, and its columns with their SQL types (in order).
+
+    ``dense_rows``: the view's :data:`~attribution.engines._sql.ROW` counts 1, 2, ... (else it
+    only increases in input order, e.g. (file, row in file) packed, and error examples number
+    the rows themselves).
+    """
 
     view: str
     columns: dict[str, str]
+    dense_rows: bool = True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,8 +126,12 @@ class _Checker:
     def examples(self, source: Source, where: str, columns, total: int, n: int = 3) -> str:
         q = lambda c: _sql.ident(c, self.d)  # noqa: E731
         cols = ", ".join(f"CAST({q(c)} AS STRING) AS {q(c)}" for c in columns)
+        view = source.view
+        if not source.dense_rows:  # the input row number, counted in scan order (error paths only)
+            view = f"(SELECT *, row_number() OVER () AS __dense_row FROM {source.view}) AS numbered"
+        index = f"{_sql.ROW} - 1" if source.dense_rows else "__dense_row - 1"
         df = self.backend.fetch(
-            f"SELECT {_sql.ROW} - 1 AS row_index, {cols} FROM {source.view} WHERE {where} "
+            f"SELECT {index} AS row_index, {cols} FROM {view} WHERE {where} "
             f"ORDER BY {_sql.ROW} LIMIT {n}"
         )
         df = df.set_index("row_index")
@@ -307,7 +317,7 @@ def build_paths(
         labelled = f"(SELECT *, {label} AS {q(_LABEL)} FROM {touchpoints.view}) AS {prefix}labelled"
         group_sql = (f"SELECT DISTINCT {label} AS label, CAST({q(channel)} AS STRING) AS parent "
                      f"FROM {touchpoints.view}")
-        touchpoints = Source(labelled, {**touchpoints.columns, _LABEL: "VARCHAR"})
+        touchpoints = Source(labelled, {**touchpoints.columns, _LABEL: "VARCHAR"}, touchpoints.dense_rows)
         tcols = touchpoints.columns
         channel = _LABEL
 
@@ -622,7 +632,13 @@ def build_paths(
             n_types=0 if tt_names is None else len(tt_names), type_lookback_ns=type_ns,
         )
         paths = prefix + "paths"
-        backend.create_table(paths, _sql.journey_paths_sql(tview, cview, rules, d))
+        n_buckets = 1
+        if codes is not None and getattr(backend, "bucket_events", None):
+            n_buckets = min(max(1, -(-(n_touch_rows + n_conv_rows) // int(backend.bucket_events))), max(n_persons, 1))
+        if n_buckets == 1:
+            backend.create_table(paths, _sql.journey_paths_sql(tview, cview, rules, d))
+        else:
+            _bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, rules, prefix, made)
         made.append(paths)
         sums = ", ".join(f"SUM({c}) AS {c}" for c in _sql.EXCLUSION_COLUMNS.values())
         xs = backend.fetch(f"SELECT {sums} FROM {paths}").iloc[0]
@@ -642,6 +658,51 @@ def build_paths(
         touch_types=None if tt_names is None else np.asarray(tt_names, dtype=object),
         channel_groups=None if group_of is None else np.asarray([group_of[c] for c in kept], dtype=object),
     )
+
+
+def _bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, rules, prefix, made):
+    """The path table by buckets of persons (DuckDB, event logs beyond ``backend.bucket_events``).
+
+    One pass stages every event as narrow integers (person code, time, input row, channel and
+    type codes; conversions with value and place) with its bucket ``(p - 1) // size``, persons
+    being numbered 1..n in the text order of their ids. Each bucket then runs the journey rules
+    on its persons' events only (:func:`attribution.engines._sql.journey_rows_sql`: the window
+    sort and the per-journey lists of a few million events stay in memory instead of
+    spilling) and adds its counts and its converting journeys' values to two tables
+    (:func:`~attribution.engines._sql.bucket_parts_sql`); the path table is made from those
+    (:func:`~attribution.engines._sql.path_table_from_parts_sql`): the same table, bit for bit,
+    as one pass over every person.
+    """
+    d = "duckdb"
+    st, sc = prefix + "stage_t", prefix + "stage_c"
+    tb, cb, jt = prefix + "tb", prefix + "cb", prefix + "jb"
+    counts, values = prefix + "part_counts", prefix + "part_values"
+    made += [st, sc, tb, cb, jt, counts, values]
+    size = -(-n_persons // n_buckets)
+    bucket = f"CAST((p - 1) // {size} AS INTEGER) AS b"
+    backend.create_table(st, f"SELECT {bucket}, p, t, CAST(src AS TINYINT) AS src, o, CAST(code AS INTEGER) AS code, "
+                             f"CAST(ty AS TINYINT) AS ty FROM {tview}")
+    backend.create_table(sc, f"SELECT {bucket}, p, t, o, value, place FROM {cview}")
+    for b in range(n_buckets):
+        backend.create_view(tb, f"SELECT p, t, src, o, code, ty FROM {st} WHERE b = {b}")
+        backend.create_view(cb, f"SELECT p, t, o, value, place FROM {sc} WHERE b = {b}")
+        backend.create_table(jt, _sql.journey_rows_sql(tb, cb, rules, d))
+        csql, vsql = _sql.bucket_parts_sql(jt, rules)
+        if b == 0:
+            backend.create_table(counts, csql)
+            backend.create_table(values, vsql)
+        else:
+            backend.append(counts, csql)
+            backend.append(values, vsql)
+        backend.drop(jt)
+    backend.drop(tb)
+    backend.drop(cb)
+    backend.drop(st)
+    backend.drop(sc)
+    backend.create_table(paths, _sql.path_table_from_parts_sql(counts, values, rules))
+    for name in (jt, cb, tb, sc, st, counts, values):
+        backend.drop(name)
+        made.remove(name)
 
 
 # ---------------------------------------------------------------------------------------------

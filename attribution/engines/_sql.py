@@ -64,6 +64,9 @@ __all__ = [
     "conversions_sql",
     "person_codes_sql",
     "journey_paths_sql",
+    "journey_rows_sql",
+    "bucket_parts_sql",
+    "path_table_from_parts_sql",
     "transition_counts_sql",
     "channel_set_counts_sql",
     "rule_credits_sql",
@@ -202,16 +205,19 @@ def time_ns(expr: str, dialect: str, source_type: str | None = None, *, time_uni
             f"THEN epoch_ns({ts}) END)")
 
 
-def fixed_order_sum(expr: str, order: str, dialect: str) -> str:
+def fixed_order_sum(expr: str, order: str, dialect: str, when: str | None = None) -> str:
     """A floating-point sum that does not depend on the engine's thread scheduling.
 
     DuckDB: a compensated (Kahan) sum in the journeys' order (person, then journey), the order
     in which the pandas engine's ``to_paths`` sums them, so repeated runs are bitwise equal
     and agree with pandas to the last bit in practice. Spark has no ordered aggregates: a plain
-    ``SUM`` (equal to pandas within a few units of round-off).
+    ``SUM`` (equal to pandas within a few units of round-off). ``when``: sum only the rows
+    where it holds (0 when none does).
     """
     if check_dialect(dialect) == "duckdb":
-        return f"fsum({expr} ORDER BY {order})"
+        if when is None:
+            return f"fsum({expr} ORDER BY {order})"
+        return f"COALESCE(fsum({expr} ORDER BY {order}) FILTER (WHERE {when}), 0)"
     return f"SUM({expr})"
 
 
@@ -535,8 +541,73 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     DuckDB without lookback_touches, collapse_repeats and max_length (the default rules) takes
     a shorter route to the same table (:func:`_journey_lists_sql`): one window pass for ``k``
     and ``seq`` only, and the journey's end and the lookback applied to per-journey lists.
+
+    The path table is also :func:`path_table_from_parts_sql` over the :func:`bucket_parts_sql`
+    of :func:`journey_rows_sql` run on disjoint sets of persons: the DuckDB engine's route for
+    event logs too large for one pass in memory.
     """
     d = check_dialect(dialect)
+    return _path_table_sql(_journey_ctes(touches, conversions, rules, d), rules, d)
+
+
+def journey_rows_sql(touches: str, conversions: str, rules: JourneyRules, dialect: str) -> str:
+    """One row per journey (the ``jn`` step of :func:`journey_paths_sql`), not yet aggregated to paths.
+
+    Columns: ``p``, ``k`` (the journey), ``conv`` (1 or 0), ``value``, ``place``, ``path``
+    (and ``ages`` / ``types`` with those rules) and the exclusion columns
+    (:data:`EXCLUSION_COLUMNS`).
+    """
+    d = check_dialect(dialect)
+    ctes = _journey_ctes(touches, conversions, rules, d)
+    return "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + "\nSELECT * FROM jn"
+
+
+def _keys(rules: JourneyRules) -> str:
+    """The path table's key columns."""
+    return "path" + (", ages" if rules.age_step_ns else "") + (", types" if rules.n_types else "") + ", place"
+
+
+def bucket_parts_sql(journeys: str, rules: JourneyRules) -> tuple[str, str]:
+    """The two parts a bucket of persons adds to the path table (DuckDB): counts and values.
+
+    ``journeys`` is a :func:`journey_rows_sql` table over some persons. The first query counts
+    its journeys per path key (conversions, nulls, exclusions: integers, so the buckets' counts
+    add exactly); the second keeps the converting journeys' ``p, k, value`` per path key, so
+    that :func:`path_table_from_parts_sql` sums every path's values in one ordered pass over all
+    buckets, exactly as the one-pass query does.
+    """
+    keys = _keys(rules)
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in EXCLUSION_COLUMNS.values())
+    counts = (f"SELECT {keys}, SUM(conv) AS n_conv, SUM(1 - conv) AS n_null, {sums} "
+              f"FROM {journeys} GROUP BY {keys}")
+    values = f"SELECT {keys}, p, k, value FROM {journeys} WHERE conv = 1"
+    return counts, values
+
+
+def path_table_from_parts_sql(counts: str, values: str, rules: JourneyRules) -> str:
+    """The path table of :func:`journey_paths_sql` (DuckDB) from the buckets' :func:`bucket_parts_sql` tables.
+
+    Counts add up; each path's value is one compensated sum over its converting journeys in
+    (person, journey) order, the order and the rows of the one-pass query, so the table is the
+    same whatever the number of buckets.
+    """
+    keys = _keys(rules)
+    x = list(EXCLUSION_COLUMNS.values())
+    sums = ", ".join(f"SUM({c}) AS {c}" for c in x)
+    on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM v.{k}" for k in keys.split(", "))
+    ckeys = ", ".join(f"c.{k}" for k in keys.split(", "))
+    c = f"SELECT {keys}, SUM(n_conv) AS n_conv, SUM(n_null) AS n_null, {sums} FROM {counts} GROUP BY {keys}"
+    v = (f"SELECT {keys}, {fixed_order_sum('COALESCE(value, 0)', 'p, k', 'duckdb')} AS value "
+         f"FROM {values} GROUP BY {keys}")
+    pt = (f"SELECT {ckeys}, CAST(c.n_conv AS DOUBLE) AS total_conversions, "
+          f"CAST(COALESCE(v.value, 0) AS DOUBLE) AS total_conversion_value, CAST(c.n_null AS DOUBLE) AS total_null, "
+          f"{', '.join('c.' + n for n in x)} FROM c LEFT JOIN v ON {on}")
+    return (f"WITH c AS ({c}), v AS ({v}), pt AS ({pt})\n"
+            f"SELECT ROW_NUMBER() OVER (ORDER BY {keys} NULLS FIRST) - 1 AS rid, * FROM pt")
+
+
+def _journey_ctes(touches: str, conversions: str, rules: JourneyRules, d: str) -> list[tuple[str, str]]:
+    """The CTEs of :func:`journey_paths_sql` up to ``jn`` (one row per journey)."""
     if (d == "duckdb" and _LIST_ROUTE and rules.lookback_touches is None and not rules.collapse_repeats
             and rules.max_length is None and not rules.n_types and rules.type_lookback_ns is None):
         return _journey_lists_sql(touches, conversions, rules)  # (the list route carries no touch types)
@@ -564,7 +635,8 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
     end = "COALESCE(t_conv, t_last)"
     a0 = "CASE WHEN kind < 2 AND code >= 0 THEN 1 ELSE 0 END"
     if rules.type_lookback_ns is not None:  # one window per touch type (-1: none)
-        win = "CASE ty " + " ".join(f"WHEN {k} THEN {int(w)}" for k, w in enumerate(rules.type_lookback_ns)) + " ELSE -1 END"
+        whens = " ".join(f"WHEN {k} THEN {int(w)}" for k, w in enumerate(rules.type_lookback_ns))
+        win = f"CASE ty {whens} ELSE -1 END" if whens else "-1"  # no types (an empty log): no window
         a1 = f"CASE WHEN kind < 2 AND code >= 0 AND ({win} < 0 OR {end} - t <= {win}) THEN 1 ELSE 0 END"
     elif rules.lookback_ns is None:
         a1 = a0
@@ -631,17 +703,19 @@ def journey_paths_sql(touches: str, conversions: str, rules: JourneyRules, diale
         f"SUM(a1 - a2) AS {x['lookback_touches']}, SUM(a2 - a3) AS {x['collapsed_repeats']}, "
         f"SUM(a3 - a4) AS {x['max_length']} FROM rc GROUP BY p, k"
     )))
-    return _path_table_sql(ctes, rules, d)
+    return ctes
 
 
 def _path_table_sql(ctes: list[tuple[str, str]], rules: JourneyRules, dialect: str) -> str:
     """The path table (``pt`` and the final row ids) from a ``jn`` CTE of one row per journey."""
     x = EXCLUSION_COLUMNS
-    keys = "path" + (", ages" if rules.age_step_ns else "") + (", types" if rules.n_types else "") + ", place"
+    keys = _keys(rules)
     sums = ", ".join(f"SUM({c}) AS {c}" for c in x.values())
+    # the value sum runs over the converting journeys only (the others add 0 and change no bit),
+    # the rows path_table_from_parts_sql sums
     ctes = ctes + [("pt", (
         f"SELECT {keys}, CAST(SUM(conv) AS DOUBLE) AS total_conversions, "
-        f"CAST({fixed_order_sum('COALESCE(value, 0)', 'p, k', dialect)} AS DOUBLE) AS total_conversion_value, "
+        f"CAST({fixed_order_sum('COALESCE(value, 0)', 'p, k', dialect, 'conv = 1')} AS DOUBLE) AS total_conversion_value, "
         f"CAST(SUM(1 - conv) AS DOUBLE) AS total_null, {sums} FROM jn GROUP BY {keys}"
     ))]
     # a row id in (path, ages, place) order: the path table is small, one sort is cheap
@@ -649,9 +723,9 @@ def _path_table_sql(ctes: list[tuple[str, str]], rules: JourneyRules, dialect: s
     return "WITH " + ",\n".join(f"{name} AS ({body})" for name, body in ctes) + "\n" + final
 
 
-def _journey_lists_sql(touches: str, conversions: str, rules: JourneyRules) -> str:
-    """DuckDB, rules without lookback_touches / collapse_repeats / max_length: the path table of
-    :func:`journey_paths_sql` with one window pass and per-journey lists.
+def _journey_lists_sql(touches: str, conversions: str, rules: JourneyRules) -> list[tuple[str, str]]:
+    """DuckDB, rules without lookback_touches / collapse_repeats / max_length: the journeys of
+    :func:`journey_paths_sql` (its CTEs up to ``jn``) with one window pass and per-journey lists.
 
     The window pass (per person, in event order) gives only ``k`` (conversions before the
     event) and ``seq`` (row number). A journey ``(p, k)`` then collects its kept-channel
@@ -660,30 +734,38 @@ def _journey_lists_sql(touches: str, conversions: str, rules: JourneyRules) -> s
     :func:`journey_paths_sql`: the person's last such touch lies in the last journey). Times
     do not decrease along ``seq``, so the touches within the lookback (``end - t <=
     lookback``) are the last ``kept`` elements of both lists, ``kept`` counted on the times:
-    the path is their codes, the ages ``(end - t) // step`` of the same elements.
+    the path is their codes, the ages ``(end - t) // step`` of the same elements (the times
+    are sorted only for the ages: the lookback counts them in any order).
     """
     cb = max(int(rules.n_codes), 1)
     by_person = "PARTITION BY p ORDER BY t, kind, o"
     is_conv = "CASE WHEN kind = 2 THEN 1 ELSE 0 END"
     touch = "kind < 2 AND code >= 0"
     x = EXCLUSION_COLUMNS
+    # a conversion's value and place join its journey afterwards (by its input row ``o``):
+    # the window sorts and the lists group narrow integer rows only
     ctes = [("ev", (
-        f"SELECT p, t, src AS kind, o, code, CAST(NULL AS DOUBLE) AS value, CAST(NULL AS STRING) AS place FROM {touches} "
-        f"UNION ALL SELECT p, t, 2 AS kind, o, -1 AS code, value, place FROM {conversions}"
+        f"SELECT p, t, src AS kind, o, code FROM {touches} "
+        f"UNION ALL SELECT p, t, 2 AS kind, o, -1 AS code FROM {conversions}"
     ))]
     ctes.append(("wa", (
-        f"SELECT p, t, kind, code, value, place, CAST(SUM({is_conv}) OVER ({by_person} "
+        f"SELECT p, t, kind, code, o, CAST(SUM({is_conv}) OVER ({by_person} "
         f"ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - {is_conv} AS INTEGER) AS k, "
         f"ROW_NUMBER() OVER ({by_person}) AS seq FROM ev"
     )))
     need_t = rules.lookback_ns is not None or rules.age_step_ns is not None
-    times = f", list_sort(list(t) FILTER (WHERE {touch})) AS tl" if need_t else ""
-    ctes.append(("jg", (
-        f"SELECT p, k, MAX({is_conv}) AS conv, MAX(CASE WHEN kind = 2 THEN value END) AS value, "
-        "MAX(CASE WHEN kind = 2 THEN place END) AS place, "
+    # the lookback only counts the times (any order); ages take the last ``kept`` in seq order
+    sort_t = (lambda e: f"list_sort({e})") if rules.age_step_ns is not None else (lambda e: e)
+    times = f", {sort_t(f'list(t) FILTER (WHERE {touch})')} AS tl" if need_t else ""
+    ctes.append(("jo", (
+        f"SELECT p, k, MAX({is_conv}) AS conv, MAX(CASE WHEN kind = 2 THEN o END) AS co, "
         f"COALESCE(MAX(CASE WHEN kind = 2 THEN t END), MAX(CASE WHEN {touch} THEN t END)) AS t_end, "
         f"COALESCE(list_sort(list(CAST(seq AS BIGINT) * {cb} + code) FILTER (WHERE {touch})), []) AS sl{times}, "
         f"SUM(CASE WHEN kind < 2 AND code < 0 THEN 1 ELSE 0 END) AS {x['excluded_channels']} FROM wa GROUP BY p, k"
+    )))
+    ctes.append(("jg", (  # a journey holds at most one conversion; its input row is unique
+        f"SELECT jo.*, cv.value, cv.place FROM jo LEFT JOIN (SELECT o, value, place FROM {conversions}) AS cv "
+        "ON cv.o = jo.co"
     )))
     if rules.lookback_ns is None:
         kept = "len(sl)"
@@ -701,7 +783,7 @@ def _journey_lists_sql(touches: str, conversions: str, rules: JourneyRules) -> s
         f"len(sl) - kept AS {x['lookback']}, 0 AS {x['lookback_touches']}, 0 AS {x['collapsed_repeats']}, "
         f"0 AS {x['max_length']} FROM jk"
     )))
-    return _path_table_sql(ctes, rules, "duckdb")
+    return ctes
 
 
 # ---------------------------------------------------------------------------------------------

@@ -67,6 +67,9 @@ class _DuckDBBackend:
     dialect = "duckdb"
     #: number persons with a dictionary pass (see :func:`attribution.engines._sql.person_codes_sql`)
     dense_persons = True
+    #: events per bucket of persons: larger logs run the journey query bucket by bucket
+    #: (see :func:`attribution.engines._common.build_paths`)
+    bucket_events = 8_000_000
 
     def __init__(self, con):
         self.con = con
@@ -87,6 +90,9 @@ class _DuckDBBackend:
 
     def create_table(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+
+    def append(self, name: str, sql: str) -> None:
+        self.con.execute(f"INSERT INTO {name} {sql}")
 
     def drop(self, name: str) -> None:
         for kind in ("VIEW", "TABLE"):
@@ -172,12 +178,27 @@ def _register_source(con, duckdb, obj, what: str, prefix: str, made: list[str], 
             )
         body = _file_reader(paths, what)
     # row_number() OVER () numbers the rows in scan order, which DuckDB preserves for a single
-    # table, file list or frame (documented "order preservation"; preserve_insertion_order on)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT *, row_number() OVER () AS {_sql.ROW} FROM {body}")
+    # table, file list or frame (documented "order preservation"; preserve_insertion_order on).
+    # It is a streaming window: the scans that need it run on one thread. Parquet files carry
+    # their position in the list and the row's position in the file (virtual columns), which
+    # number the rows in the same order from a parallel scan.
+    numbered = f"SELECT *, row_number() OVER () AS {_sql.ROW} FROM {body}"
+    dense = True
+    if body.startswith("read_parquet("):
+        names = [c.lower() for c in con.sql(f"SELECT * FROM {body} LIMIT 0").columns]
+        if "file_index" not in names and "file_row_number" not in names:  # else real columns hide them
+            parallel = (f"SELECT *, CAST(file_index AS BIGINT) * {2**40} + file_row_number + 1 AS {_sql.ROW} "
+                        f"FROM {body}")
+            try:
+                con.sql(f"SELECT {_sql.ROW} FROM ({parallel}) AS q LIMIT 0")
+                numbered, dense = parallel, False
+            except duckdb.Error:  # a DuckDB without the virtual columns
+                pass
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {numbered}")
     made.append(view)
     rel = con.sql(f"SELECT * FROM {view} LIMIT 0")
     columns = {c: str(t) for c, t in zip(rel.columns, rel.types) if c != _sql.ROW}
-    return Source(view, columns)
+    return Source(view, columns, dense)
 
 
 def _identities_frame(con, duckdb, identities, prefix, made) -> pd.DataFrame | None:
