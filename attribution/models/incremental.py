@@ -896,6 +896,9 @@ def _journey_credit(model: _JourneyModel, x: np.ndarray, d: _Data, credit_rows: 
     E_bits = ((own[:, None] >> np.arange(d.C)) & 1).astype(np.float64)  # (E, C)
 
     def ratio(rows, chans, bits):
+        step = max(1, (1 << 22) // (b.shape[1] * bits.shape[0]))  # bounded memory per block
+        if rows.size > step:
+            return np.vstack([ratio(rows[i : i + step], chans, bits) for i in range(0, rows.size, step)])
         out = np.ones((rows.size, b.shape[1], bits.shape[0]))
         for col in chain[rows].T:
             ok = col >= 0
