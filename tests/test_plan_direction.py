@@ -58,3 +58,17 @@ def test_the_causal_plan_follows_the_truth_always_in_market():
         assert check.loc[c, "should"] == "up" and check.loc[c, "verdict"] == "right"
     for c in ("paid_search_brand", "affiliate", "paid_search_generic"):
         assert check.loc[c, "should"] == "down" and check.loc[c, "verdict"] == "right"
+
+
+def test_the_report_names_channels_the_plan_holds_instead_of_calling_them_missed():
+    from attribution.report import build_report
+
+    sim = simulate(1500, random_state=3)
+    comp = compare(sim.journeys(warn=False), ["last_touch"], costs=sim.costs, progress=False)
+    plan = comp.plan_budget(_today(sim), hold=["retargeting"])
+    check = check_plan_direction(plan, sim.truth())
+    assert check.loc["retargeting", "should"] == "down" and check.loc["retargeting", "verdict"] == "held"
+    assert check.attrs["held"] == ["retargeting"]
+    report = build_report(comp, budget=plan, truth=sim.truth(), kpis=False, ropo=False, validity=False, n_boot=0)
+    assert "Held at today&#x27;s spend, so not moved (retargeting: held at today&#x27;s spend by the user (hold=))" \
+        in report.to_html()

@@ -218,9 +218,12 @@ def test_report_shows_the_scorecard_before_the_plan_and_checks_the_truth(episode
     assert "Mixed estimands" in page and "incremental value (what the channels cause)" in page
     assert "Conversions per channel (attributed and incremental" in page
     direction = report.tables["budget_vs_truth"]
-    assert set(direction["verdict"]) <= {"right", "wrong", "flat", "ok", "n/a"}
+    assert set(direction["verdict"]) <= {"right", "wrong", "flat", "held", "ok", "n/a"}
     assert set(report.tables["validity"]["grade"]) <= set("ABCD")
     held = set(report.plan.held.index)
+    # a held channel whose direction the truth requires is "held", never "flat" or "wrong"
+    required = direction[direction["should"].isin(["up", "down"])]
+    assert set(required.index[required["verdict"] == "held"]) == held & set(required.index)
     assert held == set(report.validity.flagged) & set(report.plan.allocation.index)
     for c in held:
         assert report.plan.allocation.loc[c, "planned"] == pytest.approx(report.plan.allocation.loc[c, "current"], abs=0.01)
