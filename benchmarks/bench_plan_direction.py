@@ -137,7 +137,7 @@ def fmt_table(tab: pd.DataFrame) -> str:
     for ch, r in tab.sort_values("true_return", ascending=False).iterrows():
         lines.append(f"| {ch} | {r['true_return']:.2f} | {r['est_return']:.2f} | {r['rel_to_median']:+.0%} | "
                      f"{r['today']:,.0f} | {r['planned']:,.0f} | {r['change_pct']:+.0%} | {r['should']} | "
-                     f"{r['verdict']}{' (held)' if r['held'] else ''} |")
+                     f"{r['verdict']}{' (held)' if r['held'] and r['verdict'] != 'held' else ''} |")
     return "\n".join(lines)
 
 
