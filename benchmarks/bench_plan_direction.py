@@ -21,23 +21,30 @@ median ROI near zero is meaningless.
 The causal plan is made twice: as plain ``plan_budget`` (no scorecard) and with the validity
 scorecard (``validity=at.validity(model, journeys)``, as the report does), which holds channels
 graded D at today's spend. A held channel is not moved: it counts as a miss when its direction is
-required (reported separately as "held").
+required (reported separately as "held"). The same plan made from the true incremental credit
+(the "oracle") separates what the decision code does from what the estimate does: a channel the
+oracle moves right and a model moves wrong is a miss of the model's estimate.
 
 Run::
 
     PYTHONPATH=. nice -n 5 python benchmarks/bench_plan_direction.py --seeds 5 --customers 20000
 
-It writes ``benchmarks/results/plan_direction.md``.
+It writes ``benchmarks/results/plan_direction.md``. With ``--targeting-check`` it instead fits the
+causal model in the always-in-market world with and without targeting on intent and writes the
+estimated/true incremental value per channel to ``benchmarks/results/plan_direction_targeting.md``
+(is a channel's error noise, or bias from targeting?)::
+
+    PYTHONPATH=. nice -n 5 python benchmarks/bench_plan_direction.py --targeting-check --customers 60000 --seeds 3
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from attribution import compare
@@ -207,8 +214,8 @@ def main(argv=None):
              "is more than 25 % above (below) the median over the paid channels must gain (lose) spend; "
              "`causal+scorecard` is the plan with `validity=at.validity(model, journeys)` (channels graded D "
              "held at today's spend: a held channel whose direction is required counts as a miss).", "",
-             f"Command: `PYTHONPATH=. nice -n 5 python benchmarks/bench_plan_direction.py --seeds {args.seeds} "
-             f"--customers {args.customers}`", "",
+             "Command: `PYTHONPATH=. nice -n 5 python benchmarks/bench_plan_direction.py "
+             + " ".join(sys.argv[1:] if argv is None else argv) + "`", "",
              "How the acceptance point (\"its budget plan moves every channel whose true incremental ROI differs "
              "from the median by more than 25 % in the right direction\") is counted: on the `causal` column, the "
              "plan `plan_budget` makes from the default call (no scorecard passed). The `causal+scorecard` column "

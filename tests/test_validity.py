@@ -103,7 +103,7 @@ def test_add_placebo_inserts_one_touch_in_chosen_journeys(episodes):
 def _events_journeys():
     """Person a: touches on 1 and 3 March, a purchase on 5 March, a touch on 8 March; person b:
     one touch on 2 March, no purchase; person c: a touch on 1 March and a purchase on 2 March."""
-    ts = lambda xs: pd.to_datetime(xs, utc=True)  # noqa: E731
+    ts = lambda xs: pd.to_datetime(xs, utc=True)
     tp = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "c"],
                        "timestamp": ts(["2026-03-01 10:00", "2026-03-03 00:00", "2026-03-08 00:00",
                                         "2026-03-02 00:00", "2026-03-01 00:00"]),
