@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from attribution import BASELINE, Journeys, channel_roi, compare, plan_budget
+from attribution.decisions.budget import check_plan_direction
 from attribution.exceptions import DataQualityWarning
 from attribution.models import AttributionModel, ChannelCredit, check_conservation
 
@@ -157,3 +158,25 @@ def test_plan_clips_negative_incremental_estimates(journeys):
     neg = pd.DataFrame({"conversions": [2.0, -0.5], "value": [200.0, -50.0]}, index=pd.Index(["display", "search"], name="channel"))
     with pytest.raises(ValueError, match="negative attributed"):
         plan_budget(neg, {"display": 100.0, "search": 100.0}, 200.0)
+
+
+def test_plan_direction_says_held_not_flat_for_channels_the_scorecard_holds(journeys):
+    # golden: value credit display 200, search 150, email 50, each at a cost of 100; search is
+    # graded D and held at 100. True returns per unit of cost 0.04, 0.01, 0.02 (median 0.02):
+    # display must go up (+100 %), search down (-50 %), email may go either way.
+    m = FixedIncremental(INC).fit(journeys)
+    costs = {"display": 100.0, "search": 100.0, "email": 100.0}
+    truth = {"display": 4.0, "search": 1.0, "email": 2.0}
+    plan = plan_budget(m, costs, 300.0, response="power", elasticity=0.5, validity={"search": "D"})
+    check = check_plan_direction(plan, truth)
+    assert check["should"].to_dict() == {"display": "up", "email": "either", "search": "down"}
+    assert check["held"].to_dict() == {"display": False, "email": False, "search": True}
+    assert check["verdict"].to_dict() == {"display": "right", "email": "ok", "search": "held"}
+    assert check.attrs == {"share_right": 0.5, "required": 2, "held": ["search"]}
+    # without the hold the plan spends in proportion to value^2 (power curves, e = 0.5): email
+    # stops at its lower bound 50, display 250 * 200^2 / (200^2 + 150^2) = 160, search 90
+    free = plan_budget(m, costs, 300.0, response="power", elasticity=0.5, validity={"search": "D"}, hold=False)
+    assert free.allocation["planned"].to_dict() == pytest.approx({"display": 160.0, "email": 50.0, "search": 90.0}, abs=0.011)
+    check = check_plan_direction(free, truth)
+    assert check["verdict"].to_dict() == {"display": "right", "email": "ok", "search": "right"}
+    assert check.attrs == {"share_right": 1.0, "required": 2, "held": []}

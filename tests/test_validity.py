@@ -100,6 +100,79 @@ def test_add_placebo_inserts_one_touch_in_chosen_journeys(episodes):
     assert np.all(np.diff(pj.touch_time[keep].astype(np.int64))[np.diff(pj.journey_index[keep]) == 0] >= 0)
 
 
+def _events_journeys():
+    """Person a: touches on 1 and 3 March, a purchase on 5 March, a touch on 8 March; person b:
+    one touch on 2 March, no purchase; person c: a touch on 1 March and a purchase on 2 March."""
+    ts = lambda xs: pd.to_datetime(xs, utc=True)
+    tp = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "c"],
+                       "timestamp": ts(["2026-03-01 10:00", "2026-03-03 00:00", "2026-03-08 00:00",
+                                        "2026-03-02 00:00", "2026-03-01 00:00"]),
+                       "channel": ["x", "y", "x", "y", "x"]})
+    cv = pd.DataFrame({"customer_id": ["a", "c"], "timestamp": ts(["2026-03-05 00:00", "2026-03-02 00:00"]),
+                       "value": [10.0, 20.0]})
+    return at.Journeys.from_events(tp, cv, lookback=None, warn=False)
+
+
+def test_window_placebo_goes_where_an_event_log_would_put_it():
+    j = _events_journeys()
+    assert list(j.customer) == ["a", "a", "b", "c"] and j.conversions.tolist() == [1.0, 0.0, 0.0, 1.0]
+    conv = j.conversion_time
+    for seed in range(20):
+        pj = add_placebo(j, 0.9, random_state=seed, span="window")
+        assert list(pj.channels) == ["x", "y", PLACEBO]
+        P = list(pj.channels).index(PLACEBO)
+        # the real touches keep their journeys, times and order; conversions and value are unchanged
+        real = pj.touch_channel != P
+        np.testing.assert_array_equal(pj.touch_channel[real], j.touch_channel)
+        np.testing.assert_array_equal(pj.touch_time[real], j.touch_time)
+        np.testing.assert_array_equal(pj.journey_index[real], j.journey_index)
+        assert pj.total_conversions == j.total_conversions and pj.total_value == j.total_value
+        # every placebo touch lies in the window (1 March 00:00 to 8 March 00:00) and in the journey
+        # an event log would put it in
+        t = pj.touch_time[~real]
+        k = pj.journey_index[~real]
+        assert (t >= np.datetime64("2026-03-01T00:00")).all() and (t <= np.datetime64("2026-03-08T00:00")).all()
+        for ti, ki in zip(t, k):
+            who = pj.customer[ki]
+            if who == "a":  # up to the purchase: journey 0, after it: the open journey 1
+                assert ki == (0 if ti <= conv[0] else 1)
+            elif who == "b":
+                assert ki == 2
+            else:  # c: up to the purchase journey 3, after it a new journey of c alone (row 4)
+                assert ki == (3 if ti <= conv[3] else 4)
+        assert pj.n_journeys in (4, 5)
+        if pj.n_journeys == 5:  # the new journey: c's, placebo touches only, no conversion
+            assert pj.customer[4] == "c" and pj.conversions[4] == 0 and pj.nulls[4] == 1 and np.isnat(pj.conversion_time[4])
+            assert set(pj.touch_channel[pj.offsets[4]:pj.offsets[5]]) == {P}
+        assert np.all(np.diff(pj.touch_time.astype(np.int64))[np.diff(pj.journey_index) == 0] >= 0)
+    with pytest.raises(ValueError, match="span"):
+        add_placebo(j, 0.3, span="person")
+    with pytest.raises(ValueError, match="lookback=None"):
+        add_placebo(at.Journeys.from_paths(pd.DataFrame({"path": ["x > y"], "total_conversions": [1]})), 0.3,
+                    span="window")
+
+
+def test_window_placebo_reaches_the_share_of_people_asked_for(episodes):
+    _, j = episodes
+    pj = add_placebo(j, 0.3, random_state=0, span="window")
+    P = list(pj.channels).index(PLACEBO)
+    people = pd.unique(pd.Series(j.customer, dtype=object))
+    reached = pd.unique(pd.Series(pj.customer[pj.journey_index[pj.touch_channel == P]], dtype=object))
+    assert 0.27 < len(reached) / len(people) < 0.33
+
+
+def test_the_hazard_model_passes_the_placebo_of_the_scorecard():
+    # the placebo over the data window: touches inserted into journeys fall before purchases and
+    # the time model credited them (5.4 % of the conversions of this world before, a fail)
+    sim = at.datasets.simulate(5000, regime="always_in_market", random_state=1)
+    j = sim.journeys(lookback=None, warn=False)
+    m = at.get_model("causal").fit(j)
+    assert m.diagnostics_["unit"] == "time"
+    card = at.validity(m, j)
+    assert card.placebo["status"] == "pass" and card.placebo["share"] < 0.01
+    assert not card.table["check_placebo"].eq("fail").any()
+
+
 # --------------------------------------------------------------------------- the model
 
 
@@ -218,9 +291,12 @@ def test_report_shows_the_scorecard_before_the_plan_and_checks_the_truth(episode
     assert "Mixed estimands" in page and "incremental value (what the channels cause)" in page
     assert "Conversions per channel (attributed and incremental" in page
     direction = report.tables["budget_vs_truth"]
-    assert set(direction["verdict"]) <= {"right", "wrong", "flat", "ok", "n/a"}
+    assert set(direction["verdict"]) <= {"right", "wrong", "flat", "held", "ok", "n/a"}
     assert set(report.tables["validity"]["grade"]) <= set("ABCD")
     held = set(report.plan.held.index)
+    # a held channel whose direction the truth requires is "held", never "flat" or "wrong"
+    required = direction[direction["should"].isin(["up", "down"])]
+    assert set(required.index[required["verdict"] == "held"]) == held & set(required.index)
     assert held == set(report.validity.flagged) & set(report.plan.allocation.index)
     for c in held:
         assert report.plan.allocation.loc[c, "planned"] == pytest.approx(report.plan.allocation.loc[c, "current"], abs=0.01)

@@ -209,9 +209,11 @@ def _print_compare(report, out: Path, files, *, truth_note: bool = True) -> None
         direction = report.plan_direction()
         if direction is not None and direction.attrs.get("required"):
             wrong = direction.index[direction["verdict"] == "wrong"].tolist()
+            held = direction.attrs.get("held", [])
             print(f"Against --truth: the plan moves {direction.attrs['share_right']:.0%} of the "
                   f"{direction.attrs['required']} channels whose true incremental return differs from the median by "
                   "more than 25% in the right direction" + (f" (wrong: {wrong})" if wrong else "")
+                  + (f" (held at today's spend by the validity scorecard or hold=, so not moved: {held})" if held else "")
                   + "; see budget_vs_truth.csv.")
     if report.ropo is not None:
         s = report.ropo.summary

@@ -1363,10 +1363,20 @@ def check_plan_direction(plan: BudgetPlan, truth, *, margin: float = 0.25, toler
     -------
     DataFrame
         Indexed by channel: ``true_return``, ``relative_to_median``, ``should`` (``up``,
-        ``down`` or ``either``), ``planned_change_pct``, ``moved`` (``up``, ``down``, ``flat``)
-        and ``verdict`` (``right``, ``wrong``, ``flat``: the plan did not move a channel it
-        should have, ``ok``: no direction required). ``attrs["share_right"]`` is the share of
-        required directions the plan gets right.
+        ``down`` or ``either``), ``planned_change_pct``, ``moved`` (``up``, ``down``, ``flat``),
+        ``held`` (the plan held the channel at today's spend: a D grade of the validity scorecard
+        or the user's ``hold=``, see :attr:`BudgetPlan.held`) and ``verdict`` (``right``,
+        ``wrong``, ``flat``: the plan did not move a channel it should have, ``held``: the same
+        because the plan was told to hold it, ``ok``: no direction required).
+        ``attrs["share_right"]`` is the share of required directions the plan gets right (a held
+        channel is not moved, so it is not right), ``attrs["required"]`` their number and
+        ``attrs["held"]`` the held channels whose direction was required.
+
+    Notes
+    -----
+    A held channel is kept at today's spend on purpose (its incremental estimate is not trusted,
+    or the user said so); the verdict names that reason instead of calling the plan ``flat``, so
+    that a report can tell a plan that missed a direction from one that was told not to move.
 
     Examples
     --------
@@ -1393,11 +1403,14 @@ def check_plan_direction(plan: BudgetPlan, truth, *, margin: float = 0.25, toler
     should = np.where(ret.isna(), "n/a", should)
     pct = a["change"] / spend.where(spend > 0)
     moved = np.where(pct > tolerance, "up", np.where(pct < -tolerance, "down", "flat"))
+    held = a.index.isin(plan.held.index)
     verdict = np.where(should == "either", "ok", np.where(should == "n/a", "n/a",
-                       np.where(moved == should, "right", np.where(moved == "flat", "flat", "wrong"))))
+                       np.where(moved == should, "right", np.where(held, "held",
+                                np.where(moved == "flat", "flat", "wrong")))))
     out = pd.DataFrame({"true_return": ret, "relative_to_median": rel, "should": should,
-                        "planned_change_pct": pct, "moved": moved, "verdict": verdict}, index=a.index)
+                        "planned_change_pct": pct, "moved": moved, "held": held, "verdict": verdict}, index=a.index)
     req = out["should"].isin(["up", "down"])
     out.attrs["share_right"] = float((out.loc[req, "verdict"] == "right").mean()) if req.any() else float("nan")
     out.attrs["required"] = int(req.sum())
+    out.attrs["held"] = out.index[req & (out["verdict"] == "held")].tolist()
     return out

@@ -19,7 +19,10 @@ balance
     of concern (Austin 2009).
 placebo
     A fake channel ``"(placebo)"`` is inserted at random into journeys (as many as the median
-    channel reaches) and the model refitted: its incremental credit must be about zero — its
+    channel reaches; for a model that reads exposure over calendar time, ``unit="time"``, at
+    random times over each person's whole data window, as many people as the median channel
+    reaches journeys: :func:`add_placebo` ``span="window"``) and the model refitted: its
+    incremental credit must be about zero — its
     95 % interval must cover zero (for a model without intervals: less than 1 % of the
     conversions). The share of conversions it gets is reported, and a wide interval is noted.
     A failure means the estimator credits reach, not cause, and adds a fail to every channel.
@@ -156,17 +159,34 @@ def _e_value_of_interval(rate1, att, lo, hi) -> tuple[float, float]:
 # ---------------------------------------------------------------------------------------------
 
 
-def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLACEBO, per_day: bool = False) -> Journeys:
+def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLACEBO, per_day: bool = False,
+                span: str = "journey") -> Journeys:
     """Journeys with a fake channel inserted at random.
 
-    Each journey with touches receives one touch of ``name`` with probability ``rate`` (with
-    ``per_day=True``: with probability ``1 - exp(-r d)``, ``d`` the journey's span in days and ``r``
-    set so that a journey of mean span gets ``rate``): with
+    ``span="journey"`` (default): each journey with touches receives one touch of ``name`` with
+    probability ``rate`` (with ``per_day=True``: with probability ``1 - exp(-r d)``, ``d`` the
+    journey's span in days and ``r`` set so that a journey of mean span gets ``rate``): with
     timestamps, at a uniform random time between the journey's first touch and its end (its
     conversion, else its last touch), placed in time order; without, at a uniformly random
     position.
+
+    ``span="window"`` (journeys with timestamps and customers, built with every touch kept:
+    ``Journeys.from_events(..., lookback=None)``): each person receives ``Poisson(-log(1 - rate))``
+    touches (so a share ``rate`` of the people is reached) at uniform random times over the whole
+    data window (first to last touch or conversion of any journey), as if the event log had held
+    them: a touch goes to the person's first journey whose conversion is at or after it, a touch
+    after the person's last conversion to their journey without a conversion (a new one, holding
+    only placebo touches, when the person has none). Touches inserted into existing journeys only
+    fall before the journeys' ends, so a model that reads each person's exposure over calendar
+    time (``Causal(unit="time")``) sees a placebo that precedes purchases more often than chance:
+    this span is the right placebo for it.
+
     The placebo is independent of everything, so its true incremental effect is zero.
     """
+    if span not in ("journey", "window"):
+        raise _param_error("add_placebo", "span", "'journey' or 'window'", span)
+    if span == "window":
+        return _add_placebo_window(journeys, rate, random_state, name)
     rng = np.random.default_rng(random_state)
     J = journeys.n_journeys
     lengths = np.asarray(journeys.lengths)
@@ -226,6 +246,65 @@ def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLA
         journeys.conversions, journeys.nulls, journeys.value, touch_time=times,
         conversion_time=journeys.conversion_time, place=journeys.place, customer=journeys.customer,
         id_map=journeys.id_map,
+    )
+
+
+def _add_placebo_window(journeys: Journeys, rate: float, random_state, name: str) -> Journeys:
+    """``add_placebo(span="window")``: placebo touches over the whole data window, per person."""
+    if journeys.touch_time is None or journeys.conversion_time is None or journeys.customer is None:
+        raise ValueError("add_placebo(span='window') needs journeys with touch and conversion times and customers "
+                         "(Journeys.from_events(..., lookback=None)); use span='journey' for others.")
+    if not 0.0 <= rate < 1.0:
+        raise _param_error("add_placebo", "rate", "a share of people in [0, 1)", rate)
+    rng = np.random.default_rng(random_state)
+    J, C = journeys.n_journeys, journeys.n_channels
+    t_old = journeys.touch_time.astype("datetime64[s]").astype(np.int64)
+    ct = journeys.conversion_time
+    converts = ~np.isnat(ct)
+    c_sec = np.where(converts, ct.astype("datetime64[s]").astype(np.int64), 0)
+    every = np.concatenate([t_old, c_sec[converts]])
+    lo, hi = int(every.min()), int(every.max())
+    person, names = pd.factorize(pd.Series(journeys.customer, dtype=object).astype(str), sort=True)
+    P = len(names)
+    n = rng.poisson(-np.log1p(-rate), P)
+    who = np.repeat(np.arange(P), n)
+    when = lo + np.floor(rng.random(who.size) * (hi - lo + 1)).astype(np.int64)
+    # each person's journeys ordered by their end (conversion; no conversion: after the window)
+    W = hi - lo + 2
+    end = np.where(converts, c_sec - lo, W - 1)
+    jkey = person.astype(np.int64) * W + end
+    order = np.argsort(jkey, kind="stable")
+    pos = np.searchsorted(jkey[order], who * W + (when - lo), side="left")
+    found = pos < J
+    target = np.full(who.size, -1, dtype=np.int64)
+    target[found] = order[pos[found]]
+    found &= person[np.maximum(target, 0)] == who
+    # touches after a person's last conversion without an open journey: one new journey each
+    late = np.unique(who[~found])
+    new_of = np.full(P, -1, dtype=np.int64)
+    new_of[late] = J + np.arange(late.size)
+    target[~found] = new_of[who[~found]]
+    J2 = J + late.size
+    jid = np.concatenate([journeys.journey_index, target])
+    times = np.concatenate([journeys.touch_time.astype("datetime64[ns]").astype(np.int64), when * 1_000_000_000])
+    chan = np.concatenate([journeys.touch_channel, np.full(who.size, C, dtype=np.int32)])
+    is_new = np.concatenate([np.zeros(t_old.size, dtype=np.int8), np.ones(who.size, dtype=np.int8)])
+    srt = np.lexsort((is_new, times, jid))  # by journey, then time (a real touch first on a tie)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(jid, minlength=J2))])
+
+    def extend(a, fill):
+        if a is None:
+            return None
+        return np.concatenate([np.asarray(a), np.full(late.size, fill, dtype=np.asarray(a).dtype)])
+
+    customer = np.concatenate([np.asarray(journeys.customer, dtype=object), np.asarray(names, dtype=object)[late]])
+    return Journeys(
+        np.append(np.asarray(journeys.channels, dtype=object), name).astype(object), chan[srt], offsets,
+        extend(journeys.conversions, 0.0), extend(journeys.nulls, 1.0), extend(journeys.value, 0.0),
+        touch_time=times[srt].astype("datetime64[ns]"),
+        conversion_time=extend(journeys.conversion_time, np.datetime64("NaT")),
+        place=None if journeys.place is None else extend(journeys.place.astype(object), None),
+        customer=customer, id_map=journeys.id_map,
     )
 
 
@@ -340,10 +419,11 @@ def validity(
         Coverage of the intervals (placebo, E-value).
     placebo : bool or Journeys, default True
         Run the placebo check: refit the model once on journeys with a fake channel inserted by
-        :func:`add_placebo` (into existing journeys). A Journeys object instead is used as is: the
-        same journeys rebuilt from an event log with random ``"(placebo)"`` touches (the right
-        test for time-based models such as ``Causal(unit="time")``, for which touches inserted
-        into existing journeys fall only before conversions).
+        :func:`add_placebo`: into existing journeys, or, for a model that reads exposure over
+        calendar time (``diagnostics_["unit"] == "time"``, e.g. ``Causal(unit="time")``, for which
+        touches inserted into journeys fall only before conversions), over each person's whole
+        data window (``span="window"``). A Journeys object instead is used as is: the same
+        journeys rebuilt from an event log with random ``"(placebo)"`` touches.
     random_state : int, default 0
 
     Returns
@@ -440,7 +520,12 @@ def validity(
     elif placebo:
         reach = float(np.median((counts > 0).mean(axis=0))) if counts.size else 0.0
         reach = min(max(reach, 0.05), 0.5)
-        pj = add_placebo(journeys, reach, random_state=int(seeds[3]))
+        # a model that reads each person's exposure over calendar time gets placebo touches over
+        # the whole window (as an event log would hold them); touches inserted into journeys only
+        # fall before their ends and look like a cause of the purchases that end them
+        over_time = (getattr(model, "diagnostics_", None) or {}).get("unit") == "time" and all(
+            a is not None for a in (journeys.touch_time, journeys.conversion_time, journeys.customer))
+        pj = add_placebo(journeys, reach, random_state=int(seeds[3]), span="window" if over_time else "journey")
     if isinstance(placebo, Journeys) or placebo:
         pm = clone(model).fit(pj)
         if estimand == "incremental":

@@ -58,7 +58,11 @@ class BudgetSection:
                 f"The true incremental conversions per unit of spend (known because the data were simulated) say "
                 f"{len(req)} channel(s) differ from the median return by more than 25 %: the plan moves "
                 f"{int((req['verdict'] == 'right').sum())} of them in the right direction."
-                + (" Wrong: " + ", ".join(req.index[req["verdict"] == "wrong"]) + "." if (req["verdict"] == "wrong").any() else "")))
+                + (" Wrong: " + ", ".join(req.index[req["verdict"] == "wrong"]) + "." if (req["verdict"] == "wrong").any() else "")
+                + (" Held at today's spend, so not moved (" + "; ".join(
+                    f"{c}: {plan.held.get(c, 'held')}" for c in req.index[req["verdict"] == "held"])
+                   + "); pass hold=False to let the plan move them."
+                   if (req["verdict"] == "held").any() else "")))
             show_d = direction[["true_return", "relative_to_median", "should", "planned_change_pct", "verdict"]].rename(
                 columns={"true_return": "true conv. per unit spend", "relative_to_median": "vs median",
                          "planned_change_pct": "plan change"})
