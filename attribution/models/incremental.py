@@ -402,6 +402,8 @@ def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturi
     q = min(1.0, max_rows / max(n_cells - n_events, 1))
 
     bounds = np.searchsorted(cp, np.arange(P + 1))
+    # Mundlak means: each person's mean of every adstock feature over the fitted days
+    ad_mean = np.zeros((P, C * H))
     E = conv_rows.size
     E_ad = np.zeros((E, C * H))
     ev_order = np.argsort(c_person, kind="stable")
@@ -427,6 +429,7 @@ def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturi
         people = np.flatnonzero(touched[lo:hi])
         if people.size == 0 or hi_day <= lo_day:
             continue
+        ad_mean[lo + people] = ad[lo_day:hi_day, people].mean(axis=0)
         y = ev_day[lo + people, lo_day:hi_day] > 0
         keep = y | (rng.random(y.shape) < q)
         pi, di = np.nonzero(keep)
@@ -439,6 +442,7 @@ def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturi
         y, w, rp = (np.concatenate(parts[k]) for k in ("y", "w", "p"))
     else:
         X_ad, y, w, rp = np.zeros((0, C * H)), np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
+    controls = np.hstack([controls, ad_mean])
     return _Panel(X_ad, controls[rp], y, w, rp.astype(np.int64), E_ad, controls[c_person], conv_rows,
                   c_person, D)
 
