@@ -418,3 +418,31 @@ def test_journey_model_episode_world_beats_first_touch_with_a_fair_baseline():
         assert abs(m.credits_["conversions"].sum() - len(sim.conversions)) < 1e-6
         first = get_model("first_touch").fit(j).credits_.drop(index=["(no touch)"], errors="ignore")
         assert _tvd(m.credits_, truth) < _tvd(first, truth)
+
+
+def test_hazard_panel_controls_hold_each_persons_mean_adstock():
+    """Mundlak's device: the person controls end with each person's mean of every adstock
+    feature over the fitted days (hand-computed: half-life 1 day, history 2 days, days 2-9)."""
+    from attribution.models import incremental as inc
+
+    t0 = pd.Timestamp("2026-01-01", tz="UTC")
+    at = lambda day: t0 + pd.Timedelta(days=day, hours=1)  # noqa: E731
+    tp = pd.DataFrame({"customer_id": ["a", "a", "b", "b"], "timestamp": [at(0), at(2), at(1), at(9)],
+                       "channel": ["display", "display", "email", "email"]})
+    cv = pd.DataFrame({"customer_id": ["a"], "timestamp": [at(5)], "value": [10.0]})
+    j = Journeys.from_events(tp, cv, lookback=None)
+    d = inc._prepare(j, None)
+    panel = inc._build_panel(d, (1.0,), 2.0, 0.0, 100_000, np.random.default_rng(0))
+    # adstock on day t: sum over touches on days t' < t of 0.5 ** (t - 1 - t')
+    a_display = [0.5, 1.25, 0.625, 0.3125, 0.15625, 0.078125, 0.0390625, 0.01953125]  # days 2..9
+    b_email = [1.0, 0.5, 0.25, 0.125, 0.0625, 0.03125, 0.015625, 0.0078125]
+    col = {c: i for i, c in enumerate(j.channels)}
+    want = np.zeros((2, 2))
+    want[0, col["display"]] = np.mean(a_display)
+    want[1, col["email"]] = np.mean(b_email)
+    assert panel.y.size == 16  # two people x eight fitted days, none sampled away
+    np.testing.assert_allclose(panel.X_person[:, -2:], want[panel.row_person], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(panel.E_person[:, -2:], want[[0]], rtol=0, atol=1e-12)
+    # the fitted rows' own adstock averages to the same means, person by person
+    for p in (0, 1):
+        np.testing.assert_allclose(panel.X_ad[panel.row_person == p].mean(axis=0), want[p], atol=1e-12)
