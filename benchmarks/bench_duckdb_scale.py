@@ -10,8 +10,10 @@ What is measured, per (size, code), each run in a fresh subprocess::
     Journeys.from_events(touch_files, conversion_files, lookback="30D", engine="duckdb",
                          engine_options={"memory_limit": M, "threads": T, "temp_directory": D})
 
-* ``new``: the package of this tree (persons numbered by a dictionary pass, windows
-  partitioned by the integer code, see ``attribution.engines._sql.person_codes_sql``), copied
+* ``new``: the package of this tree (persons numbered by a dictionary pass in text order;
+  beyond 8M events, one staging pass of narrow integer rows and the journey query run bucket
+  by bucket of persons, see ``attribution.engines._common._bucketed_paths``; Parquet rows
+  numbered from a parallel scan), copied
   to ``benchmarks/_data/current_tree_<pid>/`` when the benchmark starts, so edits made while it runs
   do not change what is timed.
 * ``old``: the package at ``--baseline`` (default ``b749bcf``, main before that change),
@@ -218,7 +220,7 @@ def report(runs, args) -> None:
 
     sizes = sorted({r["parts"] for r in runs})
     lines = [
-        "# DuckDB engine at scale: dense integer person codes vs string keys",
+        "# DuckDB engine at scale: buckets of persons vs one pass keyed by the string id",
         "",
         f"Date: {runs[-1]['date'][:10]}. Machine: {os.cpu_count()} cores, shared with other jobs "
         f"(load averages below); Python {platform.python_version()}, duckdb {duckdb.__version__}.",
@@ -229,9 +231,10 @@ def report(runs, args) -> None:
         "(`c` / `L` + 12 digits), the first n part files of 10^6 rows each.",
         "* Call: `Journeys.from_events(touch_files, conversion_files, lookback=\"30D\", engine=\"duckdb\", "
         "engine_options={memory_limit, threads, temp_directory})`, fresh process per run, old and new interleaved.",
-        "* `old`: main at the baseline commit (windows partitioned by the string id); `new`: this tree "
-        "(a dictionary of distinct ids numbered in text order, windows partitioned by the integer code, one "
-        "window pass for the default rules).",
+        "* `old`: main at the baseline commit (one query, windows partitioned by the string id); `new`: this "
+        "tree (a dictionary of distinct ids numbered in text order; beyond 8M events one staging pass of "
+        "narrow integer rows, then the journey query bucket by bucket of persons, each bucket's window "
+        "sort and lists in memory; Parquet rows numbered from a parallel scan).",
         "* wall: the call; CPU: the child's user + system time (what the call cost, whatever the load); "
         "peak RSS: the child's `ru_maxrss`; spill: largest size of the temp directory.",
         "",
