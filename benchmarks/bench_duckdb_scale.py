@@ -243,10 +243,11 @@ def report(runs, args) -> None:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     checks = []
-    for parts in sizes:
+    limits = sorted({r["memory_limit"] for r in runs})
+    for parts, limit in [(p, m) for p in sizes for m in limits]:
         by = {}
         for code in ("old", "new"):
-            rs = [r for r in runs if r["parts"] == parts and r["code"] == code]
+            rs = [r for r in runs if r["parts"] == parts and r["code"] == code and r["memory_limit"] == limit]
             if rs:
                 by[code] = rs
         for code, rs in by.items():
@@ -264,7 +265,7 @@ def report(runs, args) -> None:
                 f"{max(r['child_peak_gib'] for r in rs):.2f} | {max(r['spill_gib'] for r in rs):.2f} | "
                 f"{statistics.mean(r['load_mean'] for r in rs):.1f} | {sp} |"
             )
-        if "old" in by and "new" in by:
+        if "old" in by and "new" in by and limit == limits[0]:
             checks.append(f"* {parts} parts: old vs new path tables {same_tables(parts)}; journeys "
                           f"{by['new'][0]['journeys']:,.0f}, conversions {by['new'][0]['conversions']:,.0f}.")
     lines += ["", "## Agreement", ""] + checks
