@@ -1072,7 +1072,11 @@ class Causal(AttributionModel):
     below 0) gets no credit, and a clearly effective one (``z = 5``) keeps 96 %. The bootstrap
     replicates apply the same estimator (constrained and unconstrained refits, the se of the
     full data), so the interval of a channel shrunk to 0 reaches 0. ``diagnostics_["effect_z"]``
-    and ``["shrinkage"]`` hold ``z_c`` and the factors.
+    and ``["shrinkage"]`` hold ``z_c`` and the factors. Measured
+    (``benchmarks/results/placebo.md``, 100 worlds of 3,000 customers): with the log-count
+    controls alone a random placebo channel passed (credit under 1 % and an interval covering 0)
+    in 95 of 100 worlds; with the person means of the adstock features it passes in 89 (mean
+    credit 0.22 %, max 3.5 %): the within-person effects are noisier than their sandwich se says.
 
     **Journey model** (``unit="journey"``). One latent intent ``z_i ~ N(0, 1)`` per person; in
     journey ``j`` channel ``c`` reaches the person with ``P = sigmoid(a_gc + b_c z_i + e_c r_j)``
