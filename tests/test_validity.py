@@ -147,7 +147,7 @@ def test_window_placebo_goes_where_an_event_log_would_put_it():
         assert np.all(np.diff(pj.touch_time.astype(np.int64))[np.diff(pj.journey_index) == 0] >= 0)
     with pytest.raises(ValueError, match="span"):
         add_placebo(j, 0.3, span="person")
-    with pytest.raises(ValueError, match="lookback=None"):
+    with pytest.raises(at.JourneyValidationError, match="lookback=None"):
         add_placebo(at.Journeys.from_paths(pd.DataFrame({"path": ["x > y"], "total_conversions": [1]})), 0.3,
                     span="window")
 

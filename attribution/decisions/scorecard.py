@@ -252,8 +252,9 @@ def add_placebo(journeys: Journeys, rate: float, random_state=0, name: str = PLA
 def _add_placebo_window(journeys: Journeys, rate: float, random_state, name: str) -> Journeys:
     """``add_placebo(span="window")``: placebo touches over the whole data window, per person."""
     if journeys.touch_time is None or journeys.conversion_time is None or journeys.customer is None:
-        raise ValueError("add_placebo(span='window') needs journeys with touch and conversion times and customers "
-                         "(Journeys.from_events(..., lookback=None)); use span='journey' for others.")
+        raise JourneyValidationError(
+            "add_placebo(span='window') needs journeys with touch and conversion times and customers "
+            "(Journeys.from_events(..., lookback=None)); use span='journey' for others.")
     if not 0.0 <= rate < 1.0:
         raise _param_error("add_placebo", "rate", "a share of people in [0, 1)", rate)
     rng = np.random.default_rng(random_state)
