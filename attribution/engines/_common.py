@@ -695,13 +695,12 @@ def _bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, r
             backend.append(counts, csql)
             backend.append(values, vsql)
         backend.drop(jt)
-    backend.drop(tb)
-    backend.drop(cb)
-    backend.drop(st)
-    backend.drop(sc)
-    backend.create_table(paths, _sql.path_table_from_parts_sql(counts, values, rules))
-    for name in (jt, cb, tb, sc, st, counts, values):
+    for name in (tb, cb, st, sc):  # free the staged events before the path table is made
         backend.drop(name)
+    backend.create_table(paths, _sql.path_table_from_parts_sql(counts, values, rules))
+    backend.drop(counts)
+    backend.drop(values)
+    for name in (st, sc, tb, cb, jt, counts, values):
         made.remove(name)
 
 
