@@ -634,7 +634,12 @@ def build_paths(
         paths = prefix + "paths"
         n_buckets = 1
         if codes is not None and getattr(backend, "bucket_events", None):
-            n_buckets = min(max(1, -(-(n_touch_rows + n_conv_rows) // int(backend.bucket_events))), max(n_persons, 1))
+            n_events = n_touch_rows + n_conv_rows
+            if n_events > int(backend.bucket_events):
+                per = int(backend.bucket_events)
+                if _numpy_route(backend, rules):
+                    per = min(per, int(getattr(backend, "numpy_bucket_events", per)))
+                n_buckets = min(-(-n_events // per), max(n_persons, 1))
         if n_buckets == 1:
             backend.create_table(paths, _sql.journey_paths_sql(tview, cview, rules, d))
         else:
@@ -673,6 +678,8 @@ def _bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, r
     (:func:`~attribution.engines._sql.path_table_from_parts_sql`): the same table, bit for bit,
     as one pass over every person.
     """
+    if _numpy_route(backend, rules):
+        return _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, rules, prefix, made)
     d = "duckdb"
     st, sc = prefix + "stage_t", prefix + "stage_c"
     tb, cb, jt = prefix + "tb", prefix + "cb", prefix + "jb"
@@ -701,6 +708,97 @@ def _bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, r
     backend.drop(counts)
     backend.drop(values)
     for name in (st, sc, tb, cb, jt, counts, values):
+        made.remove(name)
+
+
+def _numpy_route(backend, rules) -> bool:
+    """Whether the buckets' journeys are made in numpy (:mod:`._numpy_paths`): the rules of the
+    list route (no lookback_touches, collapse_repeats, max_length or touch types) on a backend
+    that hands sorted events over as Arrow (DuckDB)."""
+    return (bool(getattr(backend, "numpy_buckets", False)) and _sql._LIST_ROUTE and rules.lookback_touches is None
+            and not rules.collapse_repeats and rules.max_length is None and not rules.n_types
+            and rules.type_lookback_ns is None)
+
+
+def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, rules, prefix, made):
+    """The path table by buckets of persons, each bucket's journeys made in numpy.
+
+    The events are staged once as narrow integers with their bucket (as
+    :func:`_bucketed_paths` does); each bucket's events then come back sorted by (person, time,
+    kind, input row) as Arrow columns, and :func:`._numpy_paths.bucket_groups` applies the
+    journey rules and groups the journeys by (path, ages, place) key, exactly (hashes are
+    checked element by element). The buckets' groups are merged, and the path table is made in
+    the engine from the unique keys and the converting journeys' conversion rows: each path's
+    value is the same compensated sum, in the same (person, journey) order, as the one-pass
+    query's, so the table is the same bit for bit.
+    """
+    from . import _numpy_paths as npp
+
+    st, sc, pls = prefix + "stage_t", prefix + "stage_c", prefix + "places"
+    gt, cj = prefix + "groups", prefix + "conv_journeys"
+    made += [st, sc, pls, gt, cj]
+    size = -(-n_persons // n_buckets)  # bucket b: persons b * size + 1 .. (b + 1) * size
+    backend.create_table(st, f"SELECT p, t, CAST(src AS TINYINT) AS src, o, CAST(code AS INTEGER) AS code FROM {tview}")
+    backend.create_table(sc, f"SELECT p, t, o, value, place FROM {cview}")
+    backend.create_table(pls, f"SELECT place, CAST(ROW_NUMBER() OVER (ORDER BY place) - 1 AS INTEGER) AS pl "
+                              f"FROM (SELECT DISTINCT place FROM {sc} WHERE place IS NOT NULL) AS u")
+    places = backend.fetch(f"SELECT place FROM {pls} ORDER BY pl")["place"].tolist()
+    parts, conv_g, conv_v = [], [], []
+
+    def bucket(b):
+        within = lambda a: f"{a}p > {b * size} AND {a}p <= {(b + 1) * size}"  # noqa: E731
+        return backend.fetch_arrow(
+            f"SELECT p, t, kind, code, pl, value FROM (SELECT p, t, src AS kind, code, o, -1 AS pl, "
+            f"CAST(NULL AS DOUBLE) AS value FROM {st} WHERE {within('')} UNION ALL SELECT s.p, s.t, CAST(2 AS TINYINT) AS kind, "
+            f"-1 AS code, s.o, COALESCE(x.pl, -1) AS pl, s.value FROM {sc} AS s LEFT JOIN {pls} AS x "
+            f"ON s.place = x.place WHERE {within('s.')}) AS e ORDER BY p, t, kind, o")
+
+    def journeys(ev):
+        col = lambda name: ev.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
+        return npp.bucket_groups(col("p"), col("t"), col("kind"), col("code"), None, col("pl"),
+                                 rules.lookback_ns, rules.age_step_ns, value=ev.column("value"))
+
+    # the engine sorts bucket b + 1 while numpy works on bucket b (both release the GIL)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pending = None
+        for b in range(n_buckets + 1):
+            ev = bucket(b) if b < n_buckets else None
+            if pending is not None:
+                groups, g, v = pending.result()
+                conv_g.append(g + sum(len(q) for q in parts))
+                conv_v.append(v)
+                parts.append(groups)
+            pending = pool.submit(journeys, ev) if ev is not None else None
+            del ev
+    backend.drop(st)
+    merged, gmap = npp.merge_groups(parts)
+    del parts
+    import pyarrow as pa
+
+    g = gmap[np.concatenate(conv_g)] if conv_g else np.zeros(0, dtype=np.int64)
+    v = pa.concat_arrays([c for part in conv_v for c in part.chunks]) if conv_v else pa.array([], pa.float64())
+    backend.register_arrow(gt, npp.groups_table(merged, places))
+    # each path's value: the compensated sum of its converting journeys' values in (person,
+    # journey) order, the one-pass query's ORDER BY p, k
+    backend.register_arrow(cj, pa.table({"gid": g, "seq": np.arange(g.size, dtype=np.int64), "value": v}))
+    keys = _sql._keys(rules)
+    x = _sql.EXCLUSION_COLUMNS
+    value = _sql.fixed_order_sum("COALESCE(value, 0)", "seq", "duckdb")
+    backend.create_table(prefix + "values", f"SELECT gid, {value} AS value FROM {cj} GROUP BY gid")
+    made.append(prefix + "values")
+    backend.create_table(paths, (
+        f"SELECT rid, {keys}, CAST(n_conv AS DOUBLE) AS total_conversions, "
+        "CAST(COALESCE(v.value, 0) AS DOUBLE) AS total_conversion_value, CAST(n_null AS DOUBLE) AS total_null, "
+        f"CAST(x_excluded AS HUGEINT) AS {x['excluded_channels']}, CAST(x_lookback AS HUGEINT) AS {x['lookback']}, "
+        f"CAST(0 AS HUGEINT) AS {x['lookback_touches']}, CAST(0 AS HUGEINT) AS {x['collapsed_repeats']}, "
+        f"CAST(0 AS HUGEINT) AS {x['max_length']} FROM {gt} LEFT JOIN {prefix}values AS v USING (gid)"))
+    backend.drop(prefix + "values")
+    made.remove(prefix + "values")
+    for name in (sc, pls, gt, cj):
+        backend.drop(name)
+    for name in (st, sc, pls, gt, cj):
         made.remove(name)
 
 

@@ -70,6 +70,11 @@ class _DuckDBBackend:
     #: events per bucket of persons: larger logs run the journey query bucket by bucket
     #: (see :func:`attribution.engines._common.build_paths`)
     bucket_events = 8_000_000
+    #: make each bucket's journeys in numpy from its sorted events (see
+    #: :func:`attribution.engines._common._numpy_bucketed_paths`)
+    numpy_buckets = True
+    #: events per bucket on that route (smaller: numpy's arrays live beside the engine's memory)
+    numpy_bucket_events = 4_000_000
 
     def __init__(self, con):
         self.con = con
@@ -84,6 +89,9 @@ class _DuckDBBackend:
 
     def register(self, name: str, df: pd.DataFrame) -> None:
         self.con.register(name, df)
+
+    def register_arrow(self, name: str, table) -> None:
+        self.con.register(name, table)
 
     def create_view(self, name: str, sql: str) -> None:
         self.con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
