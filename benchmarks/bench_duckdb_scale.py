@@ -63,7 +63,13 @@ CHILD = r"""
 import glob, json, os, resource, sys, time
 args = json.loads(sys.argv[1])
 t0 = time.perf_counter()
+# the tree given runs: first on the path (the child's working directory, the project root, would
+# otherwise come first and hide it), and no editable install's import hook
+sys.path.insert(0, args["tree"])
+sys.meta_path = [f for f in sys.meta_path if "__editable__" not in str(getattr(f, "__module__", ""))]
+import attribution
 from attribution import Journeys
+assert os.path.realpath(attribution.__file__).startswith(os.path.realpath(args["tree"])), attribution.__file__
 tf = sorted(glob.glob(os.path.join(args["events"], "touchpoints", "*.parquet")))[: args["parts"]]
 cf = sorted(glob.glob(os.path.join(args["events"], "conversions", "*.parquet")))[: args["parts"]]
 t1 = time.perf_counter()
@@ -124,7 +130,7 @@ def load() -> float:
 def run_one(code: str, tree: Path, parts: int, args) -> dict:
     spill = Path(tempfile.mkdtemp(prefix="spill-", dir=args.spill_root))
     with tempfile.TemporaryDirectory(dir=DATA) as tmp:
-        spec = {"events": str(args.events), "parts": parts, "memory_limit": args.memory_limit,
+        spec = {"events": str(args.events), "parts": parts, "tree": str(tree), "memory_limit": args.memory_limit,
                 "threads": args.threads, "spill": str(spill), "paths_out": str(DATA / f"duckdb_scale_{code}_{parts}.parquet"),
                 "result": os.path.join(tmp, "r.json")}
         env = dict(os.environ, PYTHONPATH=str(tree) + os.pathsep + os.environ.get("PYTHONPATH", ""))

@@ -502,6 +502,50 @@ def test_generated_logs_bucketed_equal(monkeypatch, log, bucket_events):
     assert x1 == x2
 
 
+def test_numpy_bucket_journeys_golden():
+    """The numpy journeys of one sorted bucket, by hand: journeys end at conversions, the lookback
+    counts from the conversion (or the last kept touch), excluded channels and the lookback are
+    counted per key, and equal keys of different persons add up."""
+    from attribution.engines import _numpy_paths as npp
+    import pyarrow as pa
+
+    # person 1: A(0) B(10) conv(20, place 0, value 5) C(30) | person 2: x(0) A(1) B(60) conv(100, place 0, value 7)
+    # | person 3: A(5) B(15) conv(20, place 0, value 1)  (lookback 50)
+    p = np.array([1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3], dtype=np.int32)
+    t = np.array([0, 10, 20, 30, 0, 1, 60, 100, 5, 15, 20], dtype=np.int64)
+    kind = np.array([0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 2], dtype=np.int8)
+    code = np.array([0, 1, -1, 2, -1, 0, 1, -1, 0, 1, -1], dtype=np.int32)
+    pl = np.array([-1, -1, 0, -1, -1, -1, -1, 0, -1, -1, 0], dtype=np.int32)
+    value = pa.chunked_array([pa.array([None, None, 5.0, None, None, None, None, 7.0, None, None, 1.0])])
+    groups, g, v = npp.bucket_groups(p, t, kind, code, None, pl, 50, None, value=value)
+    table = npp.groups_table(groups, ["store"]).to_pandas().set_index("path").sort_index()
+    assert table.index.tolist() == ["0 1", "1", "2"]
+    assert table.loc["0 1", ["place", "n_conv", "n_null", "x_excluded", "x_lookback"]].tolist() == ["store", 2, 0, 0, 0]
+    assert table.loc["1", ["place", "n_conv", "x_excluded", "x_lookback"]].tolist() == ["store", 1, 1, 1]
+    assert table.loc["2", ["n_conv", "n_null"]].tolist() == [0, 1] and pd.isna(table.loc["2", "place"])
+    assert table["rid"].tolist() == [0, 1, 2]  # byte order of the paths
+    # converting journeys in (person, journey) order with their values
+    paths = npp.groups_table(groups, ["store"]).column("path").to_pylist()
+    assert [paths[i] for i in g] == ["0 1", "1", "0 1"] and v.to_pylist() == [5.0, 7.0, 1.0]
+
+
+def test_numpy_route_exact_under_hash_collisions(sim, monkeypatch):
+    """A hash that collides for every path of equal length and first channel: the element-wise
+    check finds it and the keys are grouped by their text, so the table is still the one pass's."""
+    from attribution.engines import _numpy_paths as npp
+
+    one, x1 = _paths_with(monkeypatch, 10**12, sim.touchpoints, sim.conversions, identities=sim.identities)
+    calls = []
+    exact = npp._exact_groups
+    monkeypatch.setattr(npp, "_P", np.uint64(0))  # powers 1, 0, 0, ...: only the first code counts
+    monkeypatch.setattr(npp, "_exact_groups", lambda *a: calls.append(1) or exact(*a))
+    n_events = len(sim.touchpoints) + len(sim.conversions)
+    many, x2 = _paths_with(monkeypatch, n_events // 5, sim.touchpoints, sim.conversions, identities=sim.identities)
+    assert calls  # the collisions were found
+    pd.testing.assert_frame_equal(one, many, check_exact=True)
+    assert x1 == x2
+
+
 def test_parquet_lists_number_rows_across_files(tmp_path):
     """Parquet rows are numbered by (file, row in file) from a parallel scan; ties still keep the
     input order across files, and error examples give the row's place in the whole input."""

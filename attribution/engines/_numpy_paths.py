@@ -169,7 +169,7 @@ def bucket_groups(p, t, kind, code, o, pl, lookback_ns, age_step_ns, exact_only=
     start[1:] |= conv[:-1]
     js = np.flatnonzero(start)
     J = js.size
-    jid = np.cumsum(start, dtype=np.int64) - 1
+    jid = np.cumsum(start, dtype=np.int32 if n < 2**31 else np.int64) - 1
     last = np.empty(J, dtype=np.int64)
     last[:-1] = js[1:] - 1
     last[-1] = n - 1
@@ -202,6 +202,9 @@ def bucket_groups(p, t, kind, code, o, pl, lookback_ns, age_step_ns, exact_only=
     h = _key_hash(kc, ka, offsets, jpl)
     groups, g = _reduce(offsets, kc, ka, jpl, h,
                         [jconv.astype(np.int64), (~jconv).astype(np.int64), x_excl, n_touch - klen], exact_only)
+    if n < 2**31:  # a bucket's counts and offsets fit 4 bytes: narrower parts to keep until the merge
+        for name in ("offsets", "place", "n_conv", "n_null", "x_excluded", "x_lookback"):
+            setattr(groups, name, getattr(groups, name).astype(np.int32))
     cj = np.flatnonzero(jconv)
     if value is None:
         return groups, g[cj], o[last[cj]]
@@ -216,11 +219,11 @@ def merge_groups(parts: list[PathGroups], exact_only: bool = False):
         return parts[0], np.arange(len(parts[0]), dtype=np.int64)
     sizes = np.array([q.offsets[-1] for q in parts], dtype=np.int64)
     shift = np.r_[0, np.cumsum(sizes)[:-1]]
-    offsets = np.concatenate([parts[0].offsets[:1]] + [q.offsets[1:] + s for q, s in zip(parts, shift)])
+    offsets = np.concatenate([parts[0].offsets[:1].astype(np.int64)] + [q.offsets[1:] + s for q, s in zip(parts, shift)])
     codes = np.concatenate([q.codes for q in parts])
     ages = None if parts[0].ages is None else np.concatenate([q.ages for q in parts])
     cat = lambda name: np.concatenate([getattr(q, name) for q in parts])  # noqa: E731
-    return _reduce(offsets, codes, ages, cat("place"), cat("hash"),
+    return _reduce(offsets, codes, ages, cat("place").astype(np.int64), cat("hash"),
                    [cat("n_conv"), cat("n_null"), cat("x_excluded"), cat("x_lookback")], exact_only)
 
 
@@ -249,8 +252,12 @@ def groups_table(groups: PathGroups, places: list):
     # (byte order, as the engine's ORDER BY path, ages, place NULLS FIRST)
     import pyarrow.compute as pc
 
-    keys = [(k, "ascending") for k in cols if k != "gid"]
-    order = pc.sort_indices(pa.table(cols), sort_keys=keys, null_placement="at_start").to_numpy()
+    names = [k for k in cols if k != "gid"]
+    try:  # pyarrow >= 25: nulls placed per key
+        order = pc.sort_indices(pa.table(cols), sort_keys=[(k, "ascending", "at_start") for k in names])
+    except (TypeError, ValueError, pa.ArrowInvalid):
+        order = pc.sort_indices(pa.table(cols), sort_keys=[(k, "ascending") for k in names], null_placement="at_start")
+    order = order.to_numpy()
     rid = np.empty(order.size, dtype=np.int64)
     rid[order] = np.arange(order.size, dtype=np.int64)
     cols["rid"] = pa.array(rid)
