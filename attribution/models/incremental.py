@@ -1228,9 +1228,10 @@ class Causal(AttributionModel):
     affiliate (``theta`` 0.01); a budget plan can move such a channel the wrong way (randomised
     world: retargeting in seed 2, brand search in seed 5, each estimated at about 3 times its
     true return; ``theta`` 0.031 and 0.031 against a true 0.010, where the direct contrast above
-    gives 0.031 +- 0.010 and 0.035 +- 0.012: the data, not the model, are that far off). Identified by timing alone, a channel with a small effect is estimated
-    with little precision in the hazard model and often shrunk to 0 (retargeting at 20,000
-    customers: 0-0.6 of its true value; at 60,000: 0.9-1.2 in 4 of 5 seeds).
+    gives 0.031 +- 0.010 and 0.035 +- 0.012: the data, not the model, are that far off).
+    Identified by timing alone, a channel with a small effect is estimated with little precision
+    in the hazard model and often shrunk to 0 (retargeting at 20,000 customers: 0-0.6 of its true
+    value; at 60,000: 0.9-1.2 in 4 of 5 seeds).
 
     References
     ----------
@@ -1240,6 +1241,8 @@ class Causal(AttributionModel):
     Efron, B. & Morris, C. (1973). Stein's estimation rule and its competitors: an empirical
     Bayes approach. JASA 68. Bertsekas, D. P. (1982). Projected Newton methods for optimization
     problems with simple constraints. SIAM J. Control Optim. 20.
+    Wilks, S. S. (1938). The large-sample distribution of the likelihood ratio for testing
+    composite hypotheses. Ann. Math. Statist. 9.
 
     Examples
     --------
