@@ -1471,7 +1471,7 @@ class Causal(AttributionModel):
             diag.update(test)
             rows = conv_rows
             phi, base = _journey_credit(jm, x, d, rows, ones)
-            _, b_, e_, d0, d1, drep, th = jm.unpack(x)
+            _, _, _, d0, d1, drep, th = jm.unpack(x)
             diag["coefficients"] = pd.Series(th, index=list(journeys.channels), name="log_hazard_lift")
             diag["intent_on_baseline"] = float(d1)
             diag["baseline_by_group"] = pd.Series(d0, index=[str(g) for g in d.group_names] or [""], name="baseline_logit")
