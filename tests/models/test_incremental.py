@@ -210,6 +210,7 @@ def test_lookback_cut_warns():
     ({"level": 1.5}, "'level' parameter"),
     ({"maturity": "soon"}, "'maturity' parameter"),
     ({"engine": "spark"}, "'engine' parameter"),
+    ({"reach_intent": "maybe"}, "'reach_intent' parameter"),
 ])
 def test_parameter_errors(params, match):
     sim = simulate(200, random_state=1)
@@ -217,6 +218,8 @@ def test_parameter_errors(params, match):
         Causal(**params).fit(sim.journeys(lookback=None, warn=False))
     with pytest.raises(TypeError, match="'shrink' parameter"):
         Causal(shrink="yes").fit(sim.journeys(lookback=None, warn=False))
+    with pytest.raises(TypeError, match="'reach_intent' parameter"):
+        Causal(reach_intent=1).fit(sim.journeys(lookback=None, warn=False))
 
 
 # --------------------------------------------------------------------------- acceptance (reduced)
@@ -446,3 +449,64 @@ def test_hazard_panel_controls_hold_each_persons_mean_adstock():
     # the fitted rows' own adstock averages to the same means, person by person
     for p in (0, 1):
         np.testing.assert_allclose(panel.X_ad[panel.row_person == p].mean(axis=0), want[p], atol=1e-12)
+
+
+def test_reach_intent_test_tells_randomised_exposure_from_targeting():
+    """The likelihood-ratio test of "intent does not drive the reach" (b = 0): not rejected when
+    exposure is randomised (the restricted, less noisy fit is used), rejected by far when the
+    intent-driven channels target people who would buy anyway (the full fit is used)."""
+    from scipy.stats import chi2
+
+    rnd = simulate(2000, random_state=1, regime="randomised").journeys(lookback=None, warn=False)
+    epi = simulate(2000, random_state=1).journeys(lookback=None, warn=False)
+    auto = Causal(unit="journey", n_boot=0).fit(rnd)
+    dr = auto.diagnostics_
+    de = Causal(unit="journey", n_boot=0).fit(epi).diagnostics_
+    assert dr["reach_intent_df"] == de["reach_intent_df"] == 10  # every channel reaches someone
+    assert dr["reach_intent"] == "zero" and dr["reach_intent_p"] > 0.01, dr["reach_intent_lr"]
+    assert de["reach_intent"] == "estimated" and de["reach_intent_lr"] > 300, de["reach_intent_lr"]
+    for dg in (dr, de):
+        assert dg["reach_intent_p"] == pytest.approx(chi2.sf(dg["reach_intent_lr"], 10), rel=1e-9, abs=1e-300)
+    # forcing the choice gives the same fit as the test's choice, and the other one otherwise
+    held = Causal(unit="journey", n_boot=0, reach_intent=False).fit(rnd)
+    free = Causal(unit="journey", n_boot=0, reach_intent=True).fit(rnd)
+    pd.testing.assert_frame_equal(held.credits_, auto.credits_)
+    assert free.diagnostics_["reach_intent"] == "estimated"
+    assert not np.allclose(free.credits_["conversions"], auto.credits_["conversions"])
+    for m in (held, free):
+        assert m.credits_["conversions"].sum() == pytest.approx(float(np.sum(rnd.conversions)))
+
+
+def test_reach_intent_warns_near_its_level(monkeypatch):
+    import attribution.models.incremental as inc
+
+    rnd = simulate(1200, random_state=1, regime="randomised").journeys(lookback=None, warn=False)
+    p = Causal(unit="journey", n_boot=0).fit(rnd).diagnostics_["reach_intent_p"]
+    monkeypatch.setattr(inc, "REACH_INTENT_LEVEL", p / 3)
+    with pytest.warns(DataQualityWarning, match="intent-driven reach"):
+        m = Causal(unit="journey", n_boot=0).fit(rnd)
+    assert m.diagnostics_["reach_intent"] == "zero"
+
+
+def test_journey_log_likelihood_by_hand_without_intent():
+    """With the intent loadings held at 0 and no intent on the baseline (d1 = 0) the journey
+    model's likelihood is closed-form: P(E) P(Y | E) / (1 - P(no touch, no purchase))."""
+    from attribution.models.incremental import _JourneyModel, _Units
+
+    reach = np.ones((1, 2, 1), dtype=bool)
+    jm = _JourneyModel(1, 1, reach, 5, penalty=0.0, reach_intent=False)
+    a, d0, th = -0.4, -1.5, 0.3
+    # x = [a (G*C), b (C), e (C), d0 (G), d1, drep, theta (C)]
+    x = np.array([a, 0.0, 0.0, d0, 0.0, 0.0, th])
+    u = _Units(E=np.array([[1.0], [0.0], [1.0]]), Y=np.array([1.0, 1.0, 0.0]), rep=np.zeros(3),
+               g=np.zeros(3, dtype=np.int64), wu=np.ones(3), person=np.arange(3), pw=np.ones(3),
+               n_person=3, journey=np.arange(3))
+    sa, sb = 1 / (1 + math.exp(-a)), 1 / (1 + math.exp(-d0))
+    trunc = math.log(1 - (1 - sa) * (1 - sb))
+    want = (math.log(sa) + math.log(1 - (1 - sb) * math.exp(-th)) - trunc  # exposed, bought
+            + math.log(1 - sa) + math.log(sb) - trunc  # not exposed, bought (seen by the purchase)
+            + math.log(sa) + math.log((1 - sb) * math.exp(-th)) - trunc)  # exposed, did not buy
+    assert jm.loglik(x, u) == pytest.approx(want, rel=1e-10)
+    # the restricted model's bounds hold b at 0 whatever the start
+    assert [bd for bd in jm.bounds()][1] == (0.0, 0.0)
+    assert jm.fit(u, x0=x + np.array([0, 2.0, 0, 0, 0, 0, 0]))[1] == 0.0
