@@ -21,7 +21,7 @@ from attribution.models.base import place_codes
 from attribution.models.shapley import _mask_totals
 
 duckdb = pytest.importorskip("duckdb")
-from attribution.engines import _sql  # noqa: E402
+from attribution.engines import _common, _sql  # noqa: E402
 from attribution.engines import duckdb as ddb  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -527,6 +527,25 @@ def test_numpy_bucket_journeys_golden():
     # converting journeys in (person, journey) order with their values
     paths = npp.groups_table(groups, ["store"]).column("path").to_pylist()
     assert [paths[i] for i in g] == ["0 1", "1", "0 1"] and v.to_pylist() == [5.0, 7.0, 1.0]
+
+
+def test_numpy_route_memory_budget():
+    """The numpy route's arrays take a quarter of the memory limit, and the engine's limit is lowered
+    by as much while they live (restored as the user wrote it)."""
+    import duckdb
+
+    con = duckdb.connect()
+    for text, n in [("4GB", 4 * 10**9), ("3.7 GiB", int(3.7 * 2**30)), ("512MB", 512 * 10**6), ("100KiB", 102400),
+                    ("1TB", 10**12), ("2000000000B", 2 * 10**9)]:
+        assert ddb._DuckDBBackend(con, text).memory_limit_bytes() == n
+    backend = ddb._DuckDBBackend(con, "1GB")
+    con.execute("SET memory_limit = '1GB'")
+    setting = lambda: con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # noqa: E731
+    before = setting()
+    with backend.memory_for_python(_common._numpy_budget(backend)):
+        assert setting() != before  # 750 MB
+        assert _common._numpy_bucket_size(backend) == 10**9 // 4 // backend.numpy_bytes_per_event
+    assert setting() == before
 
 
 def test_numpy_route_exact_under_hash_collisions(sim, monkeypatch):

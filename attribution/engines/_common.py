@@ -638,7 +638,7 @@ def build_paths(
             if n_events > int(backend.bucket_events):
                 per = int(backend.bucket_events)
                 if _numpy_route(backend, rules):
-                    per = min(per, int(getattr(backend, "numpy_bucket_events", per)))
+                    per = min(per, _numpy_bucket_size(backend))
                 n_buckets = min(-(-n_events // per), max(n_persons, 1))
         if n_buckets == 1:
             backend.create_table(paths, _sql.journey_paths_sql(tview, cview, rules, d))
@@ -720,6 +720,21 @@ def _numpy_route(backend, rules) -> bool:
             and rules.type_lookback_ns is None)
 
 
+def _numpy_budget(backend) -> int:
+    """Bytes numpy's arrays may take beside the engine: a quarter of its memory limit."""
+    limit = backend.memory_limit_bytes() if hasattr(backend, "memory_limit_bytes") else None
+    return 0 if not limit else int(limit) // 4
+
+
+def _numpy_bucket_size(backend) -> int:
+    """Events per bucket on the numpy route: what the budget holds, at most ``numpy_bucket_events``."""
+    per = int(getattr(backend, "numpy_bucket_events", backend.bucket_events))
+    budget = _numpy_budget(backend)
+    if budget:
+        per = min(per, max(budget // int(getattr(backend, "numpy_bytes_per_event", 160)), 100_000))
+    return per
+
+
 def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, rules, prefix, made):
     """The path table by buckets of persons, each bucket's journeys made in numpy.
 
@@ -758,10 +773,19 @@ def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, ru
         return npp.bucket_groups(col("p"), col("t"), col("kind"), col("code"), None, col("pl"),
                                  rules.lookback_ns, rules.age_step_ns, value=ev.column("value"))
 
-    # the engine sorts bucket b + 1 while numpy works on bucket b (both release the GIL)
+    def merge():
+        # the parts so far become one (memory stays near the number of unique keys); the
+        # converting journeys' group numbers follow
+        merged, gmap = npp.merge_groups(parts)
+        done = gmap[np.concatenate(conv_g)] if conv_g else np.zeros(0, dtype=np.int64)
+        parts[:] = [merged]
+        conv_g[:] = [done]
+
+    # the engine sorts bucket b + 1 while numpy works on bucket b (both release the GIL); the
+    # engine's memory limit is lowered by what numpy may hold meanwhile
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(1) as pool:
+    with backend.memory_for_python(_numpy_budget(backend)), ThreadPoolExecutor(1) as pool:
         pending = None
         for b in range(n_buckets + 1):
             ev = bucket(b) if b < n_buckets else None
@@ -770,14 +794,16 @@ def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, ru
                 conv_g.append(g + sum(len(q) for q in parts))
                 conv_v.append(v)
                 parts.append(groups)
+                if len(parts) > 8:
+                    merge()
             pending = pool.submit(journeys, ev) if ev is not None else None
             del ev
-    backend.drop(st)
-    merged, gmap = npp.merge_groups(parts)
-    del parts
+        backend.drop(st)
+        merge()
+    merged, = parts
     import pyarrow as pa
 
-    g = gmap[np.concatenate(conv_g)] if conv_g else np.zeros(0, dtype=np.int64)
+    g = conv_g[0]
     v = pa.concat_arrays([c for part in conv_v for c in part.chunks]) if conv_v else pa.array([], pa.float64())
     backend.register_arrow(gt, npp.groups_table(merged, places))
     # each path's value: the compensated sum of its converting journeys' values in (person,

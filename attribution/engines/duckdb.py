@@ -28,8 +28,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -73,11 +75,39 @@ class _DuckDBBackend:
     #: make each bucket's journeys in numpy from its sorted events (see
     #: :func:`attribution.engines._common._numpy_bucketed_paths`)
     numpy_buckets = True
-    #: events per bucket on that route (smaller: numpy's arrays live beside the engine's memory)
+    #: at most this many events per bucket on that route, and at most a quarter of the memory
+    #: limit for numpy's arrays (``numpy_bytes_per_event`` each): the engine's limit is lowered
+    #: by that much meanwhile, so the process stays within the limit the user gave
     numpy_bucket_events = 4_000_000
+    numpy_bytes_per_event = 160
 
-    def __init__(self, con):
+    def __init__(self, con, memory_limit: str | None = None):
         self.con = con
+        #: the memory limit as the user gave it (restored exactly after a temporary change)
+        self._limit_text = memory_limit or con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+
+    def memory_limit_bytes(self) -> int | None:
+        """The engine's memory limit in bytes (None when it cannot be read)."""
+        m = re.fullmatch(r"\s*([0-9.]+)\s*([kmgt]?i?b|bytes?)?\s*", str(self._limit_text), re.IGNORECASE)
+        if not m:
+            return None
+        unit = (m.group(2) or "b").lower()
+        scale = {"k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}
+        base = 1 if unit.startswith("b") else (2 ** (10 * (" kmgt".index(unit[0]))) if "i" in unit else scale[unit[0]])
+        return int(float(m.group(1)) * base)
+
+    @contextlib.contextmanager
+    def memory_for_python(self, n_bytes: int):
+        """Lower the engine's memory limit by ``n_bytes`` while Python holds that much beside it."""
+        limit = self.memory_limit_bytes()
+        if not limit or n_bytes <= 0:
+            yield
+            return
+        self.con.execute(f"SET memory_limit = '{max(limit - int(n_bytes), limit // 2)}B'")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET memory_limit = {_sql.literal(str(self._limit_text), 'duckdb')}")
 
     def fetch(self, sql: str) -> pd.DataFrame:
         return self.con.sql(sql).df()
@@ -367,7 +397,7 @@ def aggregate_events(
             if tmpdir is not None:
                 shutil.rmtree(tmpdir, ignore_errors=True)
 
-    backend = _DuckDBBackend(con)
+    backend = _DuckDBBackend(con, memory_limit or (DEFAULT_MEMORY_LIMIT if own else None))
     prefix = f"__attribution_{uuid.uuid4().hex[:10]}_"
     try:
         tsrc = _register_source(con, duckdb, touchpoints, "touchpoints", prefix, made, customer)
