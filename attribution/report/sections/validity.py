@@ -21,16 +21,15 @@ class ValiditySection:
         parts = ["<section id='validity'><h2>Validity scorecard</h2>",
                  _p(f"How far can each channel's incremental credit under {v.model} be trusted? Grade A: every check "
                     "passes; B: one or two warnings; C: one failed check or three warnings; D: two failed checks "
-                    "(held at today's spend in the plan). Checks: overlap of exposure, covariate balance after "
-                    "weighting, a placebo channel inserted at random, a negative-control outcome (purchases before "
-                    "the journey), moving the exposure to another journey of the same person, agreement with a "
-                    "doubly robust (AIPW) estimate, and sensitivity to hidden confounding (E-value; selection on "
-                    "observables)."),
+                    "(held at today's spend in the plan), or a unit of analysis the data contradict. "
+                    + v.checks_text()),
                  _p(v._placebo_text()),
                  _p("Columns: the model's incremental conversions and the AIPW cross-check; share of exposed journeys "
                     "without comparable unexposed ones (propensity above 0.95); the largest standardised mean "
-                    "difference of the covariates after weighting; the z-score of the channel's 'effect' on purchases "
-                    "made before the journey; the share of the effect that survives moving the exposure to another "
+                    "difference of the covariates after weighting; the z-score of the negative control ("
+                    + ("the leads of exposure on today's purchase" if getattr(v, "unit", None) == "time" else
+                       "the channel's 'effect' on purchases made before the journey")
+                    + "); the share of the effect that survives moving the exposure to another "
                     "journey of the same person; the E-value of the confidence limit.", "hint"),
                  _table(show, kinds, index_name="channel", emphasis=["grade"],
                         caption=f"Validity of the incremental credit of {v.model}"),
