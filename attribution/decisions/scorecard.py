@@ -814,6 +814,7 @@ def validity(
             "share_extreme": e.share_extreme, "exposed_extreme": e.exposed_extreme, "ess_ratio": e.ess_ratio, "smd_before": e.smd_before,
             "smd_after": e.smd_after, "negative_control_z": lz if unit == "time" else nc_z, "shuffle_ratio": ratio,
             "agreement_z": agree_z, "lead_z": lz, "decay_rel": decay_rel,
+            "decay_refit": float(decay["alt"][c]) if decay is not None and "alt" in decay else np.nan,
             "aipw_negative_control_z": nc_z, "market_persistence": spec["ratio"], "e_value": e_point, "e_value_ci": e_bound, "naive": e.naive_att * e.exposed,
             "selection_ratio": delta,
             **{f"check_{k}": checks[k] for k in _CHECKS}, "reason": "; ".join(r for r in reasons if r),
@@ -904,9 +905,23 @@ class ValidityResult:
         return (f"Placebo ({p['reach']:.0%} of journeys touched at random): {p['credit']:,.2f} conversions "
                 f"({p['share']:.2%} of all){iv} -> {p['status']}{extra}.")
 
+    def display_columns(self) -> dict:
+        """The columns that show the checks that graded the channels (they depend on the model's
+        unit), with labels: ``{column: label}``."""
+        if getattr(self, "unit", None) == "time":
+            return {"grade": "grade", "estimate": "incremental conv.", "decay_refit": "half-lives doubled",
+                    "lead_z": "leads z", "e_value_ci": "E-value"}
+        if getattr(self, "unit", None) == "journey":  # AIPW's own diagnostics: is it a fair reference?
+            return {"grade": "grade", "estimate": "incremental conv.", "aipw": "AIPW", "exposed_extreme": "no overlap",
+                    "smd_after": "AIPW max |SMD|", "negative_control_z": "AIPW neg. ctrl z",
+                    "shuffle_ratio": "AIPW shuffled", "e_value_ci": "E-value"}
+        return {"grade": "grade", "estimate": "incremental conv.", "aipw": "AIPW", "exposed_extreme": "no overlap",
+                "smd_after": "max |SMD|", "negative_control_z": "neg. ctrl z", "shuffle_ratio": "shuffled",
+                "e_value_ci": "E-value"}
+
     def summary(self) -> str:
         """Plain text: grades, reasons and the placebo."""
-        cols = ["grade", "estimate", "aipw", "smd_after", "negative_control_z", "shuffle_ratio", "e_value_ci", "reason"]
+        cols = [c for c in self.display_columns() if c != "exposed_extreme"] + ["reason"]
         t = self.table.set_index("channel")[cols]
         with pd.option_context("display.max_colwidth", 200, "display.width", 250):
             return "\n".join([self._header(), self._placebo_text(), "", t.round(2).to_string()])
@@ -914,12 +929,11 @@ class ValidityResult:
     def _repr_html_(self) -> str:
         from .._display import _html_table
 
-        cols = ["grade", "estimate", "aipw", "share_extreme", "smd_after", "negative_control_z", "shuffle_ratio",
-                "e_value_ci", "reason"]
+        cols = list(self.display_columns()) + ["reason"]
         t = self.table.set_index("channel")[cols]
         return (f"<div><p><b>{html.escape(self._header())}</b></p><p>{html.escape(self._placebo_text())}</p>"
-                + _html_table(t, {"share_extreme": "{:.0%}", "smd_after": "{:.2f}", "negative_control_z": "{:.1f}",
-                                  "shuffle_ratio": "{:.0%}", "e_value_ci": "{:.2f}"}, default="{:,.1f}")
+                + _html_table(t, {"exposed_extreme": "{:.0%}", "smd_after": "{:.2f}", "negative_control_z": "{:.1f}",
+                                  "lead_z": "{:.1f}", "shuffle_ratio": "{:.0%}", "e_value_ci": "{:.2f}"}, default="{:,.1f}")
                 + "</div>")
 
     def __repr__(self) -> str:
