@@ -69,7 +69,11 @@ was fitted, not another estimator.
   model (people reached because they buy anyway), so they do not grade it; nor does the
   balance of the AIPW weights, which it does not use. They decide whether AIPW is a fair
   reference: where AIPW fails its own negative control, time shuffle or balance, the agreement
-  check only warns ("no unconfounded cross-check"). Graded: specification, overlap, placebo,
+  check only warns ("no unconfounded cross-check"). The two estimands differ (the model's
+  Shapley credit, AIPW's effect holding the other channels fixed), so a difference under a
+  quarter of the larger estimate or 1 % of the conversions passes however significant (at
+  20,000 customers in the randomised world differences of this size failed display, e-mail and
+  video, whose estimates were within 0.9-1.25 of the truth). Graded: specification, overlap, placebo,
   agreement, sensitivity (E-value). (Measured on the episode world, 20,000 customers, seeds 1
   and 2: the journey-level negative control failed 9 and 8 of the 10 channels, display, social
   and video among them, whose estimates were 0.75-0.91 of the truth; AIPW was further from the
@@ -151,7 +155,8 @@ THRESHOLDS = {
     "selection_ratio": (2.0, 1.0),  # Altonji-Elder-Taber ratio: warn below 2, fail below 1
     "placebo_share": 0.01,  # |placebo credit| / conversions
     "lead_z": (1.96, 3.0),  # hazard model: z of the leads of exposure (the negative control of unit="time")
-    "decay_rel": (1 / 3, 1 / 2),  # hazard model: |credit - credit at doubled half-lives| / the larger of the two
+    "decay_rel": (1 / 3, 1 / 2),
+    "material": 0.25,  # causal model vs AIPW: a difference under a quarter of the larger estimate is immaterial  # hazard model: |credit - credit at doubled half-lives| / the larger of the two
 }
 
 _CHECKS = ("specification", "overlap", "balance", "placebo", "negative_control", "time_shuffle", "agreement", "sensitivity")
@@ -497,6 +502,16 @@ def _decay_refit(model, journeys: Journeys, channels) -> dict | None:
             "has_z": "effect_z" in diag}
 
 
+def _immaterial(a, b, total) -> bool:
+    """Two estimates of a channel's incremental conversions differ immaterially: by less than
+    :data:`THRESHOLDS` ``["material"]`` of the larger, or less than 1 % of all conversions."""
+    a, b = float(a), float(b)
+    if not (np.isfinite(a) and np.isfinite(b)):
+        return False
+    diff = abs(a - b)
+    return diff < THRESHOLDS["material"] * max(abs(a), abs(b)) or diff < 0.01 * total
+
+
 def _decay_status(decay, c, est_c, total) -> tuple[str, float, str]:
     """(status, relative difference, reason) of the decay refit for one channel."""
     if decay is None or "error" in decay:
@@ -762,6 +777,11 @@ def validity(
             if s2 > 0 and np.isfinite(e.conversions):
                 agree_z = (est[c] - e.conversions) / np.sqrt(s2)
             checks["agreement"] = _status(abs(agree_z), *THRESHOLDS["agreement_z"])
+            if unit is not None and checks["agreement"] in ("warn", "fail") and _immaterial(est[c], e.conversions, total):
+                # the causal model's Shapley credit and AIPW's effect holding the other channels
+                # fixed are not the same estimand: with many journeys a small difference between
+                # them is significant without mattering for any decision
+                checks["agreement"] = "pass"
             if unit == "journey" and checks["agreement"] != "n/a":
                 # AIPW assumes no confounding beyond the touch counts; where its own diagnostics
                 # fail, it is no reference for a model that adjusts for latent intent
