@@ -80,12 +80,12 @@ def main(argv=None):
     cases = args.cases.split(",")
     res = pd.concat([run_case(c, s, args.customers) for c in cases for s in range(1, args.seeds + 1)], ignore_index=True)
     lines = ["# The validity scorecard against the truth", "",
-             f"`simulate({args.customers}, regime=..., random_state=seed)`, seeds 1-{args.seeds}; the default causal model "
-             "graded by `at.validity(model, journeys)`. An estimate is *right* when it is within a factor of 2 of "
-             "`truth()['conversions']` or within 1 % of all conversions of it. `episodes:time`: `Causal(unit='time')` "
-             "forced on the episode world; `episodes:aipw`: the AIPW estimator on it (both must be caught).", "",
-             "Command: `PYTHONPATH=. nice -n 5 python benchmarks/bench_scorecard_truth.py "
-             + " ".join(sys.argv[1:] if argv is None else argv) + "`", "",
+             (f"`simulate({args.customers}, regime=..., random_state=seed)`, seeds 1-{args.seeds}; the default causal "
+              "model graded by `at.validity(model, journeys)`. An estimate is *right* when it is within a factor of 2 of "
+              "`truth()['conversions']` or within 1 % of all conversions of it. `episodes:time`: `Causal(unit='time')` "
+              "forced on the episode world; `episodes:aipw`: the AIPW estimator on it (both must be caught)."), "",
+             ("Command: `PYTHONPATH=. nice -n 5 python benchmarks/bench_scorecard_truth.py "
+              + " ".join(sys.argv[1:] if argv is None else argv) + "`"), "",
              "## Summary (channels summed over seeds)", "",
              "| case | channels | D (held) | D, estimate right | D, estimate wrong | not D, estimate wrong | C | C, estimate right |",
              "|---|---|---|---|---|---|---|---|"]

@@ -452,7 +452,11 @@ def _specification(model, unit) -> dict:
     out = {"status": "n/a", "ratio": np.nan, "reason": ""}
     if unit is None:
         return out
-    from ..models.incremental import _MIN_PERSISTENCE_CONVERSIONS, PERSISTENCE_MARGIN, PERSISTENCE_THRESHOLD
+    from ..models.incremental import (
+        _MIN_PERSISTENCE_CONVERSIONS,
+        PERSISTENCE_MARGIN,
+        PERSISTENCE_THRESHOLD,
+    )
 
     diag = model.diagnostics_
     r = float(diag.get("market_persistence", np.nan))
@@ -692,15 +696,16 @@ def validity(
     # -- what the model assumes decides which checks test it (see the module docstring)
     unit = _unit_of(model)
     spec = _specification(model, unit)
-    lead_z = lead_coef = None
+    lead_z = None
     decay = None
     if unit == "time" and all(a is not None for a in (journeys.touch_time, journeys.conversion_time, journeys.customer)):
-        from ._hazard_checks import hazard_check_panel, lead_test
         from threadpoolctl import threadpool_limits
+
+        from ._hazard_checks import hazard_check_panel, lead_test
 
         with threadpool_limits(limits=1, user_api="blas"):
             panel = hazard_check_panel(model, journeys, random_state=int(seeds[1]))
-            lead_coef, lead_z = lead_test(panel)
+            _, lead_z = lead_test(panel)
         decay = _decay_refit(model, journeys, channels)
 
     # -- per channel
