@@ -238,6 +238,33 @@ def main(argv=None):
             s = sub[sub["model"] == m]
             cells.append(f"{int(s['all_right'].sum())}/{len(s)} seeds ({int(s['right'].sum())}/{int(s['required'].sum())} channels)")
         lines.append(f"| {regime} | " + " | ".join(cells) + " |")
+    # the scorecard against the truth: which channels it held, and were their estimates right?
+    sc_rows = []
+    for (regime, seed), tables in all_tables.items():
+        if "causal+scorecard" not in tables or "causal" not in tables:
+            continue
+        sc, ca = tables["causal+scorecard"], tables["causal"]
+        req = ca["should"].isin(["up", "down"])
+        held = sc["held"].astype(bool)
+        right = ca["verdict"] == "right"
+        sc_rows.append({"regime": regime, "seed": seed, "held": int(held.sum()),
+                        "held_required": int((held & req).sum()),
+                        "held_right": int((held & req & right).sum()),
+                        "held_wrong": int((held & req & ~right).sum()),
+                        "kept_wrong": int((~held & req & ~right).sum()),
+                        "held_channels": ", ".join(sc.index[held])})
+    if sc_rows:
+        scd = pd.DataFrame(sc_rows)
+        lines += ["", "## The scorecard against the truth", "",
+                  "Per regime, summed over seeds: channels graded D (held at today's spend), held channels whose "
+                  "direction is required and whose plain causal plan is right (the scorecard held a right estimate), "
+                  "held channels whose causal plan is wrong (a catch), and channels not held whose causal plan is wrong "
+                  "(a miss of the scorecard).", "",
+                  "| regime | held | held, estimate right | held, estimate wrong | not held, estimate wrong | held channels (per seed) |",
+                  "|---|---|---|---|---|---|"]
+        for regime, g in scd.groupby("regime", sort=False):
+            lines.append(f"| {regime} | {g['held'].sum()} | {g['held_right'].sum()} | {g['held_wrong'].sum()} | "
+                         f"{g['kept_wrong'].sum()} | " + "; ".join(f"{r.seed}: {r.held_channels or '-'}" for r in g.itertuples()) + " |")
     lines += ["", "## Misses and their causes", "",
               "A miss is *held* (the plan was told to keep the channel at today's spend), a miss of the "
               "*decision rule* (the same plan on the true incremental credit misses it too) or of the "
