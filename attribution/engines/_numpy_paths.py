@@ -92,17 +92,36 @@ def _first_of_groups(h: np.ndarray):
 
 
 def _same_as_first(g, first, codes, ages, offsets, place) -> bool:
-    """Whether every member's key equals its group's first member's key, element by element."""
-    lengths = np.diff(offsets)
+    """Whether every member's key equals its group's first member's key, element by element.
+
+    Only the members that are not their group's first are compared, with 4-byte indices where
+    they fit (the check runs on every bucket and every merge: its memory is the route's peak).
+    """
     rep = first[g]
-    if not np.array_equal(lengths, lengths[rep]) or not np.array_equal(place, place[rep]):
+    other_rows = np.flatnonzero(rep != np.arange(rep.size, dtype=rep.dtype))
+    if other_rows.size == 0:
+        return True
+    rep = rep[other_rows]
+    lengths = np.diff(offsets)
+    if not np.array_equal(lengths[other_rows], lengths[rep]) or not np.array_equal(place[other_rows], place[rep]):
         return False
-    starts = offsets[:-1]
-    pos = np.arange(codes.size, dtype=np.int64) - np.repeat(starts, lengths)
-    other = np.repeat(starts[rep], lengths) + pos
-    if not np.array_equal(codes, codes[other]):
+    idx = np.int32 if offsets[-1] < 2**31 else np.int64
+    n_rows = lengths[other_rows].astype(idx)
+    total = int(n_rows.sum(dtype=np.int64))
+    if total == 0:
+        return True
+    # element k of a compared row: its place in the row, then in the member and in the first member
+    row_start = np.zeros(n_rows.size, dtype=np.int64)
+    np.cumsum(n_rows[:-1], out=row_start[1:])
+    pos = np.arange(total, dtype=idx)
+    pos -= np.repeat(row_start.astype(idx), n_rows)
+    mine = pos + np.repeat(offsets[:-1][other_rows].astype(idx), n_rows)
+    theirs = pos
+    theirs += np.repeat(offsets[:-1][rep].astype(idx), n_rows)
+    del pos
+    if not np.array_equal(codes[mine], codes[theirs]):
         return False
-    return ages is None or np.array_equal(ages, ages[other])
+    return ages is None or np.array_equal(ages[mine], ages[theirs])
 
 
 def _exact_groups(codes, ages, offsets, place):
