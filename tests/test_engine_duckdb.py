@@ -530,7 +530,7 @@ def test_numpy_bucket_journeys_golden():
 
 
 def test_numpy_route_memory_budget():
-    """The numpy route's arrays take a quarter of the memory limit, and the engine's limit is lowered
+    """The numpy route's arrays take a share of the memory limit, and the engine's limit is lowered
     by as much while they live (restored as the user wrote it)."""
     import duckdb
 
@@ -543,8 +543,10 @@ def test_numpy_route_memory_budget():
     setting = lambda: con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]  # noqa: E731
     before = setting()
     with backend.memory_for_python(_common._numpy_budget(backend)):
-        assert setting() != before  # 750 MB
-        assert _common._numpy_bucket_size(backend) == 10**9 // 4 // backend.numpy_bytes_per_event
+        assert setting() != before  # 550 MB
+        share = int(10**9 * backend.numpy_memory_share)
+        assert _common._numpy_budget(backend) == share
+        assert _common._numpy_bucket_size(backend) == share // backend.numpy_bytes_per_event
     assert setting() == before
 
 

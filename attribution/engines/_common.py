@@ -676,10 +676,11 @@ def _bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, r
     spilling) and adds its counts and its converting journeys' values to two tables
     (:func:`~attribution.engines._sql.bucket_parts_sql`); the path table is made from those
     (:func:`~attribution.engines._sql.path_table_from_parts_sql`): the same table, bit for bit,
-    as one pass over every person.
+    as one pass over every person. With the default rules the buckets' journeys are made in numpy
+    instead (:func:`_numpy_bucketed_paths`, about 2.5 times less CPU at 10^8 events).
     """
     if _numpy_route(backend, rules):
-        return _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, rules, prefix, made)
+        return _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, rules, prefix, made)
     d = "duckdb"
     st, sc = prefix + "stage_t", prefix + "stage_c"
     tb, cb, jt = prefix + "tb", prefix + "cb", prefix + "jb"
@@ -690,6 +691,7 @@ def _bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, r
     backend.create_table(st, f"SELECT {bucket}, p, t, CAST(src AS TINYINT) AS src, o, CAST(code AS INTEGER) AS code, "
                              f"CAST(ty AS TINYINT) AS ty FROM {tview}")
     backend.create_table(sc, f"SELECT {bucket}, p, t, o, value, place FROM {cview}")
+    backend.drop(codes)  # the staged rows carry the person codes: the id dictionary is done
     for b in range(n_buckets):
         backend.create_view(tb, f"SELECT p, t, src, o, code, ty FROM {st} WHERE b = {b}")
         backend.create_view(cb, f"SELECT p, t, o, value, place FROM {sc} WHERE b = {b}")
@@ -721,9 +723,10 @@ def _numpy_route(backend, rules) -> bool:
 
 
 def _numpy_budget(backend) -> int:
-    """Bytes numpy's arrays may take beside the engine: a quarter of its memory limit."""
+    """Bytes Python may take beside the engine (numpy's arrays, the Arrow batches and what the
+    allocator keeps): ``numpy_memory_share`` of the engine's memory limit."""
     limit = backend.memory_limit_bytes() if hasattr(backend, "memory_limit_bytes") else None
-    return 0 if not limit else int(limit) // 4
+    return 0 if not limit else int(int(limit) * float(getattr(backend, "numpy_memory_share", 0.25)))
 
 
 def _numpy_bucket_size(backend) -> int:
@@ -731,11 +734,11 @@ def _numpy_bucket_size(backend) -> int:
     per = int(getattr(backend, "numpy_bucket_events", backend.bucket_events))
     budget = _numpy_budget(backend)
     if budget:
-        per = min(per, max(budget // int(getattr(backend, "numpy_bytes_per_event", 160)), 100_000))
+        per = min(per, max(budget // int(getattr(backend, "numpy_bytes_per_event", 450)), 100_000))
     return per
 
 
-def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, rules, prefix, made):
+def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, rules, prefix, made):
     """The path table by buckets of persons, each bucket's journeys made in numpy.
 
     The events are staged once as narrow integers with their bucket (as
@@ -755,6 +758,7 @@ def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, ru
     size = -(-n_persons // n_buckets)  # bucket b: persons b * size + 1 .. (b + 1) * size
     backend.create_table(st, f"SELECT p, t, CAST(src AS TINYINT) AS src, o, CAST(code AS INTEGER) AS code FROM {tview}")
     backend.create_table(sc, f"SELECT p, t, o, value, place FROM {cview}")
+    backend.drop(codes)  # the staged rows carry the person codes: the id dictionary is done
     backend.create_table(pls, f"SELECT place, CAST(ROW_NUMBER() OVER (ORDER BY place) - 1 AS INTEGER) AS pl "
                               f"FROM (SELECT DISTINCT place FROM {sc} WHERE place IS NOT NULL) AS u")
     places = backend.fetch(f"SELECT place FROM {pls} ORDER BY pl")["place"].tolist()
@@ -794,7 +798,7 @@ def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, tview, cview, ru
                 conv_g.append(g + sum(len(q) for q in parts))
                 conv_v.append(v)
                 parts.append(groups)
-                if len(parts) > 8:
+                if len(parts) > 4:
                     merge()
             pending = pool.submit(journeys, ev) if ev is not None else None
             del ev

@@ -87,7 +87,7 @@ def _key_hash(codes, ages, offsets, place) -> np.ndarray:
 
 def _first_of_groups(h: np.ndarray):
     """Group ids (in order of first appearance's hash) and each group's first member."""
-    uniq, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
     return inverse.ravel(), first
 
 

@@ -9,6 +9,14 @@ from it in SQL (:class:`~attribution.engines._common.PathAggregates`).
 
 Install with ``pip install "attribution[duckdb]"``.
 
+Large logs (beyond ``_DuckDBBackend.bucket_events`` events, 8 M) are staged once as narrow
+integer rows, persons numbered by a dictionary of their ids; then, bucket by bucket of persons,
+DuckDB sorts the bucket's events and numpy applies the journey rules to the sorted columns
+(:mod:`attribution.engines._numpy_paths`; rules with ``lookback_touches``, ``collapse_repeats``,
+``max_length`` or touch types run the SQL rules per bucket instead). Numpy's arrays take at
+most 45 % of ``memory_limit`` and DuckDB's limit is lowered by as much meanwhile. The path
+table is the one-pass query's, bit for bit.
+
 Examples
 --------
 >>> import pandas as pd
@@ -75,11 +83,13 @@ class _DuckDBBackend:
     #: make each bucket's journeys in numpy from its sorted events (see
     #: :func:`attribution.engines._common._numpy_bucketed_paths`)
     numpy_buckets = True
-    #: at most this many events per bucket on that route, and at most a quarter of the memory
-    #: limit for numpy's arrays (``numpy_bytes_per_event`` each): the engine's limit is lowered
-    #: by that much meanwhile, so the process stays within the limit the user gave
+    #: at most this many events per bucket on that route; Python's share of the memory limit
+    #: (numpy's arrays, Arrow batches, the allocator's slack: measured about 2 GB beside the engine
+    #: at 10^8 events and 4 GB) and the bytes one event of a bucket needs there: the engine's limit
+    #: is lowered by that share meanwhile, so the process stays near the limit the user gave
     numpy_bucket_events = 4_000_000
-    numpy_bytes_per_event = 160
+    numpy_memory_share = 0.45
+    numpy_bytes_per_event = 450
 
     def __init__(self, con, memory_limit: str | None = None):
         self.con = con
