@@ -1072,35 +1072,36 @@ class Causal(AttributionModel):
 
     *Shrinkage of the ad effects* (``shrink=True``). The slopes are held at >= 0, one per channel
     and half-life. A channel with no effect then still gets credit: noise makes one of its two
-    (collinear) slopes positive while the other is held at the bound, where the unconstrained
-    fit puts it below 0, so the constrained estimate is positive in most worlds (a random
-    placebo channel got 0.53 % of the conversions on average and >= 1 % in 21 of 100 worlds).
-    Each channel's signed effect ``e_c`` (its mean log-hazard contribution at the conversions)
-    is therefore taken from the unconstrained fit (Newton), with a person-clustered sandwich
-    standard error ``se_c`` (the down-sampling weights included), ``z_c = e_c / se_c``. The
-    channel is credited only when the one-sided test of no effect rejects at level
-    ``shrink_alpha`` (``z_c > z_{1-alpha}``, 1.96 by default), and a credited effect is scaled
-    by the posterior mean factor ``1 - 1/z_c^2`` of a normal prior ``e_c ~ N(0, tau_c^2)`` with
-    ``tau_c^2`` estimated by ``e_c^2 - se_c^2`` (the positive-part James-Stein factor of one
-    coordinate; Efron & Morris 1973): a pretest estimator (Judge & Bock 1978). The constrained
-    slopes of the channel are multiplied by the factor, so a channel that is not significant
-    (or whose signed effect is below 0) gets no credit, one just significant keeps 74 % and a
-    clearly effective one (``z = 5``) 96 %. A channel with no effect gets credit with
-    probability ``shrink_alpha``: its z is calibrated (over 100 simulated worlds with a random
-    placebo channel the placebo's z had mean -0.13 and sd 1.03, every real channel's z an sd
-    of 0.94-1.23), but at 3,000 customers one se of its effect is worth 1.5-2 % of the conversions, so the
-    test decides how often noise is credited. Without the test (credit whenever ``z_c > 1``,
-    ``shrink_alpha`` >= 0.159) the placebo got credit in 15 of 100 worlds and more than 1 % of
-    the conversions in 10. The test costs power on small real effects: at 20,000 customers on
-    the always-in-market world retargeting (about 3 % of the true incremental conversions, z
-    0.5-1.7) is credited 0 in 5 of 5 seeds instead of 0-0.6 of its true value, and the TVD to
-    the true shares rose from a mean 0.068 (max 0.082) to 0.076 (max 0.089). The bootstrap replicates apply the same
-    estimator (constrained and unconstrained refits, the se of the full data), so the interval
-    of a channel shrunk to 0 reaches 0. ``diagnostics_["effect_z"]`` and ``["shrinkage"]`` hold
-    ``z_c`` and the factors. Measured (``benchmarks/results/placebo.md``, 100 worlds of 3,000
-    customers): a random placebo channel passes (credit under 1 % of the conversions and an
-    interval covering 0) in {PASS} of 100 worlds (mean credit {MEAN} %, max {MAX} %; with the
-    rule without a test 89, with the log-count controls alone and that rule 95).
+    (collinear) slopes positive while the other is held at the bound, where the unconstrained fit
+    puts it below 0, so the constrained estimate is positive in most worlds (a random placebo
+    channel got 0.53 % of the conversions on average and >= 1 % in 21 of 100 worlds). Each
+    channel's signed effect ``e_c`` (its mean log-hazard contribution at the conversions) is
+    therefore taken from the unconstrained fit (Newton), with a person-clustered sandwich standard
+    error ``se_c`` (the down-sampling weights included), ``z_c = e_c / se_c``. The channel is
+    credited only when the one-sided test of no effect rejects at level ``shrink_alpha`` (``z_c >
+    z_{1-alpha}``, 1.96 by default), and a credited effect is scaled by the posterior mean factor
+    ``1 - 1/z_c^2`` of a normal prior ``e_c ~ N(0, tau_c^2)`` with the estimate
+    ``tau_c^2 = e_c^2 - se_c^2`` (the positive-part James-Stein factor of one coordinate; Efron &
+    Morris 1973): a
+    pretest estimator (Judge & Bock 1978). The constrained slopes of the channel are multiplied by
+    the factor, so a channel that is not significant (or whose signed effect is below 0) gets no
+    credit, one just significant keeps 74 % and a clearly effective one (``z = 5``) 96 %. A channel
+    with no effect gets credit with probability ``shrink_alpha``: its z is calibrated (over 100
+    simulated worlds with a random placebo channel the placebo's z had mean -0.13 and sd 1.03,
+    every real channel's z an sd of 0.94-1.23), but at 3,000 customers one se of its effect is
+    worth 1.5-2 % of the conversions, so the test decides how often noise is credited. Without the
+    test (credit whenever ``z_c > 1``, ``shrink_alpha`` >= 0.159) the placebo got credit in 15 of
+    100 worlds and more than 1 % of the conversions in 10. The test costs power on small real
+    effects: at 20,000 customers on the always-in-market world retargeting (about 3 % of the true
+    incremental conversions, z 0.5-1.7) is credited 0 in 5 of 5 seeds instead of 0-0.6 of its true
+    value, and the TVD to the true shares rose from a mean 0.068 (max 0.082) to 0.076 (max 0.089).
+    The bootstrap replicates apply the same estimator (constrained and unconstrained refits, the se
+    of the full data), so the interval of a channel shrunk to 0 reaches 0.
+    ``diagnostics_["effect_z"]`` and ``["shrinkage"]`` hold ``z_c`` and the factors. Measured
+    (``benchmarks/results/placebo.md``, 100 worlds of 3,000 customers): a random placebo channel
+    passes (credit under 1 % of the conversions and an interval covering 0) in 98 of 100 worlds
+    (mean credit 0.066 %, max 3.5 %, every interval reaching 0; with the rule without a test 89,
+    with the log-count controls alone and that rule 95).
 
     **Journey model** (``unit="journey"``). One latent intent ``z_i ~ N(0, 1)`` per person; in
     journey ``j`` channel ``c`` reaches the person with ``P = sigmoid(a_gc + b_c z_i + e_c r_j)``
@@ -1178,11 +1179,11 @@ class Causal(AttributionModel):
     ----------
     Mundlak, Y. (1978). On the pooling of time series and cross section data. Econometrica 46.
     Zhang, Y., Wei, Y. & Ren, J. (2014). Multi-touch attribution in online advertising with
-    survival theory. ICDM. Shapley, L. S. (1953). A value for n-person games.
-    Efron, B. & Morris, C. (1973). Stein's estimation rule and its competitors: an empirical
-    Bayes approach. JASA 68. Judge, G. G. & Bock, M. E. (1978). The statistical implications of
-    pre-test and Stein-rule estimators in econometrics. North-Holland. Bertsekas, D. P. (1982). Projected Newton methods for optimization
-    problems with simple constraints. SIAM J. Control Optim. 20.
+    survival theory. ICDM. Shapley, L. S. (1953). A value for n-person games. Efron, B. & Morris,
+    C. (1973). Stein's estimation rule and its competitors: an empirical Bayes approach. JASA 68.
+    Judge, G. G. & Bock, M. E. (1978). The statistical implications of pre-test and Stein-rule
+    estimators in econometrics. North-Holland. Bertsekas, D. P. (1982). Projected Newton methods
+    for optimization problems with simple constraints. SIAM J. Control Optim. 20.
 
     Examples
     --------

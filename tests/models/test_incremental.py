@@ -333,9 +333,9 @@ def test_placebo_z_is_standard_normal_and_gets_credit_at_about_the_level():
             bu = inc._newton_logit(X, pn.y, pn.w, 1e-4, start)
             V, _ = inc._logit_cov(X, pn.y, pn.w, bu, 1e-4, pn.row_person)
             se = inc._effect_se(pn, V, 2, 2)
-            for a in credited:
+            for a, got in credited.items():
                 z, f = inc._shrink_factor(pn, bu, se, 2, 2, a)
-                credited[a].append(f > 0)
+                got.append(f > 0)
             zs.append(z)
     zs = np.array(zs)
     assert abs(zs[:, 1].mean()) < 0.3 and 0.8 < zs[:, 1].std(ddof=1) < 1.3, (zs[:, 1].mean(), zs[:, 1].std())
