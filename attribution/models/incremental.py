@@ -1080,28 +1080,27 @@ class Causal(AttributionModel):
     error ``se_c`` (the down-sampling weights included), ``z_c = e_c / se_c``. The channel is
     credited only when the one-sided test of no effect rejects at level ``shrink_alpha`` (``z_c >
     z_{1-alpha}``, 1.96 by default), and a credited effect is scaled by the posterior mean factor
-    ``1 - 1/z_c^2`` of a normal prior ``e_c ~ N(0, tau_c^2)`` with the estimate
-    ``tau_c^2 = e_c^2 - se_c^2`` (the positive-part James-Stein factor of one coordinate; Efron &
-    Morris 1973): a
+    ``1 - 1/z_c^2`` of a normal prior ``e_c ~ N(0, tau_c^2)`` with the estimate ``tau_c^2 = e_c^2 -
+    se_c^2`` (the positive-part James-Stein factor of one coordinate; Efron & Morris 1973): a
     pretest estimator (Judge & Bock 1978). The constrained slopes of the channel are multiplied by
     the factor, so a channel that is not significant (or whose signed effect is below 0) gets no
     credit, one just significant keeps 74 % and a clearly effective one (``z = 5``) 96 %. A channel
-    with no effect gets credit with probability ``shrink_alpha``: its z is calibrated (over 100
-    simulated worlds with a random placebo channel the placebo's z had mean -0.13 and sd 1.03,
-    every real channel's z an sd of 0.94-1.23), but at 3,000 customers one se of its effect is
-    worth 1.5-2 % of the conversions, so the test decides how often noise is credited. Without the
-    test (credit whenever ``z_c > 1``, ``shrink_alpha`` >= 0.159) the placebo got credit in 15 of
-    100 worlds and more than 1 % of the conversions in 10. The test costs power on small real
-    effects: at 20,000 customers on the always-in-market world retargeting (about 3 % of the true
-    incremental conversions, z 0.5-1.7) is credited 0 in 5 of 5 seeds instead of 0-0.6 of its true
-    value, and the TVD to the true shares rose from a mean 0.068 (max 0.082) to 0.076 (max 0.089).
-    The bootstrap replicates apply the same estimator (constrained and unconstrained refits, the se
-    of the full data), so the interval of a channel shrunk to 0 reaches 0.
-    ``diagnostics_["effect_z"]`` and ``["shrinkage"]`` hold ``z_c`` and the factors. Measured
-    (``benchmarks/results/placebo.md``, 100 worlds of 3,000 customers): a random placebo channel
-    passes (credit under 1 % of the conversions and an interval covering 0) in 98 of 100 worlds
-    (mean credit 0.066 %, max 3.5 %, every interval reaching 0; with the rule without a test 89,
-    with the log-count controls alone and that rule 95).
+    with no effect gets credit with probability ``shrink_alpha``: its z is calibrated
+    (``benchmarks/results/placebo_z.md``: over 100 simulated worlds with a random placebo channel
+    the placebo's z had mean -0.13 and sd 1.03, every real channel's z an sd of 0.94-1.23), but at
+    3,000 customers one se of its effect is worth 1.5-2 % of the conversions, so the test decides
+    how often noise is credited. Without the test (credit whenever ``z_c > 1``, ``shrink_alpha`` >=
+    0.159) the placebo got credit in 15 of 100 worlds and more than 1 % of the conversions in 10.
+    The test costs power on small real effects: at 20,000 customers on the always-in-market world
+    retargeting (about 3 % of the true incremental conversions, z 0.5-1.7) is credited 0 in 5 of 5
+    seeds instead of 0-0.6 of its true value, and the TVD to the true shares rose from a mean 0.068
+    (max 0.082) to 0.076 (max 0.089). The bootstrap replicates apply the same estimator
+    (constrained and unconstrained refits, the se of the full data), so the interval of a channel
+    shrunk to 0 reaches 0. ``diagnostics_["effect_z"]`` and ``["shrinkage"]`` hold ``z_c`` and the
+    factors. Measured (``benchmarks/results/placebo.md``, 100 worlds of 3,000 customers): a random
+    placebo channel passes (credit under 1 % of the conversions and an interval covering 0) in 98
+    of 100 worlds (mean credit 0.066 %, max 3.5 %, every interval reaching 0; with the rule without
+    a test 89, with the log-count controls alone and that rule 95).
 
     **Journey model** (``unit="journey"``). One latent intent ``z_i ~ N(0, 1)`` per person; in
     journey ``j`` channel ``c`` reaches the person with ``P = sigmoid(a_gc + b_c z_i + e_c r_j)``
@@ -1156,10 +1155,9 @@ class Causal(AttributionModel):
     as the only intent controls it was 0.041-0.081, mean 0.064, but over-credited retargeting,
     so the budget plan moved it the wrong way in 3 of 5 seeds at 20,000 customers and 4 of 5 at
     60,000; with the person means 0 of 5 at both, ``benchmarks/results/plan_direction_aim20k.md``
-    (re-measured with the test: every channel right in 5 of 5 seeds) and
-    ``plan_direction_aim60k.md`` (measured before the test); at 60,000 customers, before the
-    test, the TVD was 0.043-0.072, mean 0.051, where the log-count controls gave 0.059-0.068,
-    mean 0.063);
+    and ``plan_direction_aim60k.md`` (re-measured with the test: every channel right in 5 of 5
+    seeds at both); at 60,000 customers the TVD is 0.043-0.072, mean 0.051, with or without the
+    test, where the log-count controls gave 0.059-0.068, mean 0.063);
     episode world, journey model 0.055-0.090 (mean 0.078; before the identity-revealing groups and
     the chained repeat purchases 0.071-0.128, mean 0.097; first touch 0.105-0.126, the other path
     models 0.30-0.66), baseline 2-13 % above the truth (was 12-21 %); randomised world, journey
@@ -1173,7 +1171,7 @@ class Causal(AttributionModel):
     cannot be seen at all. Identified by timing alone, a channel with a small effect is estimated
     with little precision in the hazard model and often not credited at all (retargeting at
     20,000 customers: 0 in 5 of 5 seeds, z 0.5-1.7; without the test 0-0.6 of its true value;
-    at 60,000, measured without the test, 0.9-1.2 in 4 of 5 seeds).
+    at 60,000 0.9-1.2 in 4 of 5 seeds, with or without the test).
 
     References
     ----------
