@@ -239,8 +239,13 @@ def report(runs, args) -> None:
         "engine_options={memory_limit, threads, temp_directory})`, fresh process per run, old and new interleaved.",
         "* `old`: main at the baseline commit (one query, windows partitioned by the string id); `new`: this "
         "tree (a dictionary of distinct ids numbered in text order; beyond 8M events one staging pass of "
-        "narrow integer rows, then the journey query bucket by bucket of persons, each bucket's window "
-        "sort and lists in memory; Parquet rows numbered from a parallel scan).",
+        "narrow integer rows, then bucket by bucket of persons DuckDB sorts the bucket's events and numpy "
+        "applies the journey rules to the sorted columns, overlapped with the next bucket's sort, numpy's "
+        "share of the memory limit taken off DuckDB's meanwhile; Parquet rows numbered from a parallel scan).",
+        "* Each child imports the package from its own tree (`old`: `git archive` of the baseline, `new`: a "
+        "copy of this tree taken at start) and asserts it did. Before 2026-12-05 the children ran in the "
+        "project root, whose package hid the baseline's: both codes were this tree, and the tables of that "
+        "time compared a tree with itself.",
         "* wall: the call; CPU: the child's user + system time (what the call cost, whatever the load); "
         "peak RSS: the child's `ru_maxrss`; spill: largest size of the temp directory.",
         "",
