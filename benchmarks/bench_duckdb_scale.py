@@ -243,9 +243,9 @@ def report(runs, args) -> None:
         "applies the journey rules to the sorted columns, overlapped with the next bucket's sort, numpy's "
         "share of the memory limit taken off DuckDB's meanwhile; Parquet rows numbered from a parallel scan).",
         "* Each child imports the package from its own tree (`old`: `git archive` of the baseline, `new`: a "
-        "copy of this tree taken at start) and asserts it did. Before 2026-12-05 the children ran in the "
-        "project root, whose package hid the baseline's: both codes were this tree, and the tables of that "
-        "time compared a tree with itself.",
+        "copy of this tree taken at start) and asserts it did. Earlier versions of this script ran the "
+        "children in the project root, whose package hid the baseline's: both codes were this tree, and "
+        "their tables compared a tree with itself.",
         "* wall: the call; CPU: the child's user + system time (what the call cost, whatever the load); "
         "peak RSS: the child's `ru_maxrss`; spill: largest size of the temp directory.",
         "",
