@@ -95,7 +95,7 @@ def hazard_check_panel(model, journeys: Journeys, *, lead_days: int = 7, max_row
     data). The same design as :func:`attribution.models.incremental._build_panel`, recomputed here
     so that the day of each row is known (the leads need it).
     """
-    from ..models.incremental import _daily_counts, _person_controls, _prepare
+    from ..models.incremental import _exposure_counts, _person_controls, _prepare
 
     half_lives, history, id_type = _model_settings(model)
     rng = np.random.default_rng(random_state)
@@ -103,10 +103,7 @@ def hazard_check_panel(model, journeys: Journeys, *, lead_days: int = 7, max_row
     C, H = d.C, len(half_lives)
     D = math.floor(d.end_day) + 1
     P = d.n_person
-    cp, cd, cc, cn = _daily_counts(d, D, "numpy")
-    counts = np.zeros((P, C))
-    if cp.size:
-        counts.ravel()[:] = np.bincount(cp * C + cc, weights=cn, minlength=P * C)
+    cp, cd, cc, cn, counts = _exposure_counts(d, D)
     base_controls = _person_controls(d, counts, D)
     touched = counts.sum(axis=1) > 0
     decay = np.array([0.5 ** (1.0 / h) for h in half_lives])

@@ -378,15 +378,22 @@ def _panel_engine(engine: str, n_touches: int) -> str:
     return engine
 
 
+def _exposure_counts(d: _Data, D: int, engine: str = "numpy"):
+    """Touches per (person, day, channel) (:func:`_daily_counts`) and their per-person totals ``(P, C)``."""
+    cp, cd, cc, cn = _daily_counts(d, D, engine)
+    P, C = d.n_person, d.C
+    counts = np.zeros((P, C))
+    if cp.size:
+        counts.ravel()[:] = np.bincount(cp * C + cc, weights=cn, minlength=P * C)
+    return cp, cd, cc, cn, counts
+
+
 def _build_panel(d: _Data, half_lives: tuple[float, ...], history: float, maturity: float,
                  max_rows: int, rng: np.random.Generator, engine: str = "numpy") -> _Panel:
     C, H = d.C, len(half_lives)
     D = int(math.floor(d.end_day)) + 1
     P = d.n_person
-    cp, cd, cc, cn = _daily_counts(d, D, engine)
-    counts = np.zeros((P, C))
-    if cp.size:
-        counts.ravel()[:] = np.bincount(cp * C + cc, weights=cn, minlength=P * C)
+    cp, cd, cc, cn, counts = _exposure_counts(d, D, engine)
     controls = _person_controls(d, counts, D)
     touched = counts.sum(axis=1) > 0
     decay = np.array([0.5 ** (1.0 / h) for h in half_lives])
