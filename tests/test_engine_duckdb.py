@@ -517,7 +517,7 @@ def test_numpy_bucket_journeys_golden():
     code = np.array([0, 1, -1, 2, -1, 0, 1, -1, 0, 1, -1], dtype=np.int32)
     pl = np.array([-1, -1, 0, -1, -1, -1, -1, 0, -1, -1, 0], dtype=np.int32)
     value = pa.chunked_array([pa.array([None, None, 5.0, None, None, None, None, 7.0, None, None, 1.0])])
-    groups, g, v = npp.bucket_groups(p, t, kind, code, None, pl, 50, None, value=value)
+    groups, g, v = npp.bucket_groups(p, t, kind, code, pl, value, 50, None)
     table = npp.groups_table(groups, ["store"]).to_pandas().set_index("path").sort_index()
     assert table.index.tolist() == ["0 1", "1", "2"]
     assert table.loc["0 1", ["place", "n_conv", "n_null", "x_excluded", "x_lookback"]].tolist() == ["store", 2, 0, 0, 0]

@@ -717,7 +717,7 @@ def _numpy_route(backend, rules) -> bool:
     """Whether the buckets' journeys are made in numpy (:mod:`._numpy_paths`): the rules of the
     list route (no lookback_touches, collapse_repeats, max_length or touch types) on a backend
     that hands sorted events over as Arrow (DuckDB)."""
-    return (bool(getattr(backend, "numpy_buckets", False)) and _sql._LIST_ROUTE and rules.lookback_touches is None
+    return (getattr(backend, "numpy_buckets", False) and _sql._LIST_ROUTE and rules.lookback_touches is None
             and not rules.collapse_repeats and rules.max_length is None and not rules.n_types
             and rules.type_lookback_ns is None)
 
@@ -725,28 +725,27 @@ def _numpy_route(backend, rules) -> bool:
 def _numpy_budget(backend) -> int:
     """Bytes Python may take beside the engine (numpy's arrays, the Arrow batches and what the
     allocator keeps): ``numpy_memory_share`` of the engine's memory limit."""
-    limit = backend.memory_limit_bytes() if hasattr(backend, "memory_limit_bytes") else None
-    return 0 if not limit else int(int(limit) * float(getattr(backend, "numpy_memory_share", 0.25)))
+    limit = backend.memory_limit_bytes()
+    return 0 if not limit else int(limit * backend.numpy_memory_share)
 
 
 def _numpy_bucket_size(backend) -> int:
     """Events per bucket on the numpy route: what the budget holds, at most ``numpy_bucket_events``."""
-    per = int(getattr(backend, "numpy_bucket_events", backend.bucket_events))
+    per = backend.numpy_bucket_events
     budget = _numpy_budget(backend)
     if budget:
-        per = min(per, max(budget // int(getattr(backend, "numpy_bytes_per_event", 450)), 100_000))
+        per = min(per, max(budget // backend.numpy_bytes_per_event, 100_000))
     return per
 
 
 def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cview, rules, prefix, made):
     """The path table by buckets of persons, each bucket's journeys made in numpy.
 
-    The events are staged once as narrow integers with their bucket (as
-    :func:`_bucketed_paths` does); each bucket's events then come back sorted by (person, time,
-    kind, input row) as Arrow columns, and :func:`._numpy_paths.bucket_groups` applies the
+    The events are staged once as narrow integers (a bucket is a range of person codes); each
+    bucket's events then come back sorted by (person, time, kind, input row) as Arrow columns, and :func:`._numpy_paths.bucket_groups` applies the
     journey rules and groups the journeys by (path, ages, place) key, exactly (hashes are
     checked element by element). The buckets' groups are merged, and the path table is made in
-    the engine from the unique keys and the converting journeys' conversion rows: each path's
+    the engine from the unique keys and the converting journeys' values: each path's
     value is the same compensated sum, in the same (person, journey) order, as the one-pass
     query's, so the table is the same bit for bit.
     """
@@ -774,8 +773,8 @@ def _numpy_bucketed_paths(backend, paths, n_buckets, n_persons, codes, tview, cv
 
     def journeys(ev):
         col = lambda name: ev.column(name).to_numpy(zero_copy_only=False)  # noqa: E731
-        return npp.bucket_groups(col("p"), col("t"), col("kind"), col("code"), None, col("pl"),
-                                 rules.lookback_ns, rules.age_step_ns, value=ev.column("value"))
+        return npp.bucket_groups(col("p"), col("t"), col("kind"), col("code"), col("pl"), ev.column("value"),
+                                 rules.lookback_ns, rules.age_step_ns)
 
     def merge():
         # the parts so far become one (memory stays near the number of unique keys); the

@@ -86,7 +86,7 @@ def _key_hash(codes, ages, offsets, place) -> np.ndarray:
 
 
 def _first_of_groups(h: np.ndarray):
-    """Group ids (in order of first appearance's hash) and each group's first member."""
+    """Group ids (numbered in hash order) and each group's first member."""
     _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
     return inverse.ravel(), first
 
@@ -138,12 +138,11 @@ def _exact_groups(codes, ages, offsets, place):
     return inverse.ravel(), first
 
 
-def _group(codes, ages, offsets, place, h, exact_only: bool = False):
+def _group(codes, ages, offsets, place, h):
     """Group ids and first members of the keys, exact whatever the hash does."""
-    if not exact_only:
-        g, first = _first_of_groups(h)
-        if _same_as_first(g, first, codes, ages, offsets, place):
-            return g, first
+    g, first = _first_of_groups(h)
+    if _same_as_first(g, first, codes, ages, offsets, place):
+        return g, first
     return _exact_groups(codes, ages, offsets, place)
 
 
@@ -156,31 +155,32 @@ def _take_csr(offsets, values, rows):
     return new, [None if v is None else v[idx] for v in values]
 
 
-def _reduce(paths_offsets, codes, ages, place, h, stats, exact_only=False):
-    """Group keys and add up their stats: ``(PathGroups, group id of every input key)``."""
-    g, first = _group(codes, ages, paths_offsets, place, h, exact_only)
+def _reduce(paths_offsets, codes, ages, place, h, stats):
+    """Group keys and add up their integer stats: ``(PathGroups, group id of every input key)``."""
+    g, first = _group(codes, ages, paths_offsets, place, h)
     G = first.size
-    sums = [np.bincount(g, weights=s, minlength=G).astype(np.int64) if s.dtype.kind == "f"
-            else np.bincount(g, weights=s.astype(np.float64), minlength=G).astype(np.int64) for s in stats]
+    # counts below 2^53: bincount's float sums are exact
+    sums = [np.bincount(g, weights=s, minlength=G).astype(np.int64) for s in stats]
     off, (c, a) = _take_csr(paths_offsets, [codes, ages], first)
     return PathGroups(h[first], off, c, a, place[first], *sums), g
 
 
-def bucket_groups(p, t, kind, code, o, pl, lookback_ns, age_step_ns, exact_only=False, value=None):
+def bucket_groups(p, t, kind, code, pl, value, lookback_ns, age_step_ns):
     """The journeys of one bucket's events, sorted by (person, time, kind, input row), grouped by key.
 
     ``kind``: 0 touch, 1 touch from a conversion row, 2 conversion; ``code``: channel code,
-    -1 for an excluded channel (and for conversions); ``o``: input row; ``pl``: place code of
-    a conversion (-1: none); ``value``: the events' conversion values (an Arrow array, taken as
-    is). Returns the bucket's :class:`PathGroups` and, for its converting journeys in (person,
-    journey) order, their group and conversion value (their input row when ``value`` is None).
+    -1 for an excluded channel (and for conversions); ``pl``: place code of a conversion (-1:
+    none); ``value``: the events' conversion values (an Arrow array, taken as is). Returns the
+    bucket's :class:`PathGroups` and, for its converting journeys in (person, journey) order,
+    their group and conversion value.
     """
+    import pyarrow as pa
+
     n = p.size
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
-        out = empty if value is None else value.slice(0, 0)
         return (PathGroups(empty.astype(np.uint64), np.zeros(1, np.int64), empty, None if age_step_ns is None else empty,
-                           empty, empty, empty, empty, empty), empty, out)
+                           empty, empty, empty, empty, empty), empty, value.slice(0, 0))
     conv = kind == 2
     start = np.empty(n, dtype=bool)
     start[0] = True
@@ -220,19 +220,15 @@ def bucket_groups(p, t, kind, code, o, pl, lookback_ns, age_step_ns, exact_only=
     jpl = np.where(jconv, pl[last], -1).astype(np.int64)
     h = _key_hash(kc, ka, offsets, jpl)
     groups, g = _reduce(offsets, kc, ka, jpl, h,
-                        [jconv.astype(np.int64), (~jconv).astype(np.int64), x_excl, n_touch - klen], exact_only)
+                        [jconv, ~jconv, x_excl, n_touch - klen])
     if n < 2**31:  # a bucket's counts and offsets fit 4 bytes: narrower parts to keep until the merge
         for name in ("offsets", "place", "n_conv", "n_null", "x_excluded", "x_lookback"):
             setattr(groups, name, getattr(groups, name).astype(np.int32))
     cj = np.flatnonzero(jconv)
-    if value is None:
-        return groups, g[cj], o[last[cj]]
-    import pyarrow as pa
-
     return groups, g[cj], value.take(pa.array(last[cj]))
 
 
-def merge_groups(parts: list[PathGroups], exact_only: bool = False):
+def merge_groups(parts: list[PathGroups]):
     """Merge buckets' groups: ``(PathGroups, global group of every bucket group, in order)``."""
     if len(parts) == 1:
         return parts[0], np.arange(len(parts[0]), dtype=np.int64)
@@ -243,7 +239,7 @@ def merge_groups(parts: list[PathGroups], exact_only: bool = False):
     ages = None if parts[0].ages is None else np.concatenate([q.ages for q in parts])
     cat = lambda name: np.concatenate([getattr(q, name) for q in parts])  # noqa: E731
     return _reduce(offsets, codes, ages, cat("place").astype(np.int64), cat("hash"),
-                   [cat("n_conv"), cat("n_null"), cat("x_excluded"), cat("x_lookback")], exact_only)
+                   [cat("n_conv"), cat("n_null"), cat("x_excluded"), cat("x_lookback")])
 
 
 def _path_text(values: np.ndarray, offsets: np.ndarray):
@@ -252,10 +248,7 @@ def _path_text(values: np.ndarray, offsets: np.ndarray):
     import pyarrow.compute as pc
 
     items = pa.array(values.astype(np.int64)).cast(pa.string())
-    lists = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int64), type=pa.int64()), items,
-                                     type=pa.list_(pa.string())) if offsets[-1] >= 2**31 - 1 else \
-        pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), items)
-    return pc.binary_join(lists, " ")
+    return pc.binary_join(pa.LargeListArray.from_arrays(pa.array(offsets.astype(np.int64)), items), " ")
 
 
 def groups_table(groups: PathGroups, places: list):
@@ -265,17 +258,17 @@ def groups_table(groups: PathGroups, places: list):
     cols = {"gid": pa.array(np.arange(len(groups), dtype=np.int64)), "path": _path_text(groups.codes, groups.offsets)}
     if groups.ages is not None:
         cols["ages"] = _path_text(groups.ages, groups.offsets)
-    names = pa.array(list(places) + [None], type=pa.string())
-    cols["place"] = names.take(pa.array(np.where(groups.place < 0, len(places), groups.place)))
+    place_names = pa.array(list(places) + [None], type=pa.string())
+    cols["place"] = place_names.take(pa.array(np.where(groups.place < 0, len(places), groups.place)))
     # the path table's row id: rows in (path, ages, place) order, places without a name first
     # (byte order, as the engine's ORDER BY path, ages, place NULLS FIRST)
     import pyarrow.compute as pc
 
-    names = [k for k in cols if k != "gid"]
+    keys = [k for k in cols if k != "gid"]
     try:  # pyarrow >= 25: nulls placed per key
-        order = pc.sort_indices(pa.table(cols), sort_keys=[(k, "ascending", "at_start") for k in names])
+        order = pc.sort_indices(pa.table(cols), sort_keys=[(k, "ascending", "at_start") for k in keys])
     except (TypeError, ValueError, pa.ArrowInvalid):
-        order = pc.sort_indices(pa.table(cols), sort_keys=[(k, "ascending") for k in names], null_placement="at_start")
+        order = pc.sort_indices(pa.table(cols), sort_keys=[(k, "ascending") for k in keys], null_placement="at_start")
     order = order.to_numpy()
     rid = np.empty(order.size, dtype=np.int64)
     rid[order] = np.arange(order.size, dtype=np.int64)
