@@ -159,3 +159,19 @@ def test_refuses_other_journeys():
         journey_credits(m, other)
     with pytest.raises(ParameterError, match="split"):
         journey_credits(m, j, split="mine")
+
+
+def test_markov_value_per_conversion_beyond_float64_warns_and_conserves():
+    """Hypothesis found it: a conversion count near 1e-308 makes value per conversion overflow;
+    the value then follows the conversion shares, with a warning, and still adds up."""
+    from attribution.exceptions import ModelFallbackWarning
+
+    j = Journeys(channels=np.array(["a"], dtype=object), touch_channel=np.zeros(0, np.int32),
+                 offsets=np.array([0, 0]), conversions=np.array([2.2250738585072014e-308]), nulls=np.array([0.0]),
+                 value=np.array([4.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        with pytest.warns(ModelFallbackWarning, match="overflows float64"):
+            m = get_model("markov").fit(j)
+    assert m.credits_["value"].sum() == pytest.approx(4.0)
+    assert m.credits_["conversions"].sum() == pytest.approx(2.2250738585072014e-308, rel=1e-9, abs=0)

@@ -352,6 +352,17 @@ class Markov(AttributionModel):
         # shares; it has nothing to distribute anyway
         re_conv[:, re_conv.sum(axis=0) == 0] = 1.0
         re_value[:, re_value.sum(axis=0) == 0] = re_conv[:, re_value.sum(axis=0) == 0]
+        bad = ~np.isfinite(re_value).all(axis=0)
+        if bad.any():
+            # value per conversion beyond float64 (conversion counts near 1e-308): the value
+            # removal effects are undefined; the value follows the conversion shares instead
+            _warn_user(
+                "Markov: the value per conversion overflows float64 (conversion counts as small as "
+                f"{float(np.min(journeys.conversions[journeys.conversions > 0])):.3g}), so the value removal "
+                "effects are undefined; value is split by the conversion removal effects instead.",
+                ModelFallbackWarning,
+            )
+            re_value[:, bad] = re_conv[:, bad]
         return credit_from_shares(journeys, re_conv, re_value)
 
     @property
